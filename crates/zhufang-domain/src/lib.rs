@@ -1,0 +1,15 @@
+//! The zhufang domain: parsed value types, the generic workflow engine, the
+//! working-day calendar, the task rules and the audit hash chain.
+//!
+//! Nothing in this crate does IO: storage and HTTP live in other crates and
+//! call in here for every decision.
+
+pub mod audit;
+pub mod calendar;
+pub mod role;
+pub mod task;
+pub mod types;
+pub mod workflow;
+
+pub use role::Role;
+pub use types::{OrgCode, PhoneNumber, Username, ValueError, Wgs84Point};
