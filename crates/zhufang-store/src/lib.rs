@@ -1,1 +1,144 @@
+//! zhufang storage.
+//!
+//! [`Store`] is the one interface the rest of the system uses. It has two
+//! implementations, [`sqlite::SqliteStore`] and [`postgres::PgStore`], built
+//! from the same source (`common.rs`, included into each module with its own
+//! `Db` type) so every query is written once with `$N` placeholders and
+//! runs on both. Each backend has its own `migrations/` folder.
+//!
+//! Every state change appends to the hash-chained audit log inside the same
+//! transaction. [`service`] holds the application operations (task
+//! transitions, login) that combine the domain rules with the store.
 
+pub mod model;
+pub mod postgres;
+pub mod service;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use model::*;
+use std::sync::Arc;
+use zhufang_domain::audit::{AuditEvent, AuditRecord, ChainError};
+use zhufang_domain::calendar::{DayKind, WorkCalendar};
+use zhufang_domain::workflow::Workflow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The row changed since it was read (optimistic concurrency).
+    #[error("conflict: the record was changed by someone else")]
+    Conflict,
+    #[error("duplicate value for {0}")]
+    Duplicate(&'static str),
+    #[error("invalid data: {0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    fn from_insert(e: sqlx::Error, what: &'static str) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Outcome of `audit verify`.
+#[derive(Debug)]
+pub enum ChainStatus {
+    Intact { records: u64 },
+    Broken(ChainError),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+    async fn migrate(&self) -> Result<()>;
+    /// Seeds rows a fresh database needs (the default task workflow).
+    async fn ensure_defaults(&self) -> Result<()>;
+    async fn ping(&self) -> Result<()>;
+    async fn backup(&self, dest: &std::path::Path) -> Result<()>;
+
+    // organisation
+    async fn create_org_unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>, actor: &AuditEvent) -> Result<OrgUnit>;
+    async fn org_units(&self) -> Result<Vec<OrgUnit>>;
+    async fn org_unit(&self, id: i64) -> Result<Option<OrgUnit>>;
+    async fn org_unit_by_code(&self, code: &str) -> Result<Option<OrgUnit>>;
+
+    // users
+    async fn create_user(&self, u: &NewUser, actor: &AuditEvent) -> Result<User>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn list_users(&self, scope_path: &str, text: Option<&str>, page: PageReq) -> Result<Page<User>>;
+    /// Active users under `scope_path` holding any of `roles` (assignee pickers).
+    async fn users_with_roles(&self, scope_path: &str, roles: &[zhufang_domain::Role]) -> Result<Vec<User>>;
+    async fn update_user(&self, id: i64, display_name: &str, phone: Option<&str>, org_unit_id: i64, roles: &[zhufang_domain::Role], active: bool, audit: &AuditEvent) -> Result<User>;
+    async fn set_password(&self, user_id: i64, hash: &str, must_change: bool, audit: &AuditEvent) -> Result<()>;
+
+    // sessions and login throttling
+    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, kind: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_user_sessions(&self, user_id: i64, except: Option<&str>) -> Result<()>;
+    async fn record_login_attempt(&self, username: &str, ip: &str, success: bool, at: DateTime<Utc>) -> Result<()>;
+    /// Failures for this username, and from this address, since `since`.
+    async fn login_failures(&self, username: &str, ip: &str, since: DateTime<Utc>) -> Result<(i64, i64)>;
+
+    // catalogue
+    async fn catalogue(&self, include_inactive: bool) -> Result<Vec<CatalogueItem>>;
+    async fn catalogue_item(&self, code: &str) -> Result<Option<CatalogueItem>>;
+    async fn upsert_catalogue_item(&self, item: &CatalogueItem, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
+
+    // workflow definitions and calendar (data a deployment edits)
+    async fn workflow(&self, name: &str) -> Result<Workflow>;
+    async fn save_workflow(&self, wf: &Workflow, audit: &AuditEvent) -> Result<()>;
+    async fn calendar(&self) -> Result<WorkCalendar>;
+    async fn calendar_days(&self) -> Result<Vec<(NaiveDate, DayKind, String)>>;
+    async fn set_calendar_day(&self, day: NaiveDate, kind: Option<DayKind>, name: &str, audit: &AuditEvent) -> Result<()>;
+
+    // tasks
+    async fn create_task(&self, t: &NewTask) -> Result<Task>;
+    async fn task(&self, id: i64) -> Result<Option<Task>>;
+    async fn list_tasks(&self, f: &TaskFilter, page: PageReq) -> Result<Page<Task>>;
+    async fn task_counts(&self, f: &TaskFilter, now: DateTime<Utc>, evaluator: bool) -> Result<TaskCounts>;
+    async fn task_timeline(&self, id: i64) -> Result<Vec<TaskEvent>>;
+    async fn apply_transition(&self, w: &TransitionWrite) -> Result<Task>;
+    async fn attachment(&self, id: i64) -> Result<Option<Attachment>>;
+    /// Tasks whose clock ran out and that were not yet reported overdue.
+    async fn newly_overdue(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Task>>;
+    /// Tasks past 80 % of their window not yet reported as due soon.
+    async fn newly_due_soon(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Task>>;
+    /// Marks a task reported (overdue or due soon) and sends the notices, in one transaction.
+    async fn mark_reported(&self, task_id: i64, overdue: bool, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()>;
+    async fn state_counts(&self) -> Result<Vec<(String, i64)>>;
+
+    // notifications
+    async fn notifications(&self, user_id: i64, unread_only: bool, page: PageReq) -> Result<Page<Notification>>;
+    async fn unread_count(&self, user_id: i64) -> Result<i64>;
+    async fn mark_read(&self, user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64>;
+
+    // audit
+    /// Appends a record on its own (reads of personal data).
+    async fn audit(&self, ev: &AuditEvent, now: DateTime<Utc>) -> Result<()>;
+    async fn audit_page(&self, object_type: Option<&str>, page: PageReq) -> Result<Page<AuditRecord>>;
+    async fn verify_audit(&self) -> Result<ChainStatus>;
+}
+
+/// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+    } else {
+        Err(StoreError::Invalid(format!("unsupported database url `{url}` (use sqlite://PATH or postgres://…)")))
+    }
+}

@@ -1,0 +1,1270 @@
+// Shared body of both backends. Included by `sqlite.rs` and `postgres.rs`,
+// each of which defines `Db`, `Backend`, `BACKEND`, `w()`, `r()`,
+// `run_migrations()` and `backup_to()`. Every query uses `$N` placeholders.
+
+use crate::model::*;
+use crate::{ChainStatus, Store};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AssertSqlSafe, FromRow, Transaction};
+use zhufang_domain::audit::{record_hash, AuditEvent, AuditRecord, Verifier};
+use zhufang_domain::calendar::{DayKind, WorkCalendar};
+use zhufang_domain::workflow::{parse_list, StateDef, TransitionRule, Workflow};
+use zhufang_domain::Role;
+
+#[derive(FromRow)]
+struct OrgRow {
+    id: i64,
+    code: String,
+    name: String,
+    kind: String,
+    parent_id: Option<i64>,
+    path: String,
+}
+
+impl From<OrgRow> for OrgUnit {
+    fn from(r: OrgRow) -> Self {
+        OrgUnit { id: r.id, code: r.code, name: r.name, kind: r.kind, parent_id: r.parent_id, path: r.path }
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    phone: Option<String>,
+    org_unit_id: i64,
+    org_code: String,
+    org_name: String,
+    org_path: String,
+    active: bool,
+    must_change_password: bool,
+    password_hash: String,
+}
+
+impl UserRow {
+    fn into_user(self, roles: Vec<Role>) -> (User, String) {
+        (
+            User {
+                id: self.id,
+                username: self.username,
+                display_name: self.display_name,
+                phone: self.phone,
+                org_unit_id: self.org_unit_id,
+                org_code: self.org_code,
+                org_name: self.org_name,
+                org_path: self.org_path,
+                roles,
+                active: self.active,
+                must_change_password: self.must_change_password,
+            },
+            self.password_hash,
+        )
+    }
+}
+
+const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.phone, u.org_unit_id, o.code AS org_code, \
+    o.name AS org_name, o.path AS org_path, u.active, u.must_change_password, u.password_hash \
+    FROM users u JOIN org_units o ON o.id = u.org_unit_id";
+
+#[derive(FromRow)]
+struct CatRow {
+    code: String,
+    name: String,
+    name_en: String,
+    category: String,
+    guideline: String,
+    default_role: String,
+    accept_hours: i64,
+    finish_workdays: i64,
+    active: bool,
+}
+
+impl From<CatRow> for CatalogueItem {
+    fn from(r: CatRow) -> Self {
+        CatalogueItem {
+            code: r.code,
+            name: r.name,
+            name_en: r.name_en,
+            category: r.category,
+            guideline: r.guideline,
+            default_role: r.default_role,
+            accept_hours: r.accept_hours,
+            finish_workdays: r.finish_workdays,
+            active: r.active,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct TaskRow {
+    id: i64,
+    number: String,
+    title: String,
+    description: String,
+    catalogue_code: String,
+    catalogue_name: String,
+    org_unit_id: i64,
+    org_code: String,
+    org_name: String,
+    org_path: String,
+    state: String,
+    creator_id: Option<i64>,
+    dispatcher_id: Option<i64>,
+    assignee_id: Option<i64>,
+    assignee: Option<String>,
+    assignee_name: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    due_at: Option<i64>,
+    clock_started_at: Option<i64>,
+    due_soon_at: Option<i64>,
+    deadline_at: Option<i64>,
+    rework_count: i64,
+    refuse_count: i64,
+    score: Option<i64>,
+    eval_comment: Option<String>,
+    feedback_text: Option<String>,
+    feedback_lat: Option<f64>,
+    feedback_lon: Option<f64>,
+    created_at: i64,
+    updated_at: i64,
+    dispatched_at: Option<i64>,
+    accepted_at: Option<i64>,
+    started_at: Option<i64>,
+    feedback_at: Option<i64>,
+    closed_at: Option<i64>,
+    version: i64,
+}
+
+impl From<TaskRow> for Task {
+    fn from(r: TaskRow) -> Self {
+        Task {
+            id: r.id,
+            number: r.number,
+            title: r.title,
+            description: r.description,
+            catalogue_code: r.catalogue_code,
+            catalogue_name: r.catalogue_name,
+            org_unit_id: r.org_unit_id,
+            org_code: r.org_code,
+            org_name: r.org_name,
+            org_path: r.org_path,
+            state: r.state,
+            creator_id: r.creator_id,
+            dispatcher_id: r.dispatcher_id,
+            assignee_id: r.assignee_id,
+            assignee: r.assignee,
+            assignee_name: r.assignee_name,
+            lat: r.lat,
+            lon: r.lon,
+            due_at: opt_from_ms(r.due_at),
+            clock_started_at: opt_from_ms(r.clock_started_at),
+            due_soon_at: opt_from_ms(r.due_soon_at),
+            deadline_at: opt_from_ms(r.deadline_at),
+            rework_count: r.rework_count,
+            refuse_count: r.refuse_count,
+            score: r.score,
+            eval_comment: r.eval_comment,
+            feedback_text: r.feedback_text,
+            feedback_lat: r.feedback_lat,
+            feedback_lon: r.feedback_lon,
+            created_at: from_ms(r.created_at),
+            updated_at: from_ms(r.updated_at),
+            dispatched_at: opt_from_ms(r.dispatched_at),
+            accepted_at: opt_from_ms(r.accepted_at),
+            started_at: opt_from_ms(r.started_at),
+            feedback_at: opt_from_ms(r.feedback_at),
+            closed_at: opt_from_ms(r.closed_at),
+            version: r.version,
+        }
+    }
+}
+
+macro_rules! task_select {
+    () => {
+        "SELECT t.id, t.number, t.title, t.description, t.catalogue_code, c.name AS catalogue_name, t.org_unit_id, \
+         o.code AS org_code, o.name AS org_name, t.org_path, t.state, t.creator_id, t.dispatcher_id, t.assignee_id, \
+         u.username AS assignee, u.display_name AS assignee_name, t.lat, t.lon, t.due_at, t.clock_started_at, \
+         t.due_soon_at, t.deadline_at, t.rework_count, t.refuse_count, t.score, t.eval_comment, t.feedback_text, \
+         t.feedback_lat, t.feedback_lon, t.created_at, t.updated_at, t.dispatched_at, t.accepted_at, t.started_at, \
+         t.feedback_at, t.closed_at, t.version \
+         FROM tasks t JOIN catalogue_items c ON c.code = t.catalogue_code JOIN org_units o ON o.id = t.org_unit_id \
+         LEFT JOIN users u ON u.id = t.assignee_id"
+    };
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: i64,
+    at: i64,
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    from_state: Option<String>,
+    to_state: String,
+    note: Option<String>,
+    data: String,
+}
+
+#[derive(FromRow)]
+struct AttachmentRow {
+    id: i64,
+    task_id: i64,
+    event_id: Option<i64>,
+    stored_name: String,
+    original_name: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    created_at: i64,
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Attachment {
+            id: r.id,
+            task_id: r.task_id,
+            event_id: r.event_id,
+            stored_name: r.stored_name,
+            original_name: r.original_name,
+            content_type: r.content_type,
+            size_bytes: r.size_bytes,
+            sha256: r.sha256,
+            created_at: from_ms(r.created_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    seq: i64,
+    at_ms: i64,
+    actor_id: Option<i64>,
+    actor: String,
+    object_type: String,
+    object_id: String,
+    action: String,
+    before_digest: String,
+    after_digest: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        AuditRecord {
+            seq: r.seq,
+            at_ms: r.at_ms,
+            actor_id: r.actor_id,
+            actor: r.actor,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            action: r.action,
+            before_digest: r.before_digest,
+            after_digest: r.after_digest,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// A bind value of a dynamically built query.
+enum Arg {
+    I(i64),
+    S(String),
+}
+
+/// Builds `WHERE` clauses with numbered placeholders.
+#[derive(Default)]
+struct Where {
+    parts: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn push(&mut self, clause: &str, arg: Arg) {
+        self.args.push(arg);
+        self.parts.push(clause.replace("$?", &format!("${}", self.args.len())));
+    }
+    fn raw(&mut self, clause: &str) {
+        self.parts.push(clause.to_string());
+    }
+    fn sql(&self) -> String {
+        if self.parts.is_empty() { String::new() } else { format!(" WHERE {}", self.parts.join(" AND ")) }
+    }
+    fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+}
+
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I(v) => q.bind(*v),
+                Arg::S(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }};
+}
+
+fn task_where(f: &TaskFilter) -> Where {
+    let mut w = Where::default();
+    if let Some(p) = &f.scope_path {
+        w.push("t.org_path LIKE $?", Arg::S(format!("{p}%")));
+    }
+    if let Some(u) = f.partner_user {
+        w.push("t.assignee_id = $?", Arg::I(u));
+    }
+    if let Some(s) = &f.state {
+        w.push("t.state = $?", Arg::S(s.clone()));
+    }
+    if !f.states.is_empty() {
+        let mut ors = vec![];
+        for s in &f.states {
+            w.args.push(Arg::S(s.clone()));
+            ors.push(format!("t.state = ${}", w.args.len()));
+        }
+        w.raw(&format!("({})", ors.join(" OR ")));
+    }
+    if let Some(p) = &f.org_path {
+        w.push("t.org_path LIKE $?", Arg::S(format!("{p}%")));
+    }
+    if let Some(a) = f.assignee_id {
+        w.push("t.assignee_id = $?", Arg::I(a));
+    }
+    if let Some(c) = &f.catalogue_code {
+        w.push("t.catalogue_code = $?", Arg::S(c.clone()));
+    }
+    if let Some(now) = f.overdue_at {
+        w.push("t.deadline_at < $?", Arg::I(ms(now)));
+    }
+    if let Some(now) = f.due_soon_at {
+        w.push("t.due_soon_at <= $?", Arg::I(ms(now)));
+        w.push("t.deadline_at >= $?", Arg::I(ms(now)));
+    }
+    if let Some(from) = f.created_from {
+        w.push("t.created_at >= $?", Arg::I(ms(from)));
+    }
+    if let Some(to) = f.created_to {
+        w.push("t.created_at < $?", Arg::I(ms(to)));
+    }
+    if let Some(text) = f.text.as_deref().filter(|s| !s.trim().is_empty()) {
+        let like = format!("%{}%", text.trim().replace('%', "").replace('_', ""));
+        w.args.push(Arg::S(like));
+        let n = w.args.len();
+        w.raw(&format!("(t.title LIKE ${n} OR t.number LIKE ${n} OR t.description LIKE ${n})"));
+    }
+    w
+}
+
+async fn append_audit(tx: &mut Transaction<'static, Db>, ev: &AuditEvent, at_ms: i64) -> Result<()> {
+    let (seq, prev): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut **tx)
+            .await?;
+    let hash = record_hash(seq, at_ms, ev, &prev);
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_ms, actor_id, actor, object_type, object_id, action, before_digest, \
+         after_digest, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(seq)
+    .bind(at_ms)
+    .bind(ev.actor_id)
+    .bind(&ev.actor)
+    .bind(&ev.object_type)
+    .bind(&ev.object_id)
+    .bind(&ev.action)
+    .bind(&ev.before_digest)
+    .bind(&ev.after_digest)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_notifications(tx: &mut Transaction<'static, Db>, notes: &[NewNotification], at: i64) -> Result<()> {
+    for n in notes {
+        sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(n.user_id)
+            .bind(&n.kind)
+            .bind(n.task_id)
+            .bind(&n.message)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn role_list(roles: &[String]) -> Vec<Role> {
+    let mut v: Vec<Role> = roles.iter().filter_map(|r| r.parse().ok()).collect();
+    v.sort();
+    v
+}
+
+fn task_json(t: &Task) -> serde_json::Value {
+    serde_json::json!({
+        "id": t.id, "state": t.state, "assignee_id": t.assignee_id, "version": t.version,
+        "deadline_at": t.deadline_at.map(ms), "score": t.score, "rework_count": t.rework_count,
+    })
+}
+
+impl Backend {
+    async fn roles_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let ph: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT user_id, role FROM user_roles WHERE user_id IN ({}) ORDER BY user_id, role", ph.join(","));
+        let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(self.r()).await?)
+    }
+
+    async fn users_from_rows(&self, rows: Vec<UserRow>) -> Result<Vec<User>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let roles = self.roles_of(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let rs: Vec<String> = roles.iter().filter(|(u, _)| *u == r.id).map(|(_, x)| x.clone()).collect();
+                r.into_user(role_list(&rs)).0
+            })
+            .collect())
+    }
+
+    async fn task_in(&self, tx: &mut Transaction<'static, Db>, id: i64) -> Result<Task> {
+        let row: Option<TaskRow> =
+            sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1")).bind(id).fetch_optional(&mut **tx).await?;
+        row.map(Task::from).ok_or(crate::StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl Store for Backend {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.run_migrations().await
+    }
+
+    async fn ensure_defaults(&self) -> Result<()> {
+        let wf = zhufang_domain::task::default_workflow();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workflow_transitions WHERE workflow = $1")
+            .bind(&wf.name)
+            .fetch_one(self.w())
+            .await?;
+        if n == 0 {
+            let ev = AuditEvent::new(None, "system", "workflow", &wf.name, "seed", None, Some(&serde_json::to_value(&wf).unwrap_or_default()));
+            self.save_workflow(&wf, &ev).await?;
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(self.r()).await?;
+        Ok(())
+    }
+
+    async fn backup(&self, dest: &std::path::Path) -> Result<()> {
+        self.backup_to(dest).await
+    }
+
+    async fn create_org_unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>, audit: &AuditEvent) -> Result<OrgUnit> {
+        let now = ms(Utc::now());
+        let mut tx = self.w().begin().await?;
+        let parent_path = match parent {
+            Some(p) => {
+                let (path,): (String,) = sqlx::query_as("SELECT path FROM org_units WHERE id = $1")
+                    .bind(p)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(crate::StoreError::NotFound)?;
+                path
+            }
+            None => "/".to_string(),
+        };
+        let (id,): (i64,) = sqlx::query_as("INSERT INTO org_units (code, name, kind, parent_id, path) VALUES ($1, $2, $3, $4, '') RETURNING id")
+            .bind(code)
+            .bind(name)
+            .bind(kind)
+            .bind(parent)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| crate::StoreError::from_insert(e, "code"))?;
+        let path = format!("{parent_path}{id}/");
+        sqlx::query("UPDATE org_units SET path = $1 WHERE id = $2").bind(&path).bind(id).execute(&mut *tx).await?;
+        let unit = OrgUnit { id, code: code.into(), name: name.into(), kind: kind.into(), parent_id: parent, path };
+        let mut ev = audit.clone();
+        ev.object_id = id.to_string();
+        ev.after_digest = zhufang_domain::audit::digest_json(&serde_json::to_value(&unit).unwrap_or_default());
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(unit)
+    }
+
+    async fn org_units(&self) -> Result<Vec<OrgUnit>> {
+        let rows: Vec<OrgRow> = sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units ORDER BY path")
+            .fetch_all(self.r())
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn org_unit(&self, id: i64) -> Result<Option<OrgUnit>> {
+        let row: Option<OrgRow> = sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.r())
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn org_unit_by_code(&self, code: &str) -> Result<Option<OrgUnit>> {
+        let row: Option<OrgRow> = sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.r())
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn create_user(&self, u: &NewUser, audit: &AuditEvent) -> Result<User> {
+        let now = ms(Utc::now());
+        let mut tx = self.w().begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO users (username, display_name, phone, org_unit_id, password_hash, active, must_change_password, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $7) RETURNING id",
+        )
+        .bind(&u.username)
+        .bind(&u.display_name)
+        .bind(&u.phone)
+        .bind(u.org_unit_id)
+        .bind(&u.password_hash)
+        .bind(u.must_change_password)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| crate::StoreError::from_insert(e, "username"))?;
+        for r in &u.roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(id).bind(r.as_str()).execute(&mut *tx).await?;
+        }
+        let mut ev = audit.clone();
+        ev.object_id = id.to_string();
+        ev.after_digest = zhufang_domain::audit::digest_json(&serde_json::json!({"username": u.username, "roles": u.roles, "org": u.org_unit_id}));
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        self.user(id).await?.ok_or(crate::StoreError::NotFound)
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(AssertSqlSafe(format!("{USER_SELECT} WHERE u.id = $1"))).bind(id).fetch_optional(self.r()).await?;
+        match row {
+            Some(r) => Ok(self.users_from_rows(vec![r]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>> {
+        let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(format!("{USER_SELECT} WHERE u.username = $1")))
+            .bind(username)
+            .fetch_optional(self.r())
+            .await?;
+        match row {
+            Some(r) => {
+                let roles: Vec<String> = self.roles_of(&[r.id]).await?.into_iter().map(|(_, x)| x).collect();
+                Ok(Some(r.into_user(role_list(&roles))))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn list_users(&self, scope_path: &str, text: Option<&str>, page: PageReq) -> Result<Page<User>> {
+        let mut w = Where::default();
+        w.push("o.path LIKE $?", Arg::S(format!("{scope_path}%")));
+        if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+            let like = format!("%{}%", t.trim());
+            w.args.push(Arg::S(like));
+            let n = w.args.len();
+            w.raw(&format!("(u.username LIKE ${n} OR u.display_name LIKE ${n})"));
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM users u JOIN org_units o ON o.id = u.org_unit_id{}", w.sql());
+        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let n = w.next();
+        let sql = format!("{USER_SELECT}{} ORDER BY o.path, u.username LIMIT ${} OFFSET ${}", w.sql(), n, n + 1);
+        let rows: Vec<UserRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(self.r())
+            .await?;
+        Ok(Page { items: self.users_from_rows(rows).await?, total, page: page.page, per_page: page.per_page })
+    }
+
+    async fn users_with_roles(&self, scope_path: &str, roles: &[Role]) -> Result<Vec<User>> {
+        let mut w = Where::default();
+        w.push("o.path LIKE $?", Arg::S(format!("{scope_path}%")));
+        w.raw("u.active = TRUE");
+        let mut ors = vec![];
+        for r in roles {
+            w.args.push(Arg::S(r.as_str().to_string()));
+            ors.push(format!("${}", w.args.len()));
+        }
+        if !ors.is_empty() {
+            w.raw(&format!("u.id IN (SELECT user_id FROM user_roles WHERE role IN ({}))", ors.join(",")));
+        }
+        let sql = format!("{USER_SELECT}{} ORDER BY o.path, u.username", w.sql());
+        let rows: Vec<UserRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(self.r()).await?;
+        self.users_from_rows(rows).await
+    }
+
+    async fn update_user(&self, id: i64, display_name: &str, phone: Option<&str>, org_unit_id: i64, roles: &[Role], active: bool, audit: &AuditEvent) -> Result<User> {
+        let now = ms(Utc::now());
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("UPDATE users SET display_name = $1, phone = $2, org_unit_id = $3, active = $4, updated_at = $5 WHERE id = $6")
+            .bind(display_name)
+            .bind(phone)
+            .bind(org_unit_id)
+            .bind(active)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(crate::StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        for role in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(id).bind(role.as_str()).execute(&mut *tx).await?;
+        }
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        self.user(id).await?.ok_or(crate::StoreError::NotFound)
+    }
+
+    async fn set_password(&self, user_id: i64, hash: &str, must_change: bool, audit: &AuditEvent) -> Result<()> {
+        let now = ms(Utc::now());
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
+            .bind(hash)
+            .bind(must_change)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(crate::StoreError::NotFound);
+        }
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, kind: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, kind, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $5)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(kind)
+            .bind(ms(now))
+            .bind(ms(expires_at))
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT s.user_id, s.csrf_token, s.kind, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE",
+        )
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row.map(|(user_id, csrf_token, kind, exp)| Session { user_id, csrf_token, kind, expires_at: from_ms(exp) }))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.w()).await?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user_id: i64, except: Option<&str>) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(except.unwrap_or(""))
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
+    async fn record_login_attempt(&self, username: &str, ip: &str, success: bool, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO login_attempts (username, ip, at, success) VALUES ($1, $2, $3, $4)")
+            .bind(username)
+            .bind(ip)
+            .bind(ms(at))
+            .bind(success)
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, username: &str, ip: &str, since: DateTime<Utc>) -> Result<(i64, i64)> {
+        // Failures since the last success of that user count against it.
+        let (by_user,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND success = FALSE AND at >= $2 \
+             AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND success = TRUE), 0)",
+        )
+        .bind(username)
+        .bind(ms(since))
+        .fetch_one(self.r())
+        .await?;
+        let (by_ip,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND success = FALSE AND at >= $2")
+            .bind(ip)
+            .bind(ms(since))
+            .fetch_one(self.r())
+            .await?;
+        Ok((by_user, by_ip))
+    }
+
+    async fn catalogue(&self, include_inactive: bool) -> Result<Vec<CatalogueItem>> {
+        let rows: Vec<CatRow> = sqlx::query_as(
+            "SELECT code, name, name_en, category, guideline, default_role, accept_hours, finish_workdays, active \
+             FROM catalogue_items WHERE active = TRUE OR $1 ORDER BY code",
+        )
+        .bind(include_inactive)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn catalogue_item(&self, code: &str) -> Result<Option<CatalogueItem>> {
+        let row: Option<CatRow> = sqlx::query_as(
+            "SELECT code, name, name_en, category, guideline, default_role, accept_hours, finish_workdays, active \
+             FROM catalogue_items WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn upsert_catalogue_item(&self, item: &CatalogueItem, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO catalogue_items (code, name, name_en, category, guideline, default_role, accept_hours, \
+             finish_workdays, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
+             category = excluded.category, guideline = excluded.guideline, default_role = excluded.default_role, \
+             accept_hours = excluded.accept_hours, finish_workdays = excluded.finish_workdays, \
+             active = excluded.active, updated_at = excluded.updated_at",
+        )
+        .bind(&item.code)
+        .bind(&item.name)
+        .bind(&item.name_en)
+        .bind(&item.category)
+        .bind(&item.guideline)
+        .bind(&item.default_role)
+        .bind(item.accept_hours)
+        .bind(item.finish_workdays)
+        .bind(item.active)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn workflow(&self, name: &str) -> Result<Workflow> {
+        let states: Vec<(String, String, String, bool, bool)> = sqlx::query_as(
+            "SELECT state, label_zh, label_en, terminal, initial FROM workflow_states WHERE workflow = $1 ORDER BY sort",
+        )
+        .bind(name)
+        .fetch_all(self.r())
+        .await?;
+        let rows: Vec<(String, String, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT from_state, action, to_state, allowed, required_fields, effects, label_zh, label_en \
+             FROM workflow_transitions WHERE workflow = $1 ORDER BY sort",
+        )
+        .bind(name)
+        .fetch_all(self.r())
+        .await?;
+        let bad = |e: zhufang_domain::workflow::WorkflowDefError| crate::StoreError::Invalid(format!("workflow {name}: {e}"));
+        let states = states
+            .into_iter()
+            .map(|(state, label_zh, label_en, terminal, initial)| StateDef { state, label_zh, label_en, terminal, initial })
+            .collect();
+        let mut rules = vec![];
+        for (from, action, to, allowed, required, effects, label_zh, label_en) in rows {
+            rules.push(TransitionRule {
+                from,
+                action,
+                to,
+                allowed: parse_list(&allowed).map_err(bad)?,
+                required: required.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+                effects: parse_list(&effects).map_err(bad)?,
+                label_zh,
+                label_en,
+            });
+        }
+        Workflow::new(name, states, rules).map_err(bad)
+    }
+
+    async fn save_workflow(&self, wf: &Workflow, audit: &AuditEvent) -> Result<()> {
+        let now = ms(Utc::now());
+        let mut tx = self.w().begin().await?;
+        sqlx::query("DELETE FROM workflow_transitions WHERE workflow = $1").bind(&wf.name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM workflow_states WHERE workflow = $1").bind(&wf.name).execute(&mut *tx).await?;
+        for (i, s) in wf.states.iter().enumerate() {
+            sqlx::query("INSERT INTO workflow_states (workflow, state, label_zh, label_en, terminal, initial, sort) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&wf.name)
+                .bind(&s.state)
+                .bind(&s.label_zh)
+                .bind(&s.label_en)
+                .bind(s.terminal)
+                .bind(s.initial)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, r) in wf.rules.iter().enumerate() {
+            let allowed: Vec<String> = r.allowed.iter().map(|a| a.as_string()).collect();
+            let effects: Vec<&str> = r.effects.iter().map(|e| e.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO workflow_transitions (workflow, from_state, action, to_state, allowed, required_fields, \
+                 effects, label_zh, label_en, sort) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&wf.name)
+            .bind(&r.from)
+            .bind(&r.action)
+            .bind(&r.to)
+            .bind(allowed.join(","))
+            .bind(r.required.join(","))
+            .bind(effects.join(","))
+            .bind(&r.label_zh)
+            .bind(&r.label_en)
+            .bind(i as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn calendar(&self) -> Result<WorkCalendar> {
+        Ok(WorkCalendar::new(self.calendar_days().await?.into_iter().map(|(d, k, _)| (d, k))))
+    }
+
+    async fn calendar_days(&self) -> Result<Vec<(NaiveDate, DayKind, String)>> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT day, kind, name FROM calendar_days ORDER BY day").fetch_all(self.r()).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(d, k, n)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, DayKind::parse(&k)?, n)))
+            .collect())
+    }
+
+    async fn set_calendar_day(&self, day: NaiveDate, kind: Option<DayKind>, name: &str, audit: &AuditEvent) -> Result<()> {
+        let now = ms(Utc::now());
+        let mut tx = self.w().begin().await?;
+        let d = day.format("%Y-%m-%d").to_string();
+        sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(&d).execute(&mut *tx).await?;
+        if let Some(k) = kind {
+            sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
+                .bind(&d)
+                .bind(k.as_str())
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_task(&self, t: &NewTask) -> Result<Task> {
+        let now = ms(t.now);
+        let mut tx = self.w().begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tasks (number, title, description, catalogue_code, org_unit_id, org_path, state, creator_id, \
+             lat, lon, due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $11) \
+             RETURNING id",
+        )
+        .bind(format!("tmp-{}", rand::random::<u64>()))
+        .bind(&t.title)
+        .bind(&t.description)
+        .bind(&t.catalogue_code)
+        .bind(t.org_unit_id)
+        .bind(&t.org_path)
+        .bind(t.creator_id)
+        .bind(t.lat)
+        .bind(t.lon)
+        .bind(t.due_at.map(ms))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = format!("RW{}{:06}", zhufang_domain::calendar::local_date(t.now).format("%Y%m%d"), id);
+        sqlx::query("UPDATE tasks SET number = $1 WHERE id = $2").bind(&number).bind(id).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO task_events (task_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, 'create', NULL, 'draft', NULL, '{}')",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(t.creator_id)
+        .bind(&t.creator_name)
+        .execute(&mut *tx)
+        .await?;
+        let task = self.task_in(&mut tx, id).await?;
+        let ev = AuditEvent::new(Some(t.creator_id), &t.creator_name, "task", id, "create", None, Some(&task_json(&task)));
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(task)
+    }
+
+    async fn task(&self, id: i64) -> Result<Option<Task>> {
+        let row: Option<TaskRow> =
+            sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1")).bind(id).fetch_optional(self.r()).await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_tasks(&self, f: &TaskFilter, page: PageReq) -> Result<Page<Task>> {
+        let w = task_where(f);
+        let count_sql = format!("SELECT COUNT(*) FROM tasks t{}", w.sql());
+        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let n = w.next();
+        let sql = format!("{}{} ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}", task_select!(), w.sql(), n, n + 1);
+        let rows: Vec<TaskRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(self.r())
+            .await?;
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), total, page: page.page, per_page: page.per_page })
+    }
+
+    async fn task_counts(&self, f: &TaskFilter, now: DateTime<Utc>, evaluator: bool) -> Result<TaskCounts> {
+        let w = task_where(f);
+        let n = w.next();
+        let sql = format!(
+            "SELECT COUNT(CASE WHEN t.state NOT IN ('evaluated','cancelled','draft') THEN 1 END), \
+             COUNT(CASE WHEN t.due_soon_at <= ${n} AND t.deadline_at >= ${n} THEN 1 END), \
+             COUNT(CASE WHEN t.deadline_at < ${n} THEN 1 END), \
+             COUNT(CASE WHEN t.state = 'feedback_submitted' THEN 1 END) FROM tasks t{}",
+            w.sql()
+        );
+        let (open, due_soon, overdue, to_eval): (i64, i64, i64, i64) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).bind(ms(now)).fetch_one(self.r()).await?;
+        Ok(TaskCounts { open, due_soon, overdue, to_evaluate: if evaluator { to_eval } else { 0 } })
+    }
+
+    async fn task_timeline(&self, id: i64) -> Result<Vec<TaskEvent>> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT id, at, actor_id, actor_name, action, from_state, to_state, note, data FROM task_events \
+             WHERE task_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.r())
+        .await?;
+        let atts: Vec<AttachmentRow> = sqlx::query_as(
+            "SELECT id, task_id, event_id, stored_name, original_name, content_type, size_bytes, sha256, created_at \
+             FROM attachments WHERE task_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.r())
+        .await?;
+        let atts: Vec<Attachment> = atts.into_iter().map(Into::into).collect();
+        Ok(rows
+            .into_iter()
+            .map(|r| TaskEvent {
+                id: r.id,
+                at: from_ms(r.at),
+                actor_id: r.actor_id,
+                actor_name: r.actor_name,
+                action: r.action,
+                from_state: r.from_state,
+                to_state: r.to_state,
+                note: r.note,
+                data: serde_json::from_str(&r.data).unwrap_or_default(),
+                attachments: atts.iter().filter(|a| a.event_id == Some(r.id)).cloned().collect(),
+            })
+            .collect())
+    }
+
+    async fn apply_transition(&self, wr: &TransitionWrite) -> Result<Task> {
+        let now = ms(wr.now);
+        let mut tx = self.w().begin().await?;
+        let before = self.task_in(&mut tx, wr.task_id).await?;
+        if before.version != wr.expected_version || before.state != wr.from_state {
+            return Err(crate::StoreError::Conflict);
+        }
+        let (assign, assignee) = match wr.assignee {
+            Some(a) => (true, a),
+            None => (false, None),
+        };
+        let (fb, fb_text, fb_lat, fb_lon) = match &wr.feedback {
+            Some((text, loc)) => (true, Some(text.clone()), loc.map(|l| l.0), loc.map(|l| l.1)),
+            None => (false, None, None, None),
+        };
+        let due_soon = wr.clock.map(|c| ms(zhufang_domain::task::due_soon_at(c)));
+        let r = sqlx::query(
+            "UPDATE tasks SET state = $1, \
+             assignee_id = CASE WHEN $2 THEN $3 ELSE assignee_id END, \
+             dispatcher_id = CASE WHEN $4 THEN $5 ELSE dispatcher_id END, \
+             clock_started_at = $6, due_soon_at = $7, deadline_at = $8, \
+             rework_count = rework_count + $9, refuse_count = refuse_count + $10, \
+             score = COALESCE($11, score), eval_comment = CASE WHEN $11 IS NULL THEN eval_comment ELSE $12 END, \
+             feedback_text = CASE WHEN $13 THEN $14 ELSE feedback_text END, \
+             feedback_lat = CASE WHEN $13 THEN $15 ELSE feedback_lat END, \
+             feedback_lon = CASE WHEN $13 THEN $16 ELSE feedback_lon END, \
+             dispatched_at = CASE WHEN $17 = 'dispatched' THEN $18 ELSE dispatched_at END, \
+             accepted_at = CASE WHEN $17 = 'accepted' THEN $18 ELSE accepted_at END, \
+             started_at = CASE WHEN $17 = 'in_progress' AND started_at IS NULL THEN $18 ELSE started_at END, \
+             feedback_at = CASE WHEN $13 THEN $18 ELSE feedback_at END, \
+             closed_at = CASE WHEN $19 THEN $18 ELSE closed_at END, \
+             overdue_notified_at = CASE WHEN $20 THEN NULL ELSE overdue_notified_at END, \
+             due_soon_notified_at = CASE WHEN $20 THEN NULL ELSE due_soon_notified_at END, \
+             updated_at = $18, version = version + 1 \
+             WHERE id = $21 AND version = $22",
+        )
+        .bind(&wr.to_state)
+        .bind(assign)
+        .bind(assignee)
+        .bind(wr.set_dispatcher)
+        .bind(wr.actor_id)
+        .bind(wr.clock.map(|c| ms(c.started_at)))
+        .bind(due_soon)
+        .bind(wr.clock.map(|c| ms(c.deadline_at)))
+        .bind(i64::from(wr.count_rework))
+        .bind(i64::from(wr.action == "refuse"))
+        .bind(wr.score)
+        .bind(wr.note.clone())
+        .bind(fb)
+        .bind(fb_text)
+        .bind(fb_lat)
+        .bind(fb_lon)
+        .bind(&wr.to_state)
+        .bind(now)
+        .bind(wr.closes)
+        .bind(wr.clock != before.clock())
+        .bind(wr.task_id)
+        .bind(wr.expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(crate::StoreError::Conflict);
+        }
+        let (event_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO task_events (task_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(wr.task_id)
+        .bind(now)
+        .bind(wr.actor_id)
+        .bind(&wr.actor_name)
+        .bind(&wr.action)
+        .bind(&wr.from_state)
+        .bind(&wr.to_state)
+        .bind(&wr.note)
+        .bind(wr.data.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        for a in &wr.attachments {
+            sqlx::query(
+                "INSERT INTO attachments (task_id, event_id, stored_name, original_name, content_type, size_bytes, \
+                 sha256, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(wr.task_id)
+            .bind(event_id)
+            .bind(&a.stored_name)
+            .bind(&a.original_name)
+            .bind(&a.content_type)
+            .bind(a.size_bytes)
+            .bind(&a.sha256)
+            .bind(wr.actor_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_notifications(&mut tx, &wr.notifications, now).await?;
+        let after = self.task_in(&mut tx, wr.task_id).await?;
+        let ev = AuditEvent::new(Some(wr.actor_id), &wr.actor_name, "task", wr.task_id, &wr.action, Some(&task_json(&before)), Some(&task_json(&after)));
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn attachment(&self, id: i64) -> Result<Option<Attachment>> {
+        let row: Option<AttachmentRow> = sqlx::query_as(
+            "SELECT id, task_id, event_id, stored_name, original_name, content_type, size_bytes, sha256, created_at \
+             FROM attachments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn newly_overdue(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Task>> {
+        let rows: Vec<TaskRow> = sqlx::query_as(concat!(
+            task_select!(),
+            " WHERE t.deadline_at < $1 AND t.overdue_notified_at IS NULL ORDER BY t.deadline_at LIMIT $2"
+        ))
+        .bind(ms(now))
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn newly_due_soon(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Task>> {
+        let rows: Vec<TaskRow> = sqlx::query_as(concat!(
+            task_select!(),
+            " WHERE t.due_soon_at <= $1 AND t.deadline_at >= $1 AND t.due_soon_notified_at IS NULL ORDER BY t.deadline_at LIMIT $2"
+        ))
+        .bind(ms(now))
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn mark_reported(&self, task_id: i64, overdue: bool, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        let sql = if overdue {
+            "UPDATE tasks SET overdue_notified_at = $1 WHERE id = $2 AND overdue_notified_at IS NULL"
+        } else {
+            "UPDATE tasks SET due_soon_notified_at = $1 WHERE id = $2 AND due_soon_notified_at IS NULL"
+        };
+        let r = sqlx::query(sql).bind(ms(now)).bind(task_id).execute(&mut *tx).await?;
+        if r.rows_affected() == 1 {
+            insert_notifications(&mut tx, notes, ms(now)).await?;
+            let ev = AuditEvent::new(None, "system", "task", task_id, if overdue { "flag_overdue" } else { "flag_due_soon" }, None, None);
+            append_audit(&mut tx, &ev, ms(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn state_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY state").fetch_all(self.r()).await?)
+    }
+
+    async fn notifications(&self, user_id: i64, unread_only: bool, page: PageReq) -> Result<Page<Notification>> {
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND (read_at IS NULL OR NOT $2)")
+            .bind(user_id)
+            .bind(unread_only)
+            .fetch_one(self.r())
+            .await?;
+        let rows: Vec<(i64, String, Option<i64>, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, kind, task_id, message, created_at, read_at FROM notifications \
+             WHERE user_id = $1 AND (read_at IS NULL OR NOT $2) ORDER BY id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(user_id)
+        .bind(unread_only)
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(self.r())
+        .await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|(id, kind, task_id, message, created_at, read_at)| Notification {
+                    id,
+                    kind,
+                    task_id,
+                    message,
+                    created_at: from_ms(created_at),
+                    read: read_at.is_some(),
+                })
+                .collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn unread_count(&self, user_id: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+            .bind(user_id)
+            .fetch_one(self.r())
+            .await?;
+        Ok(n)
+    }
+
+    async fn mark_read(&self, user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+        let r = sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL AND ($3 IS NULL OR id = $3)")
+            .bind(ms(now))
+            .bind(user_id)
+            .bind(id)
+            .execute(self.w())
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn audit(&self, ev: &AuditEvent, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        append_audit(&mut tx, ev, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_page(&self, object_type: Option<&str>, page: PageReq) -> Result<Page<AuditRecord>> {
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE ($1 IS NULL OR object_type = $1)")
+            .bind(object_type)
+            .fetch_one(self.r())
+            .await?;
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT seq, at_ms, actor_id, actor, object_type, object_id, action, before_digest, after_digest, prev_hash, hash \
+             FROM audit_log WHERE ($1 IS NULL OR object_type = $1) ORDER BY seq DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(object_type)
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(self.r())
+        .await?;
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), total, page: page.page, per_page: page.per_page })
+    }
+
+    async fn verify_audit(&self) -> Result<ChainStatus> {
+        let mut v = Verifier::default();
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<AuditRow> = sqlx::query_as(
+                "SELECT seq, at_ms, actor_id, actor, object_type, object_id, action, before_digest, after_digest, prev_hash, hash \
+                 FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000",
+            )
+            .bind(after)
+            .fetch_all(self.r())
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in rows {
+                let rec = AuditRecord::from(r);
+                after = rec.seq;
+                if let Err(e) = v.push(&rec) {
+                    return Ok(ChainStatus::Broken(e));
+                }
+            }
+        }
+        let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.r()).await?;
+        Ok(match v.finish(seq, &hash) {
+            Ok(records) => ChainStatus::Intact { records },
+            Err(e) => ChainStatus::Broken(e),
+        })
+    }
+}

@@ -1,0 +1,302 @@
+//! Records as the store returns them. Times are UTC.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+use zhufang_domain::Role;
+use zhufang_domain::task::Clock;
+
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+pub fn opt_from_ms(v: Option<i64>) -> Option<DateTime<Utc>> {
+    v.map(from_ms)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OrgUnit {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// bureau, branch, station, district, agency
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    /// `/1/2/5/`: ids from the root, used for subtree checks.
+    pub path: String,
+}
+
+impl OrgUnit {
+    /// Whether `other_path` lies in this unit's subtree (itself included).
+    pub fn contains_path(&self, other_path: &str) -> bool {
+        other_path.starts_with(&self.path)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// Never serialised: callers show [`User::phone_masked`] unless allowed.
+    #[serde(skip)]
+    pub phone: Option<String>,
+    pub org_unit_id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub must_change_password: bool,
+}
+
+impl User {
+    pub fn has(&self, r: Role) -> bool {
+        self.roles.contains(&r)
+    }
+    pub fn phone_masked(&self) -> Option<String> {
+        self.phone.as_deref().map(zhufang_domain::types::mask_phone)
+    }
+    /// Whether this user may see things recorded under `path`.
+    pub fn covers(&self, path: &str) -> bool {
+        path.starts_with(&self.org_path)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub org_unit_id: i64,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub kind: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CatalogueItem {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub category: String,
+    pub guideline: String,
+    pub default_role: String,
+    pub accept_hours: i64,
+    pub finish_workdays: i64,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub catalogue_code: String,
+    pub catalogue_name: String,
+    pub org_unit_id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub state: String,
+    pub creator_id: Option<i64>,
+    pub dispatcher_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub assignee: Option<String>,
+    pub assignee_name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub clock_started_at: Option<DateTime<Utc>>,
+    pub due_soon_at: Option<DateTime<Utc>>,
+    pub deadline_at: Option<DateTime<Utc>>,
+    pub rework_count: i64,
+    pub refuse_count: i64,
+    pub score: Option<i64>,
+    pub eval_comment: Option<String>,
+    pub feedback_text: Option<String>,
+    pub feedback_lat: Option<f64>,
+    pub feedback_lon: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub feedback_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl Task {
+    pub fn clock(&self) -> Option<Clock> {
+        match (self.clock_started_at, self.deadline_at) {
+            (Some(started_at), Some(deadline_at)) => Some(Clock { started_at, deadline_at }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: serde_json::Value,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub id: i64,
+    pub task_id: i64,
+    pub event_id: Option<i64>,
+    #[serde(skip)]
+    pub stored_name: String,
+    pub original_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A file already written under the data directory, to be linked to a task event.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub stored_name: String,
+    pub original_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub task_id: Option<i64>,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub user_id: i64,
+    pub kind: String,
+    pub task_id: Option<i64>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub title: String,
+    pub description: String,
+    pub catalogue_code: String,
+    pub org_unit_id: i64,
+    pub org_path: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub creator_id: i64,
+    pub creator_name: String,
+    pub now: DateTime<Utc>,
+}
+
+/// Filters of the task ledger. `scope_path` limits to an org subtree;
+/// `partner_user` (for partner agencies) limits to tasks handed to that user.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub scope_path: Option<String>,
+    pub partner_user: Option<i64>,
+    pub state: Option<String>,
+    pub states: Vec<String>,
+    pub org_path: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub catalogue_code: Option<String>,
+    pub overdue_at: Option<DateTime<Utc>>,
+    pub due_soon_at: Option<DateTime<Utc>>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PageReq {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageReq {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
+        Self { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(20).clamp(1, 500) }
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// A decided transition, ready to apply atomically.
+#[derive(Debug, Clone)]
+pub struct TransitionWrite {
+    pub task_id: i64,
+    pub expected_version: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub now: DateTime<Utc>,
+    pub note: Option<String>,
+    /// `Some(x)` sets the assignee to x (None inside clears it); `None` leaves it.
+    pub assignee: Option<Option<i64>>,
+    pub set_dispatcher: bool,
+    pub clock: Option<Clock>,
+    pub count_rework: bool,
+    pub score: Option<i64>,
+    pub feedback: Option<(String, Option<(f64, f64)>)>,
+    pub attachments: Vec<NewAttachment>,
+    pub closes: bool,
+    pub notifications: Vec<NewNotification>,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskCounts {
+    pub open: i64,
+    pub due_soon: i64,
+    pub overdue: i64,
+    pub to_evaluate: i64,
+}

@@ -1,0 +1,60 @@
+//! The PostgreSQL backend: one pool for reads and writes.
+
+use crate::{Result, StoreError};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::Pool;
+use std::path::Path;
+use std::time::Duration;
+
+type Db = sqlx::Postgres;
+const BACKEND: &str = "postgres";
+
+pub struct PgStore {
+    pool: Pool<Db>,
+    url: String,
+}
+
+type Backend = PgStore;
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { pool, url: url.to_string() })
+    }
+
+    fn w(&self) -> &Pool<Db> {
+        &self.pool
+    }
+
+    fn r(&self) -> &Pool<Db> {
+        &self.pool
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Writes a plain-SQL dump with `pg_dump` (the PostgreSQL client tools).
+    async fn backup_to(&self, dest: &Path) -> Result<()> {
+        let out = tokio::process::Command::new("pg_dump")
+            .arg("--no-owner")
+            .arg("--file")
+            .arg(dest)
+            .arg(&self.url)
+            .output()
+            .await
+            .map_err(|e| StoreError::Invalid(format!("cannot run pg_dump: {e}")))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!("pg_dump failed: {}", String::from_utf8_lossy(&out.stderr))))
+        }
+    }
+}
+
+include!("common.rs");
