@@ -1,1 +1,355 @@
+//! Application operations: the domain rules applied to stored records.
+//! HTTP handlers, the CLI and the demo seeder all go through here.
 
+use crate::model::*;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashSet;
+use zhufang_domain::calendar::WorkCalendar;
+use zhufang_domain::task::{self, PhaseLimits};
+use zhufang_domain::workflow::{ActorCtx, Effect, Subject, TransitionError, Workflow};
+use zhufang_domain::{Role, Wgs84Point};
+
+/// A field-level validation message (Chinese).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("conflict")]
+    Conflict,
+    #[error("invalid transition: {action} from {state}")]
+    InvalidTransition { state: String, action: String },
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict => ServiceError::Conflict,
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl ServiceError {
+    pub fn field(field: &str, message: &str) -> Self {
+        ServiceError::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+pub type SResult<T> = Result<T, ServiceError>;
+
+/// The ledger filter that limits a user to what they may see: their org
+/// subtree, or (partner agencies) only what was handed to them.
+pub fn visibility(user: &User) -> TaskFilter {
+    if user.has(Role::PartnerAgency) && !user.roles.iter().any(|r| *r != Role::PartnerAgency) {
+        TaskFilter { partner_user: Some(user.id), ..Default::default() }
+    } else {
+        TaskFilter { scope_path: Some(user.org_path.clone()), ..Default::default() }
+    }
+}
+
+pub fn can_see(user: &User, t: &Task) -> bool {
+    let f = visibility(user);
+    match (f.partner_user, f.scope_path) {
+        (Some(uid), _) => t.assignee_id == Some(uid),
+        (None, Some(p)) => t.org_path.starts_with(&p) || t.assignee_id == Some(user.id),
+        _ => false,
+    }
+}
+
+/// Input for a new task (already parsed at the edge).
+#[derive(Debug, Clone)]
+pub struct CreateTask {
+    pub title: String,
+    pub catalogue_code: String,
+    pub org_unit: String,
+    pub description: Option<String>,
+    pub location: Option<Wgs84Point>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create_task(store: &dyn Store, user: &User, input: CreateTask, now: DateTime<Utc>) -> SResult<Task> {
+    if !task::may_create(&user.roles) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errs: Vec<FieldError> = task::check_new_task(&input.title, input.description.as_deref())
+        .into_iter()
+        .map(|(f, m)| FieldError::new(f, m))
+        .collect();
+    match store.catalogue_item(&input.catalogue_code).await? {
+        Some(c) if c.active => {}
+        Some(_) => errs.push(FieldError::new("catalogue_code", "该任务清单事项已停用")),
+        None => errs.push(FieldError::new("catalogue_code", "任务清单中没有该事项")),
+    }
+    let org = store.org_unit_by_code(&input.org_unit).await?;
+    match &org {
+        None => errs.push(FieldError::new("org_unit", "没有该单位")),
+        Some(o) if !user.covers(&o.path) => errs.push(FieldError::new("org_unit", "该单位不在您的管辖范围内")),
+        _ => {}
+    }
+    if let Some(d) = input.due_at
+        && d <= now
+    {
+        errs.push(FieldError::new("due_at", "截止时间须晚于当前时间"));
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let org = org.expect("checked above");
+    Ok(store
+        .create_task(&NewTask {
+            title: input.title.trim().to_string(),
+            description: input.description.unwrap_or_default().trim().to_string(),
+            catalogue_code: input.catalogue_code,
+            org_unit_id: org.id,
+            org_path: org.path,
+            lat: input.location.map(|p| p.lat()),
+            lon: input.location.map(|p| p.lon()),
+            due_at: input.due_at,
+            creator_id: user.id,
+            creator_name: user.display_name.clone(),
+            now,
+        })
+        .await?)
+}
+
+/// Input for a transition (already parsed at the edge).
+#[derive(Debug, Clone, Default)]
+pub struct TransitionInput {
+    pub action: String,
+    pub assignee: Option<String>,
+    pub note: Option<String>,
+    pub score: Option<i64>,
+    /// The version the client saw; when given, a different current version is a conflict.
+    pub version: Option<i64>,
+    pub location: Option<Wgs84Point>,
+    pub attachments: Vec<NewAttachment>,
+}
+
+fn nonempty(s: &Option<String>) -> bool {
+    s.as_deref().is_some_and(|x| !x.trim().is_empty())
+}
+
+/// Who may be given a task: someone in the task's branch of the tree
+/// (above or below its unit), or a partner agency.
+fn may_receive(assignee: &User, t: &Task) -> bool {
+    let working = assignee.roles.iter().any(|r| {
+        matches!(r, Role::CommunityOfficer | Role::Auxiliary | Role::StationLeader | Role::CommandRoom | Role::PartnerAgency)
+    });
+    let in_branch = t.org_path.starts_with(&assignee.org_path) || assignee.org_path.starts_with(&t.org_path);
+    assignee.active && working && (in_branch || assignee.has(Role::PartnerAgency))
+}
+
+pub fn subject(t: &Task) -> Subject<'_> {
+    Subject { state: &t.state, assignee: t.assignee_id, dispatcher: t.dispatcher_id, creator: t.creator_id }
+}
+
+/// Fires one action on a task: checks jurisdiction, asks the workflow,
+/// computes the clock and notices, and writes it all in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    store: &dyn Store,
+    wf: &Workflow,
+    cal: &WorkCalendar,
+    user: &User,
+    task_id: i64,
+    input: TransitionInput,
+    now: DateTime<Utc>,
+) -> SResult<Task> {
+    let t = store.task(task_id).await?.ok_or(ServiceError::NotFound)?;
+    if !can_see(user, &t) {
+        return Err(ServiceError::NotFound);
+    }
+    let mut errs: Vec<FieldError> = task::check_transition_fields(input.note.as_deref(), input.score)
+        .into_iter()
+        .map(|(f, m)| FieldError::new(f, m))
+        .collect();
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let actor = ActorCtx { user_id: user.id, roles: &user.roles };
+    let has = |f: &str| match f {
+        "assignee" => nonempty(&input.assignee),
+        "note" => nonempty(&input.note),
+        "score" => input.score.is_some(),
+        "location" => input.location.is_some(),
+        "photos" => !input.attachments.is_empty(),
+        _ => false,
+    };
+    let rule = wf.decide(&subject(&t), &actor, &input.action, &has).map_err(|e| match e {
+        TransitionError::UnknownAction(a) => ServiceError::field("action", &format!("未知的操作：{a}")),
+        TransitionError::InvalidTransition { state, action } => ServiceError::InvalidTransition { state, action },
+        TransitionError::Forbidden { .. } => ServiceError::Forbidden,
+        TransitionError::MissingFields(fs) => ServiceError::Validation(
+            fs.into_iter()
+                .map(|f| {
+                    let m = match f.as_str() {
+                        "assignee" => "请选择接收人",
+                        "note" => "请填写说明",
+                        "score" => "请给出1至5分的评分",
+                        "photos" => "请上传照片",
+                        "location" => "请提供位置",
+                        _ => "此项为必填项",
+                    };
+                    FieldError::new(f, m)
+                })
+                .collect(),
+        ),
+    })?;
+    if let Some(v) = input.version
+        && v != t.version
+    {
+        return Err(ServiceError::Conflict);
+    }
+
+    let mut assignee = None;
+    let mut new_assignee: Option<User> = None;
+    if rule.effects.contains(&Effect::SetAssignee) {
+        let name = input.assignee.as_deref().unwrap_or_default().trim().to_ascii_lowercase();
+        match store.user_by_username(&name).await? {
+            Some((u, _)) if may_receive(&u, &t) => {
+                assignee = Some(Some(u.id));
+                new_assignee = Some(u);
+            }
+            Some(_) => errs.push(FieldError::new("assignee", "该人员不能接收本单位的任务")),
+            None => errs.push(FieldError::new("assignee", "没有该用户")),
+        }
+    } else if rule.effects.contains(&Effect::ClearAssignee) {
+        assignee = Some(None);
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let cat = store.catalogue_item(&t.catalogue_code).await?.ok_or(ServiceError::NotFound)?;
+    let limits = PhaseLimits {
+        accept_hours: u32::try_from(cat.accept_hours).unwrap_or(24),
+        finish_workdays: u32::try_from(cat.finish_workdays).unwrap_or(3),
+    };
+    let clock = task::next_clock(&rule.effects, t.clock(), now, limits, t.due_at, cal);
+
+    let mut notes = vec![];
+    let who = &user.display_name;
+    let mut notify = |uid: Option<i64>, kind: &str, message: String| {
+        if let Some(uid) = uid
+            && uid != user.id
+        {
+            notes.push(NewNotification { user_id: uid, kind: kind.into(), task_id: Some(t.id), message });
+        }
+    };
+    match input.action.as_str() {
+        "dispatch" | "reassign" => {
+            notify(new_assignee.as_ref().map(|u| u.id), "assigned", format!("{who} 向您派发任务「{}」", t.title));
+            if input.action == "reassign" && t.assignee_id != new_assignee.as_ref().map(|u| u.id) {
+                notify(t.assignee_id, "reassigned", format!("任务「{}」已改派他人", t.title));
+            }
+        }
+        "refuse" => notify(t.dispatcher_id, "refused", format!("{who} 退回了任务「{}」：{}", t.title, input.note.clone().unwrap_or_default())),
+        "return" => notify(t.assignee_id, "returned", format!("任务「{}」被退回重办：{}", t.title, input.note.clone().unwrap_or_default())),
+        "submit_feedback" => notify(t.dispatcher_id, "feedback", format!("{who} 已反馈任务「{}」，待评价", t.title)),
+        "evaluate" => notify(t.assignee_id, "evaluated", format!("任务「{}」已评价：{}分", t.title, input.score.unwrap_or_default())),
+        "cancel" => notify(t.assignee_id, "cancelled", format!("任务「{}」已撤销", t.title)),
+        _ => {}
+    }
+
+    let feedback = rule
+        .effects
+        .contains(&Effect::RecordFeedback)
+        .then(|| (input.note.clone().unwrap_or_default(), input.location.map(|p| (p.lat(), p.lon()))));
+    let mut data = serde_json::Map::new();
+    if let Some(u) = &new_assignee {
+        data.insert("assignee".into(), serde_json::json!({"username": u.username, "name": u.display_name}));
+    }
+    if let Some(s) = input.score {
+        data.insert("score".into(), s.into());
+    }
+    if let Some(p) = input.location {
+        data.insert("location".into(), serde_json::json!({"lat": p.lat(), "lon": p.lon()}));
+    }
+    let write = TransitionWrite {
+        task_id: t.id,
+        expected_version: t.version,
+        action: input.action.clone(),
+        from_state: t.state.clone(),
+        to_state: rule.to.clone(),
+        actor_id: user.id,
+        actor_name: user.display_name.clone(),
+        now,
+        note: input.note.clone().filter(|n| !n.trim().is_empty()),
+        assignee,
+        set_dispatcher: rule.effects.contains(&Effect::SetAssignee),
+        clock,
+        count_rework: rule.effects.contains(&Effect::CountRework),
+        score: if rule.effects.contains(&Effect::SetScore) { input.score } else { None },
+        feedback,
+        attachments: input.attachments,
+        closes: wf.is_terminal(&rule.to),
+        notifications: notes,
+        data: serde_json::Value::Object(data),
+    };
+    Ok(store.apply_transition(&write).await?)
+}
+
+/// Station leaders whose jurisdiction covers a task.
+fn leaders_of<'a>(leaders: &'a [User], t: &Task) -> impl Iterator<Item = &'a User> {
+    leaders.iter().filter(move |l| l.covers(&t.org_path) && l.org_path.len() > 1)
+}
+
+/// Flags tasks that just became due soon or overdue and notifies the
+/// assignee (and, when overdue, the leaders). Idempotent: each task is
+/// reported once per clock. Returns (due soon, overdue) counts.
+pub async fn scan_deadlines(store: &dyn Store, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+    let leaders = store.users_with_roles("/", &[Role::StationLeader]).await?;
+    let mut soon = 0;
+    for t in store.newly_due_soon(now, 500).await? {
+        let mut notes = vec![];
+        if let Some(uid) = t.assignee_id {
+            notes.push(NewNotification {
+                user_id: uid,
+                kind: "due_soon".into(),
+                task_id: Some(t.id),
+                message: format!("任务「{}」即将到期", t.title),
+            });
+        }
+        store.mark_reported(t.id, false, now, &notes).await?;
+        soon += 1;
+    }
+    let mut overdue = 0;
+    for t in store.newly_overdue(now, 500).await? {
+        let mut seen = HashSet::new();
+        let mut notes = vec![];
+        let mut push = |uid: i64, msg: String| {
+            if seen.insert(uid) {
+                notes.push(NewNotification { user_id: uid, kind: "overdue".into(), task_id: Some(t.id), message: msg });
+            }
+        };
+        if let Some(uid) = t.assignee_id {
+            push(uid, format!("任务「{}」已超期，请尽快处置", t.title));
+        }
+        for l in leaders_of(&leaders, &t) {
+            push(l.id, format!("任务「{}」（{}）已超期", t.title, t.assignee_name.clone().unwrap_or_default()));
+        }
+        store.mark_reported(t.id, true, now, &notes).await?;
+        overdue += 1;
+    }
+    Ok((soon, overdue))
+}

@@ -1,1 +1,101 @@
+//! zhufang web: the axum router, thin handlers (parse → service → render),
+//! askama pages with htmx, the JSON API under `/api/v1`, auth and metrics.
+//!
+//! Handlers live in `controllers/<resource>/<action>.rs`-style modules; page
+//! shells and shared view helpers in [`pages`]; the one edge error type in
+//! [`error`].
 
+pub mod auth;
+pub mod controllers;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod state;
+pub mod upload;
+
+pub use state::{AppState, WebConfig};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+use controllers::*;
+use tower_http::trace::TraceLayer;
+
+/// Builds the whole application.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = DefaultBodyLimit::max(state.cfg.max_upload_bytes * 10 + 64 * 1024);
+    let api = Router::new()
+        .route("/session", post(session::create).delete(session::delete))
+        .route("/me", get(me::show))
+        .route("/me/password", post(me::change_password))
+        .route("/org-units", get(org_units::list))
+        .route("/tasks", get(tasks::list).post(tasks::create))
+        .route("/tasks/export.xlsx", get(tasks::export))
+        .route("/tasks/{id}", get(tasks::show))
+        .route("/tasks/{id}/transitions", post(tasks::transition).layer(upload_limit.clone()))
+        .route("/attachments/{id}", get(files::download))
+        .route("/catalogue", get(catalogue::list))
+        .route("/catalogue/{code}", put(catalogue::upsert))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", put(users::update))
+        .route("/users/{id}/password-reset", post(users::reset_password))
+        .route("/users/{id}/phone", get(users::reveal_phone))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_read))
+        .route("/workflows/{name}", get(workflows::show).put(workflows::replace))
+        .route("/calendar", get(calendar::list))
+        .route("/calendar/{day}", put(calendar::set_day))
+        .route("/audit", get(audit::list));
+
+    let pages = Router::new()
+        .route("/", get(board::page))
+        .route("/login", get(session::login_page).post(session::login_form))
+        .route("/logout", post(session::logout_form))
+        .route("/lang/{code}", get(pages::set_lang))
+        .route("/tasks", get(tasks::list_page).post(tasks::create_form))
+        .route("/tasks/new", get(tasks::new_page))
+        .route("/tasks/{id}", get(tasks::show_page))
+        .route("/tasks/{id}/transitions", post(tasks::transition_form).layer(upload_limit))
+        .route("/m", get(tasks::mine_page))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/read", post(notifications::mark_read_form))
+        .route("/account/password", get(me::password_page).post(me::password_form))
+        .route("/admin/catalogue", get(catalogue::page).post(catalogue::upsert_form))
+        .route("/admin/users", get(users::page).post(users::create_form))
+        .route("/admin/users/{id}/reset", post(users::reset_form))
+        .route("/admin/users/{id}/phone", get(users::phone_fragment))
+        .route("/files/{id}", get(files::download))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/api/openapi.json", get(openapi::spec))
+        .route("/api/docs", get(openapi::docs));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(pages)
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn(pages::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Runs the deadline scanner every `every` until `shutdown` resolves.
+pub async fn run_background(state: AppState, every: std::time::Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                match zhufang_store::service::scan_deadlines(state.store.as_ref(), chrono::Utc::now()).await {
+                    Ok((soon, overdue)) if soon + overdue > 0 => tracing::info!(soon, overdue, "deadline scan"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "deadline scan failed"),
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}

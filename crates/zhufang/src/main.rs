@@ -1,1 +1,261 @@
-fn main(){}
+//! `zhufang`: the command line.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+use zhufang::{open_store, FileConfig, Settings};
+use zhufang_domain::audit::AuditEvent;
+use zhufang_domain::{PhoneNumber, Role, Username};
+use zhufang_store::model::NewUser;
+use zhufang_store::ChainStatus;
+
+#[derive(Parser)]
+#[command(name = "zhufang", version, about = "派出所主防平台 zhufang: police-station primary prevention")]
+struct Cli {
+    /// Log as JSON lines (for log shippers) instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct DbOpts {
+    /// A zhufang.toml configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database and uploads).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: postgres://… or sqlite://PATH (default: DATA_DIR/zhufang.db).
+    #[arg(long, env = "ZHUFANG_DB")]
+    db: Option<String>,
+}
+
+impl DbOpts {
+    fn settings(&self, bind: Option<String>) -> Result<Settings> {
+        let file = match &self.config {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        Settings::resolve(file, self.data_dir.clone(), self.db.clone(), bind)
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the web application.
+    Serve {
+        #[command(flatten)]
+        db: DbOpts,
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Create and seed a fictional city in DIR if it is empty, then serve it.
+    Demo {
+        #[arg(long, default_value = "./demo-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Allow a non-loopback address (the demo accounts all use the password `demo`).
+        #[arg(long)]
+        allow_remote: bool,
+        /// Number of tasks in the seeded history.
+        #[arg(long, default_value_t = 2000)]
+        tasks: usize,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbOpts,
+    },
+    /// User administration.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Write a consistent copy of the database to FILE.
+    Backup {
+        #[command(flatten)]
+        db: DbOpts,
+        /// Destination file (SQLite: a database file; PostgreSQL: a pg_dump SQL file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user. The password is read from ZHUFANG_PASSWORD or asked for on stdin.
+    Add {
+        #[command(flatten)]
+        db: DbOpts,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Org unit code.
+        #[arg(long)]
+        org: String,
+        /// Comma-separated roles: admin, bureau_analyst, station_leader, command_room, community_officer, auxiliary, partner_agency.
+        #[arg(long)]
+        roles: String,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Let the user keep this password (default: must change at first login).
+        #[arg(long)]
+        no_change_required: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; exits non-zero naming the first broken record.
+    Verify {
+        #[command(flatten)]
+        db: DbOpts,
+    },
+}
+
+fn init_logs(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    if json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn serve(settings: Settings, store: std::sync::Arc<dyn zhufang_store::Store>) -> Result<()> {
+    let running = zhufang::start(store, &settings).await?;
+    // The first line of output names the address (tests and scripts read it).
+    println!("zhufang listening on http://{}", running.addr);
+    tracing::info!(addr = %running.addr, data_dir = %settings.data_dir.display(), "serving");
+    let tx = running.shutdown_sender();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    running.wait().await
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.log_json);
+    match cli.cmd {
+        Cmd::Serve { db, bind } => {
+            let settings = db.settings(bind)?;
+            let store = open_store(&settings.database_url).await?;
+            serve(settings, store).await
+        }
+        Cmd::Demo { data_dir, bind, allow_remote, tasks } => {
+            if !allow_remote && !zhufang::is_loopback(&bind) {
+                bail!("the demo binds only to loopback addresses (all demo accounts use the password `demo`); pass --allow-remote to bind {bind}");
+            }
+            let settings = Settings::resolve(FileConfig::default(), Some(data_dir), None, Some(bind))?;
+            let store = open_store(&settings.database_url).await?;
+            let started = std::time::Instant::now();
+            if let Some(report) = zhufang::prepare_demo(store.as_ref(), tasks).await? {
+                tracing::info!(?report, secs = started.elapsed().as_secs_f64(), "demo city seeded");
+                eprintln!(
+                    "demo city seeded: {} units, {} users, {} catalogue items, {} tasks. Sign in as admin / s1.leader / s1.command / s1.officer … with password `demo`.",
+                    report.org_units, report.users, report.catalogue_items, report.tasks
+                );
+            }
+            serve(settings, store).await
+        }
+        Cmd::Migrate { db } => {
+            let settings = db.settings(None)?;
+            open_store(&settings.database_url).await?;
+            println!("migrations applied to {}", zhufang::redact(&settings.database_url));
+            Ok(())
+        }
+        Cmd::User { cmd: UserCmd::Add { db, username, name, org, roles, phone, no_change_required } } => {
+            let settings = db.settings(None)?;
+            let store = open_store(&settings.database_url).await?;
+            let username = Username::parse(&username).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let roles: Vec<Role> = zhufang_domain::workflow::parse_list(&roles).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if roles.is_empty() {
+                bail!("give at least one role");
+            }
+            let phone = phone.map(|p| PhoneNumber::parse(&p)).transpose().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let org = store.org_unit_by_code(&org).await?.with_context(|| format!("no org unit with code {org}"))?;
+            let password = match std::env::var("ZHUFANG_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprint!("password for {username}: ");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let pw = zhufang_domain::types::NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let hash = zhufang_web::auth::password::hash(pw.expose().to_string()).await.map_err(anyhow::Error::msg)?;
+            let ev = AuditEvent::new(None, "cli", "user", 0, "create", None, None);
+            let u = store
+                .create_user(
+                    &NewUser {
+                        username: username.as_str().into(),
+                        display_name: name,
+                        phone: phone.map(|p| p.as_str().to_string()),
+                        org_unit_id: org.id,
+                        password_hash: hash,
+                        roles,
+                        must_change_password: !no_change_required,
+                    },
+                    &ev,
+                )
+                .await?;
+            println!("created user {} (id {})", u.username, u.id);
+            Ok(())
+        }
+        Cmd::Backup { db, out } => {
+            let settings = db.settings(None)?;
+            let store = open_store(&settings.database_url).await?;
+            if out.exists() {
+                bail!("{} exists; choose a new file", out.display());
+            }
+            store.backup(&out).await?;
+            println!("backup written to {}", out.display());
+            Ok(())
+        }
+        Cmd::Audit { cmd: AuditCmd::Verify { db } } => {
+            let settings = db.settings(None)?;
+            let store = zhufang_store::open(&settings.database_url).await?;
+            match store.verify_audit().await? {
+                ChainStatus::Intact { records } => {
+                    println!("audit chain intact: {records} records");
+                    Ok(())
+                }
+                ChainStatus::Broken(e) => {
+                    eprintln!("audit chain BROKEN: {e}");
+                    std::process::exit(2);
+                }
+            }
+        }
+    }
+}

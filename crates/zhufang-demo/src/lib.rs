@@ -1,0 +1,1217 @@
+//! The demo city (江城市, fictional): one bureau, two branches, five stations
+//! with their 警务区, partner agencies, demo accounts, the prevention task
+//! catalogue and about three months of task history.
+//!
+//! Everything goes through the public store and service API, so the history
+//! obeys the same workflow rules, clocks, notices and audit chain as real
+//! use. Task history is planned first (pure, from the seeded RNG), then
+//! replayed in time order with backdated `now` values, running the deadline
+//! scan along the way, so ids, task numbers, notices and audit records come
+//! out in the order they would have happened.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use rand::distributions::WeightedIndex;
+use rand::prelude::*;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use zhufang_domain::audit::AuditEvent;
+use zhufang_domain::calendar::WorkCalendar;
+use zhufang_domain::task::{PhaseLimits, next_clock};
+use zhufang_domain::workflow::{Effect, Workflow};
+use zhufang_domain::{Role, Wgs84Point};
+use zhufang_store::Store;
+use zhufang_store::model::{CatalogueItem, NewUser, OrgUnit, User};
+use zhufang_store::service::{self, CreateTask, TransitionInput};
+
+const CITY_TOML: &str = include_str!("../data/city.toml");
+const CATALOGUE_TOML: &str = include_str!("../data/catalogue.toml");
+
+/// Days of history the seeder writes.
+const HISTORY_DAYS: i64 = 90;
+
+pub struct SeedOptions {
+    pub tasks: usize,
+    pub rng_seed: u64,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        Self { tasks: 2000, rng_seed: 20231128 }
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct SeedReport {
+    pub org_units: usize,
+    pub users: usize,
+    pub catalogue_items: usize,
+    pub tasks: usize,
+    pub by_state: Vec<(String, i64)>,
+}
+
+// ---------------------------------------------------------------- data files
+
+#[derive(Debug, Deserialize)]
+struct City {
+    bureau: UnitCfg,
+    branch: Vec<BranchCfg>,
+    names: Names,
+    places: Places,
+}
+
+#[derive(Debug, Deserialize)]
+struct UnitCfg {
+    code: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct BranchCfg {
+    code: String,
+    name: String,
+    station: Vec<StationCfg>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StationCfg {
+    code: String,
+    name: String,
+    district: Vec<DistrictCfg>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DistrictCfg {
+    code: String,
+    name: String,
+    village: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Names {
+    surnames: Vec<String>,
+    given: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Places {
+    roads: Vec<String>,
+    landmarks: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CatalogueFile {
+    item: Vec<ItemCfg>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ItemCfg {
+    code: String,
+    name: String,
+    name_en: String,
+    category: String,
+    guideline: String,
+    default_role: String,
+    accept_hours: i64,
+    finish_workdays: i64,
+}
+
+fn city() -> anyhow::Result<City> {
+    toml::from_str(CITY_TOML).context("demo city.toml")
+}
+
+fn catalogue_cfg() -> anyhow::Result<Vec<ItemCfg>> {
+    Ok(toml::from_str::<CatalogueFile>(CATALOGUE_TOML).context("demo catalogue.toml")?.item)
+}
+
+/// The demo prevention task catalogue (主防职责任务清单), all items active.
+pub fn catalogue_items() -> anyhow::Result<Vec<CatalogueItem>> {
+    Ok(catalogue_cfg()?
+        .into_iter()
+        .map(|i| CatalogueItem {
+            code: i.code,
+            name: i.name,
+            name_en: i.name_en,
+            category: i.category,
+            guideline: i.guideline,
+            default_role: i.default_role,
+            accept_hours: i.accept_hours,
+            finish_workdays: i.finish_workdays,
+            active: true,
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- the city in memory
+
+/// Partner agencies per station (stations 1 and 2): (suffix, name, username).
+struct AgencySpec {
+    code: &'static str,
+    name: &'static str,
+    username: &'static str,
+}
+
+const HOTLINE: AgencySpec =
+    AgencySpec { code: "361200012345", name: "江城市12345政务服务便民热线中心", username: "p.12345" };
+const STATION_AGENCIES: [[AgencySpec; 2]; 2] = [
+    [
+        AgencySpec { code: "361202001100", name: "城南区滨江街道司法所", username: "p.sifa1" },
+        AgencySpec { code: "361202001000", name: "城南区滨江街道办事处", username: "p.jiedao1" },
+    ],
+    [
+        AgencySpec { code: "361202002100", name: "城南区樟林镇司法所", username: "p.sifa2" },
+        AgencySpec { code: "361202002000", name: "城南区樟林镇人民政府", username: "p.zhen2" },
+    ],
+];
+
+/// Station centres east/north of the city centre, in km. Stations 1–3 are
+/// the town, 4–5 the county side.
+const STATION_OFFSETS_KM: [(f64, f64); 5] = [(0.0, 0.0), (3.6, -2.8), (-4.1, -2.2), (5.2, 3.9), (-1.8, 5.4)];
+const CENTRE: (f64, f64) = (28.0, 116.3);
+/// Relative task volume per station (1 and 2 are the busy ones).
+const STATION_WEIGHTS: [f64; 5] = [1.35, 1.25, 0.95, 0.85, 0.7];
+
+struct District {
+    code: String,
+    village: String,
+    rural: bool,
+    centre: (f64, f64),
+    officer: String,
+    aux: String,
+}
+
+struct Station {
+    code: String,
+    name: String,
+    /// 滨江 for 滨江派出所.
+    short: String,
+    branch: usize,
+    centre: (f64, f64),
+    leader: String,
+    command: String,
+    branch_leader: String,
+    districts: Vec<District>,
+    sifa: Option<String>,
+    gov: Option<String>,
+    /// Roads and landmarks named after this station's area.
+    roads: Vec<String>,
+    landmarks: Vec<String>,
+}
+
+fn km_to_deg(east: f64, north: f64) -> (f64, f64) {
+    let lat = CENTRE.0 + north / 111.0;
+    let lon = CENTRE.1 + east / (111.32 * CENTRE.0.to_radians().cos());
+    (lat, lon)
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// First two characters, the stem place names share (滨江社区 → 滨江).
+fn stem(s: &str) -> String {
+    s.chars().take(2).collect()
+}
+
+fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&beijing())
+}
+
+fn at_local(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    let naive = d.and_time(NaiveTime::from_hms_opt(h, m, 0).expect("valid time"));
+    beijing().from_local_datetime(&naive).single().expect("fixed offset").with_timezone(&Utc)
+}
+
+/// Moves a moment in the night (22:00–07:00 Beijing) to the next morning.
+fn waking(t: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
+    let l = local(t);
+    let h = l.hour();
+    if h >= 22 {
+        let d = l.date_naive().succ_opt().expect("date");
+        at_local(d, 7, rng.gen_range(20..59))
+    } else if h < 7 {
+        at_local(l.date_naive(), 7, rng.gen_range(20..59))
+    } else {
+        t
+    }
+}
+
+fn minutes(m: f64) -> Duration {
+    Duration::seconds((m * 60.0) as i64)
+}
+
+// ---------------------------------------------------------------- seeding
+
+/// Seeds an empty, migrated database (call store.migrate() and store.ensure_defaults() before). Errors if org_units is not empty.
+pub async fn seed(
+    store: &dyn Store,
+    password_hash: &str,
+    now: DateTime<Utc>,
+    opts: &SeedOptions,
+) -> anyhow::Result<SeedReport> {
+    if !store.org_units().await?.is_empty() {
+        bail!("the database already has organisation units: the demo city can only be seeded into an empty database");
+    }
+    let city = city()?;
+    let items = catalogue_items()?;
+    let mut rng = StdRng::seed_from_u64(opts.rng_seed);
+
+    // Organisation tree.
+    let mut org_count = 0usize;
+    let ev = |kind: &str| AuditEvent::new(None, "system", kind, 0, "create", None, None);
+    let bureau = store.create_org_unit(&city.bureau.code, &city.bureau.name, "bureau", None, &ev("org_unit")).await?;
+    org_count += 1;
+    let mut branches: Vec<OrgUnit> = vec![];
+    let mut station_units: Vec<(usize, OrgUnit, Vec<OrgUnit>)> = vec![];
+    for (bi, b) in city.branch.iter().enumerate() {
+        let bu = store.create_org_unit(&b.code, &b.name, "branch", Some(bureau.id), &ev("org_unit")).await?;
+        org_count += 1;
+        for s in &b.station {
+            let su = store.create_org_unit(&s.code, &s.name, "station", Some(bu.id), &ev("org_unit")).await?;
+            org_count += 1;
+            let mut ds = vec![];
+            for d in &s.district {
+                ds.push(store.create_org_unit(&d.code, &d.name, "district", Some(su.id), &ev("org_unit")).await?);
+                org_count += 1;
+            }
+            station_units.push((bi, su, ds));
+        }
+        branches.push(bu);
+    }
+    let hotline = store.create_org_unit(HOTLINE.code, HOTLINE.name, "agency", Some(bureau.id), &ev("org_unit")).await?;
+    org_count += 1;
+    let mut agency_units: Vec<Vec<OrgUnit>> = vec![];
+    for specs in &STATION_AGENCIES {
+        let mut v = vec![];
+        for a in specs {
+            v.push(store.create_org_unit(a.code, a.name, "agency", Some(bureau.id), &ev("org_unit")).await?);
+            org_count += 1;
+        }
+        agency_units.push(v);
+    }
+
+    // Catalogue, dated before the history starts.
+    let catalogue_at = now - Duration::days(HISTORY_DAYS + 1);
+    for item in &items {
+        let audit = AuditEvent::new(None, "system", "catalogue_item", &item.code, "upsert", None, Some(&serde_json::to_value(item)?));
+        store.upsert_catalogue_item(item, catalogue_at, &audit).await?;
+    }
+
+    // People.
+    let mut people = People::new(password_hash);
+    people.add(store, &mut rng, &city.names, "admin", bureau.id, Role::Admin).await?;
+    people.add(store, &mut rng, &city.names, "analyst", bureau.id, Role::BureauAnalyst).await?;
+    for (bi, b) in branches.iter().enumerate() {
+        // 分局领导: evaluates the tasks its station leaders carry out themselves.
+        people.add(store, &mut rng, &city.names, &format!("b{}.leader", bi + 1), b.id, Role::StationLeader).await?;
+    }
+    let cfg_stations: Vec<&StationCfg> = city.branch.iter().flat_map(|b| b.station.iter()).collect();
+    let all_stems: Vec<(usize, String)> = cfg_stations
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            let mut v = vec![(i, stem(&s.name))];
+            v.extend(s.district.iter().map(|d| (i, stem(&d.village))));
+            v
+        })
+        .collect();
+    let owner = |text: &str| all_stems.iter().find(|(_, st)| text.starts_with(st.as_str())).map(|(i, _)| *i);
+    let mut stations: Vec<Station> = vec![];
+    for (si, (bi, su, dus)) in station_units.iter().enumerate() {
+        let n = si + 1;
+        let cfg = cfg_stations[si];
+        let leader = format!("s{n}.leader");
+        let command = format!("s{n}.command");
+        people.add(store, &mut rng, &city.names, &leader, su.id, Role::StationLeader).await?;
+        people.add(store, &mut rng, &city.names, &command, su.id, Role::CommandRoom).await?;
+        let (ce, cn) = STATION_OFFSETS_KM[si % STATION_OFFSETS_KM.len()];
+        let centre = km_to_deg(ce, cn);
+        let rot: f64 = rng.gen_range(0.0..std::f64::consts::TAU);
+        let mut districts = vec![];
+        for (di, (du, dc)) in dus.iter().zip(&cfg.district).enumerate() {
+            let suffix = if di == 0 { String::new() } else { (di + 1).to_string() };
+            let officer = format!("s{n}.officer{suffix}");
+            let aux = format!("s{n}.aux{suffix}");
+            people.add(store, &mut rng, &city.names, &officer, du.id, Role::CommunityOfficer).await?;
+            people.add(store, &mut rng, &city.names, &aux, du.id, Role::Auxiliary).await?;
+            let angle = rot + std::f64::consts::TAU * di as f64 / dus.len() as f64;
+            let dcentre = km_to_deg(ce + 0.85 * angle.cos(), cn + 0.85 * angle.sin());
+            districts.push(District {
+                code: du.code.clone(),
+                village: dc.village.clone(),
+                rural: dc.village.ends_with('村'),
+                centre: dcentre,
+                officer,
+                aux,
+            });
+        }
+        let short = cfg.name.trim_end_matches("派出所").to_string();
+        stations.push(Station {
+            code: su.code.clone(),
+            name: su.name.clone(),
+            short,
+            branch: *bi,
+            centre,
+            leader,
+            command,
+            branch_leader: format!("b{}.leader", bi + 1),
+            districts,
+            sifa: None,
+            gov: None,
+            roads: city.places.roads.iter().filter(|r| owner(r) == Some(si)).cloned().collect(),
+            landmarks: city.places.landmarks.iter().filter(|l| owner(l) == Some(si)).cloned().collect(),
+        });
+    }
+    people.add(store, &mut rng, &city.names, HOTLINE.username, hotline.id, Role::PartnerAgency).await?;
+    for (si, (specs, units)) in STATION_AGENCIES.iter().zip(&agency_units).enumerate() {
+        for (k, (a, u)) in specs.iter().zip(units).enumerate() {
+            people.add(store, &mut rng, &city.names, a.username, u.id, Role::PartnerAgency).await?;
+            if let Some(s) = stations.get_mut(si) {
+                if k == 0 {
+                    s.sifa = Some(a.username.to_string());
+                } else {
+                    s.gov = Some(a.username.to_string());
+                }
+            }
+        }
+    }
+    let generic_roads: Vec<String> = city.places.roads.iter().filter(|r| owner(r).is_none()).cloned().collect();
+    // Landmarks named after a branch (城南菜市场) belong to all of its stations.
+    let branch_stems: Vec<String> =
+        city.branch.iter().map(|b| stem(b.name.trim_start_matches(city.bureau.name.as_str()))).collect();
+    for s in stations.iter_mut() {
+        let stem = &branch_stems[s.branch];
+        s.landmarks.extend(city.places.landmarks.iter().filter(|l| owner(l).is_none() && l.starts_with(stem.as_str())).cloned());
+    }
+    let generic_landmarks: Vec<String> = city
+        .places
+        .landmarks
+        .iter()
+        .filter(|l| owner(l).is_none() && !branch_stems.iter().any(|b| l.starts_with(b.as_str())))
+        .cloned()
+        .collect();
+
+    // Task history.
+    let wf = store.workflow("task").await?;
+    let cal = store.calendar().await?;
+    let mut users: HashMap<String, User> = HashMap::new();
+    for name in &people.usernames {
+        let (u, _) = store.user_by_username(name).await?.with_context(|| format!("user {name} just created"))?;
+        users.insert(name.clone(), u);
+    }
+    let world = World {
+        stations: &stations,
+        items: &items,
+        roads: &generic_roads,
+        landmarks: &generic_landmarks,
+        hotline: HOTLINE.username,
+        cal: &cal,
+        now,
+    };
+    let plans = plan_tasks(&world, &mut rng, opts.tasks);
+    let created = replay(store, &wf, &cal, &users, &plans, now).await?;
+
+    let by_state = store.state_counts().await?;
+    Ok(SeedReport {
+        org_units: org_count,
+        users: people.usernames.len(),
+        catalogue_items: items.len(),
+        tasks: created,
+        by_state,
+    })
+}
+
+/// Creates the demo accounts with unique fictional names and phone numbers.
+struct People {
+    hash: String,
+    usernames: Vec<String>,
+    names: HashSet<String>,
+    phones: HashSet<String>,
+}
+
+impl People {
+    fn new(hash: &str) -> Self {
+        Self { hash: hash.to_string(), usernames: vec![], names: HashSet::new(), phones: HashSet::new() }
+    }
+
+    async fn add(
+        &mut self,
+        store: &dyn Store,
+        rng: &mut StdRng,
+        names: &Names,
+        username: &str,
+        org: i64,
+        role: Role,
+    ) -> anyhow::Result<()> {
+        let display_name = loop {
+            let s = names.surnames.choose(rng).context("no surnames")?;
+            let g = names.given.choose(rng).context("no given names")?;
+            let n = format!("{s}{g}");
+            if self.names.insert(n.clone()) {
+                break n;
+            }
+        };
+        const PREFIXES: [&str; 9] = ["139", "138", "137", "135", "158", "159", "188", "187", "182"];
+        let phone = loop {
+            let p = format!("{}{:08}", PREFIXES.choose(rng).expect("non-empty"), rng.gen_range(0..100_000_000u32));
+            if self.phones.insert(p.clone()) {
+                break p;
+            }
+        };
+        let u = NewUser {
+            username: username.to_string(),
+            display_name,
+            phone: Some(phone),
+            org_unit_id: org,
+            password_hash: self.hash.clone(),
+            roles: vec![role],
+            must_change_password: false,
+        };
+        store.create_user(&u, &AuditEvent::new(None, "system", "user", 0, "create", None, None)).await?;
+        self.usernames.push(username.to_string());
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- planning
+
+struct World<'a> {
+    stations: &'a [Station],
+    items: &'a [CatalogueItem],
+    roads: &'a [String],
+    landmarks: &'a [String],
+    hotline: &'a str,
+    cal: &'a WorkCalendar,
+    now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    at: DateTime<Utc>,
+    actor: String,
+    action: &'static str,
+    assignee: Option<String>,
+    note: Option<String>,
+    score: Option<i64>,
+    location: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone)]
+struct Plan {
+    created_at: DateTime<Utc>,
+    accept_hours: i64,
+    creator: String,
+    input: CreateTask,
+    steps: Vec<Step>,
+}
+
+/// Share of tasks per category (矛盾纠纷 and 基础工作 dominate, water safety is
+/// a summer matter and low in the autumn months the history covers).
+fn category_weight(cat: &str) -> f64 {
+    match cat {
+        "矛盾纠纷" => 18.0,
+        "基础工作" => 15.0,
+        "治安隐患" => 12.0,
+        "重点场所" => 11.0,
+        "消防安全" => 9.0,
+        "电信诈骗" => 9.0,
+        "校园安全" => 7.0,
+        "法治宣传" => 6.0,
+        "群防群治" => 5.0,
+        "道路交通" => 4.0,
+        "溺水防范" => 3.0,
+        _ => 3.0,
+    }
+}
+
+/// Items done at station level and titled with the station's name.
+fn station_titled(item: &CatalogueItem) -> bool {
+    matches!(item.default_role.as_str(), "station_leader" | "command_room")
+        && !matches!(item.code.as_str(), "ZF-ZA-008" | "ZF-QF-003" | "ZF-MD-006" | "ZF-MD-007")
+}
+
+/// Landmark keywords that fit an item.
+fn landmark_words(item: &CatalogueItem) -> &'static [&'static str] {
+    const SCHOOLS: &[&str] = &["小学", "中学", "幼儿园"];
+    const WATER: &[&str] = &["山塘", "水库", "河道沙洲", "废弃矿坑", "公园"];
+    let n = item.name.as_str();
+    let by_name: &[(&str, &[&str])] = &[
+        ("出租屋", &["城中村", "老旧小区"]),
+        ("寄递", &["快递驿站", "物流园"]),
+        ("旅馆", &["宾馆", "民宿"]),
+        ("网吧", &["网吧"]),
+        ("娱乐", &["KTV"]),
+        ("废旧金属", &["废旧金属收购站"]),
+        ("危化品", &["工业园区", "加油站"]),
+        ("加油站", &["加油站"]),
+        ("工地", &["在建工地"]),
+        ("劳资", &["在建工地", "工业园区"]),
+        ("物业", &["新建商品房小区", "老旧小区"]),
+        ("电动自行车", &["老旧小区", "城中村", "新建商品房小区"]),
+        ("野外用火", &[]),
+        ("两卡", &["银行网点", "通信营业厅"]),
+        ("非法集资", &["银行网点", "广场舞广场"]),
+        ("赶集", &["集镇集市"]),
+        ("校", SCHOOLS),
+        ("护学", SCHOOLS),
+        ("未成年人", SCHOOLS),
+    ];
+    if let Some((_, w)) = by_name.iter().find(|(k, _)| n.contains(k)) {
+        return w;
+    }
+    match item.category.as_str() {
+        "矛盾纠纷" => &["老旧小区", "城中村", "新建商品房小区"],
+        "治安隐患" => &["城中村", "出租屋集中区", "步行街", "集镇集市", "汽车站", "火车站广场", "老旧小区"],
+        "消防安全" => &["出租屋集中区", "城中村", "老旧小区", "大型超市", "步行街", "KTV", "宾馆", "民宿", "集镇集市"],
+        "电信诈骗" => &["银行网点", "通信营业厅", "老旧小区", "新建商品房小区", "广场舞广场", "村委会"],
+        "校园安全" => SCHOOLS,
+        "溺水防范" => WATER,
+        "道路交通" => &["汽车站", "火车站广场", "集镇集市", "小学", "中学"],
+        "群防群治" => &["步行街", "公园", "集镇集市", "新建商品房小区"],
+        "法治宣传" => &["集镇集市", "广场舞广场", "村委会", "祠堂", "步行街"],
+        _ => &[],
+    }
+}
+
+fn category_extra(cat: &str) -> &'static str {
+    match cat {
+        "矛盾纠纷" => "做到底数清、情况明，发现纠纷及时登记并明确化解责任人。",
+        "治安隐患" => "重点关注可疑人员、车辆和治安隐患，发现问题当场登记。",
+        "消防安全" => "重点检查消防通道、电气线路、电动车充电和灭火器材。",
+        "电信诈骗" => "重点面向老年人和在校学生讲解常见诈骗手法。",
+        "校园安全" => "重点检查门卫值守、一键报警和校园周边秩序。",
+        "溺水防范" => "重点检查警示标识、救生设施和值守情况。",
+        "道路交通" => "重点劝导不戴头盔、无证驾驶和超员载人等交通违法行为。",
+        "重点场所" => "重点核查实名登记、安全制度落实和从业人员情况。",
+        "群防群治" => "做好人员组织、排班和安全提示。",
+        "法治宣传" => "发放宣传资料，做好现场讲解和答疑。",
+        _ => "按要求完成并在平台如实反馈。",
+    }
+}
+
+const LEADS: [&str; 5] = ["按照本周工作安排", "根据分局统一部署", "结合辖区近期警情研判结果", "根据群众反映", "按照主防工作清单要求"];
+
+fn feedback_note(cat: &str, place: &str, partner: Option<&str>, rng: &mut StdRng) -> String {
+    let n = rng.gen_range(2..40);
+    let m = rng.gen_range(1..6);
+    if let Some(p) = partner {
+        let v: Vec<String> = if p.contains("12345") {
+            vec![
+                "已转相关职能部门办理，处理结果已电话告知当事人。".into(),
+                format!("已受理并交办属地部门，{m}个工作日内办结，当事人表示认可。"),
+            ]
+        } else if p.contains("sifa") {
+            vec![
+                "已由司法所组织人民调解，双方签订调解协议。".into(),
+                "已接收移交材料并组织调解，当事人同意继续协商，司法所将跟踪回访。".into(),
+            ]
+        } else {
+            vec![
+                "提示函已签收，已落实包案领导并开展化解工作。".into(),
+                format!("已签收，会同村（居）委会召开协调会{m}次，矛盾已初步化解。"),
+            ]
+        };
+        return v.choose(rng).cloned().unwrap_or_default();
+    }
+    let v: Vec<String> = match cat {
+        "矛盾纠纷" => vec![
+            format!("已到{place}走访当事双方，经现场调解双方达成一致，已录入矛盾纠纷台账。"),
+            format!("已在{place}开展排查，摸排矛盾纠纷{m}起，均已登记并明确化解责任人。"),
+            "已会同村（居）调解员进行调解，当事人情绪稳定，后续将持续回访。".into(),
+        ],
+        "治安隐患" => vec![
+            format!("已对{place}完成巡查，发现治安隐患{m}处，已登记并通知责任单位限期整改。"),
+            format!("巡查中未发现明显治安隐患，已对{n}名群众开展安全提示。"),
+        ],
+        "消防安全" => vec![
+            format!("已检查{place}场所{n}处，发现{m}处消防隐患，已当场责令整改并拍照留档。"),
+            "已检查，消防通道畅通，灭火器材在有效期内，未发现明显隐患。".into(),
+        ],
+        "电信诈骗" => vec![
+            format!("已在{place}开展反诈宣传，发放宣传资料{n}份，现场指导群众安装国家反诈中心APP。"),
+            "已上门劝阻，当事人已知悉诈骗风险，未发生资金损失。".into(),
+        ],
+        "校园安全" => vec![
+            format!("已对{place}开展检查，门卫值守和一键报警装置正常，已提醒学校加强放学时段管理。"),
+            format!("已在{place}完成值守，上下学时段秩序良好。"),
+        ],
+        "溺水防范" => vec![
+            format!("已巡查{place}，警示标识完好，补充救生圈{m}个，已劝离在水边玩耍的儿童。"),
+            format!("已完成{place}巡查，救生设施齐全，未发现下水游泳人员。"),
+        ],
+        "道路交通" => vec![
+            format!("已在{place}开展交通安全劝导，劝导交通违法行为{n}起。"),
+            format!("已排查{place}道路交通隐患，发现{m}处缺少警示标志，已报交管部门。"),
+        ],
+        "重点场所" => vec![
+            format!("已对{place}开展检查，实名登记制度落实到位，发现{m}处问题已责令整改。"),
+            format!("已检查{place}，台账资料齐全，未发现违法违规情况。"),
+        ],
+        "群防群治" => vec![
+            format!("已组织群防群治力量{n}人参加，活动有序开展，未发生安全问题。"),
+            format!("已完成人员排班，新增志愿者{m}名，已开展安全提示。"),
+        ],
+        "法治宣传" => vec![
+            format!("已在{place}开展宣传，发放资料{n}份，现场解答群众咨询{m}人次。"),
+            format!("已进村入户宣传{n}户，张贴宣传海报{m}张。"),
+        ],
+        _ => vec![
+            "已按要求完成，相关情况已在平台登记。".into(),
+            format!("已完成，共走访群众{n}户，收集意见建议{m}条。"),
+        ],
+    };
+    v.choose(rng).cloned().unwrap_or_default()
+}
+
+const REFUSE_NOTES: [&str; 4] = [
+    "该地点不属于本人警务区，请改派责任民警。",
+    "本人当日参加分局集中培训，无法按时处置，申请改派。",
+    "本人正在处置突发警情，请改派其他同志。",
+    "本人病假中，申请改派。",
+];
+const CANCEL_NOTES: [&str; 4] = [
+    "任务重复下发，予以撤销。",
+    "该项工作已并入分局专项行动统一开展，撤销本任务。",
+    "经核实，相关场所已停业，无需开展。",
+    "派单信息有误，撤销后重新下发。",
+];
+const RETURN_NOTES: [&str; 4] = [
+    "反馈内容过于简单，请补充现场照片和整改情况后重新提交。",
+    "隐患整改情况未写明，请复查后补充说明。",
+    "未附走访对象签字记录，请补齐后重新反馈。",
+    "处置结果与任务要求不符，请重新到场核实。",
+];
+const REWORK_NOTES: [&str; 3] = [
+    "已按要求补充现场照片和整改记录，请审核。",
+    "已重新到场复查，隐患已整改完毕，补充说明如上。",
+    "已补齐走访记录和签字材料。",
+];
+
+fn eval_comment(score: i64, rng: &mut StdRng) -> Option<String> {
+    if rng.gen_bool(0.3) {
+        return None;
+    }
+    let v: &[&str] = match score {
+        5 => &["处置及时，效果良好。", "工作扎实，记录完整。", "按时办结，群众满意。"],
+        4 => &["完成情况较好，台账资料可再细化。", "基本完成，注意后续跟踪回访。"],
+        _ => &["完成质量一般，办理时间偏长。", "整改跟踪不到位，需加强。"],
+    };
+    v.choose(rng).map(|s| s.to_string())
+}
+
+/// A creation moment in the history window: recent days denser, working
+/// days busier than rest days, office hours mostly.
+fn pick_created(w: &World<'_>, days: &WeightedIndex<f64>, rng: &mut StdRng) -> DateTime<Utc> {
+    let today = local(w.now).date_naive();
+    loop {
+        let back = days.sample(rng) as i64;
+        let d = today - Duration::days(back);
+        let (h, m) = if rng.gen_bool(0.88) {
+            (rng.gen_range(8..18), rng.gen_range(0..60))
+        } else {
+            (rng.gen_range(18..22), rng.gen_range(0..60))
+        };
+        let t = at_local(d, h, m) + Duration::seconds(rng.gen_range(0..60));
+        if t < w.now - Duration::minutes(20) {
+            return t;
+        }
+    }
+}
+
+fn period_suffix(name: &str, created: DateTime<Utc>) -> String {
+    let l = local(created);
+    if name.starts_with("每日一") {
+        format!("（{}月{}日）", l.month(), l.day())
+    } else if name.starts_with("每周一") {
+        format!("（第{}周）", l.iso_week().week())
+    } else if name.starts_with("每月一") {
+        format!("（{}月）", l.month())
+    } else {
+        String::new()
+    }
+}
+
+/// A point within about `km` of `c`.
+fn jitter(c: (f64, f64), km: f64, rng: &mut StdRng) -> (f64, f64) {
+    let dn = rng.gen_range(-km..km);
+    let de = rng.gen_range(-km..km);
+    (round6(c.0 + dn / 111.0), round6(c.1 + de / (111.32 * c.0.to_radians().cos())))
+}
+
+fn plan_tasks(w: &World<'_>, rng: &mut StdRng, n: usize) -> Vec<Plan> {
+    let today = local(w.now).date_naive();
+    let day_weights: Vec<f64> = (0..HISTORY_DAYS)
+        .map(|back| {
+            let d = today - Duration::days(back);
+            let ramp = 1.0 + 0.9 * (1.0 - back as f64 / HISTORY_DAYS as f64);
+            ramp * if w.cal.is_workday(d) { 1.0 } else { 0.45 }
+        })
+        .collect();
+    let days = WeightedIndex::new(&day_weights).expect("positive weights");
+    let per_cat: HashMap<&str, usize> = w.items.iter().fold(HashMap::new(), |mut m, i| {
+        *m.entry(i.category.as_str()).or_insert(0) += 1;
+        m
+    });
+    let item_weights: Vec<f64> = w
+        .items
+        .iter()
+        .map(|i| {
+            let role = if matches!(i.default_role.as_str(), "station_leader" | "command_room") { 0.5 } else { 1.0 };
+            category_weight(&i.category) / per_cat[i.category.as_str()] as f64 * role
+        })
+        .collect();
+    let item_ix = WeightedIndex::new(&item_weights).expect("positive weights");
+    let station_ix = WeightedIndex::new(&STATION_WEIGHTS[..w.stations.len().min(STATION_WEIGHTS.len())])
+        .expect("positive weights");
+    let mut plans = Vec::with_capacity(n);
+    for _ in 0..n {
+        let station = &w.stations[station_ix.sample(rng)];
+        // A few field tasks are placed so that their clock is nearly out now.
+        if rng.gen_bool(0.015) {
+            let item = loop {
+                let i = &w.items[item_ix.sample(rng)];
+                if matches!(i.default_role.as_str(), "auxiliary" | "community_officer") {
+                    break i;
+                }
+            };
+            if let Some(ds) = due_soon_times(w, rng, item) {
+                plans.push(plan_one(w, rng, station, item, ds.created, Some(ds)));
+                continue;
+            }
+        }
+        let item = &w.items[item_ix.sample(rng)];
+        let created = pick_created(w, &days, rng);
+        plans.push(plan_one(w, rng, station, item, created, None));
+    }
+    ensure_spread(&mut plans, w.now, (n / 100).max(2));
+    plans
+}
+
+/// The state a plan ends in.
+fn final_state(p: &Plan) -> &'static str {
+    p.steps.last().map_or("draft", |s| state_after(s.action))
+}
+
+fn state_after(action: &str) -> &'static str {
+    match action {
+        "dispatch" | "reassign" => "dispatched",
+        "refuse" => "refused",
+        "accept" => "accepted",
+        "start" | "return" => "in_progress",
+        "submit_feedback" => "feedback_submitted",
+        "evaluate" => "evaluated",
+        "cancel" => "cancelled",
+        _ => "draft",
+    }
+}
+
+/// Makes sure every open state the demo shows has at least `min` tasks, by
+/// stopping the most recent finished tasks earlier (small samples only).
+fn ensure_spread(plans: &mut [Plan], now: DateTime<Utc>, min: usize) {
+    let mut recent: Vec<usize> = (0..plans.len()).filter(|&i| now - plans[i].created_at < Duration::days(7)).collect();
+    recent.sort_by_key(|&i| std::cmp::Reverse(plans[i].created_at));
+    for state in ["draft", "dispatched", "accepted", "in_progress", "feedback_submitted"] {
+        let have = plans.iter().filter(|p| final_state(p) == state).count();
+        let mut missing = min.saturating_sub(have);
+        for &i in &recent {
+            if missing == 0 {
+                break;
+            }
+            let p = &mut plans[i];
+            if final_state(p) != "evaluated" {
+                continue;
+            }
+            let cut = if state == "draft" {
+                Some(0)
+            } else {
+                p.steps.iter().rposition(|s| state_after(s.action) == state).map(|k| k + 1)
+            };
+            if let Some(cut) = cut {
+                p.steps.truncate(cut);
+                missing -= 1;
+            }
+        }
+    }
+    // And some are overdue: left unaccepted past the accept limit.
+    let unaccepted_overdue = |p: &Plan| {
+        p.steps.last().is_some_and(|s| s.action == "dispatch" && s.at + Duration::hours(p.accept_hours) < now)
+    };
+    let have = plans.iter().filter(|p| unaccepted_overdue(p)).count();
+    let mut missing = min.saturating_sub(have);
+    for &i in &recent {
+        if missing == 0 {
+            break;
+        }
+        let p = &mut plans[i];
+        if final_state(p) != "evaluated" || p.input.org_unit.is_empty() {
+            continue;
+        }
+        let Some(k) = p.steps.iter().rposition(|s| s.action == "dispatch") else { continue };
+        if p.steps[k].at + Duration::hours(p.accept_hours) < now {
+            p.steps.truncate(k + 1);
+            missing -= 1;
+        }
+    }
+}
+
+fn limits_of(item: &CatalogueItem) -> PhaseLimits {
+    PhaseLimits {
+        accept_hours: u32::try_from(item.accept_hours).unwrap_or(24),
+        finish_workdays: u32::try_from(item.finish_workdays).unwrap_or(3),
+    }
+}
+
+/// Moments of a task whose running clock is 83–97 % used up at `now`.
+struct DueSoon {
+    created: DateTime<Utc>,
+    dispatch: DateTime<Utc>,
+    /// (accepted, started); None: still waiting to be accepted.
+    accept_start: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+fn due_soon_times(w: &World<'_>, rng: &mut StdRng, item: &CatalogueItem) -> Option<DueSoon> {
+    let f = rng.gen_range(0.83..0.97);
+    let daytime = |t: DateTime<Utc>| (7..22).contains(&local(t).hour());
+    if item.accept_hours >= 4 && rng.gen_bool(0.4) {
+        let dispatch = w.now - minutes(item.accept_hours as f64 * 60.0 * f);
+        if daytime(dispatch) {
+            return Some(DueSoon { created: dispatch - minutes(rng.gen_range(10.0..40.0)), dispatch, accept_start: None });
+        }
+    }
+    let limits = limits_of(item);
+    for k in 1..(48 * 60) {
+        let accepted = w.now - Duration::minutes(30 * k);
+        let deadline = next_clock(&[Effect::StartFinishClock], None, accepted, limits, None, w.cal)?.deadline_at;
+        let window = (deadline - accepted).num_minutes() as f64;
+        let used = (w.now - accepted).num_minutes() as f64 / window.max(1.0);
+        if used > 0.995 {
+            return None;
+        }
+        if used >= f && daytime(accepted) {
+            let created = accepted - minutes(rng.gen_range(40.0..180.0));
+            let dispatch = created + minutes(rng.gen_range(5.0..30.0));
+            let started = accepted + (w.now - accepted) / 4;
+            return Some(DueSoon { created, dispatch, accept_start: Some((accepted, started)) });
+        }
+    }
+    None
+}
+
+fn plan_one(
+    w: &World<'_>,
+    rng: &mut StdRng,
+    st: &Station,
+    item: &CatalogueItem,
+    created: DateTime<Utc>,
+    due_soon: Option<DueSoon>,
+) -> Plan {
+    let di = rng.gen_range(0..st.districts.len());
+    let d = &st.districts[di];
+    let role = item.default_role.as_str();
+    let station_level = matches!(role, "station_leader" | "command_room") || rng.gen_bool(0.15);
+    let org_code = if station_level { st.code.clone() } else { d.code.clone() };
+
+    // Place and title.
+    let words = landmark_words(item);
+    let pool: Vec<&String> =
+        st.landmarks.iter().chain(w.landmarks.iter()).filter(|l| words.iter().any(|k| l.contains(k))).collect();
+    let proper = |l: &str| st.landmarks.iter().any(|x| x == l);
+    let road = if !st.roads.is_empty() && rng.gen_bool(0.6) {
+        st.roads.choose(rng).cloned().unwrap_or_default()
+    } else {
+        w.roads.choose(rng).cloned().unwrap_or_default()
+    };
+    let use_village = d.rural || item.category == "溺水防范" || rng.gen_bool(0.35);
+    let area = if use_village { d.village.clone() } else { road };
+    let place = if station_titled(item) {
+        st.short.clone()
+    } else if !pool.is_empty() && rng.gen_bool(0.8) {
+        let l = pool.choose(rng).map(|s| s.as_str()).unwrap_or_default();
+        if item.name.contains(l) {
+            area
+        } else if proper(l) {
+            l.to_string()
+        } else {
+            format!("{area}{l}")
+        }
+    } else {
+        area
+    };
+    let title = if station_titled(item) {
+        format!("{}{}{}", st.name, item.name, period_suffix(&item.name, created))
+    } else {
+        format!("{place}{}{}", item.name, period_suffix(&item.name, created))
+    };
+    let lead = LEADS.choose(rng).expect("non-empty");
+    let description = if station_titled(item) {
+        format!("{lead}，组织开展{}，{}", item.name, category_extra(&item.category))
+    } else {
+        format!("{lead}，对{place}开展{}，{}", item.name, category_extra(&item.category))
+    };
+    let point = if station_level && !matches!(role, "station_leader" | "command_room") {
+        jitter(st.centre, 1.5, rng)
+    } else if station_level {
+        jitter(st.centre, 0.15, rng)
+    } else {
+        jitter(d.centre, 0.55, rng)
+    };
+
+    // Who does it.
+    let (mut assignee, partner): (String, Option<String>) = match (item.code.as_str(), role) {
+        ("ZF-MD-007", _) => (w.hotline.to_string(), Some(w.hotline.to_string())),
+        ("ZF-MD-010", _) if st.sifa.is_some() && rng.gen_bool(0.6) => (st.sifa.clone().unwrap_or_default(), st.sifa.clone()),
+        ("ZF-MD-006", _) if st.gov.is_some() && rng.gen_bool(0.6) => (st.gov.clone().unwrap_or_default(), st.gov.clone()),
+        (_, "station_leader") => (st.leader.clone(), None),
+        (_, "command_room") => (st.command.clone(), None),
+        (_, "auxiliary") => (if rng.gen_bool(0.85) { d.aux.clone() } else { d.officer.clone() }, None),
+        _ => (if rng.gen_bool(0.85) { d.officer.clone() } else { d.aux.clone() }, None),
+    };
+    let field_work = partner.is_none() && matches!(role, "auxiliary" | "community_officer");
+    let creator = if assignee == st.command {
+        st.leader.clone()
+    } else if assignee == st.leader || rng.gen_bool(0.7) {
+        st.command.clone()
+    } else {
+        st.leader.clone()
+    };
+    let evaluator = if assignee == st.leader { st.branch_leader.clone() } else { st.leader.clone() };
+    let due_at = (due_soon.is_none() && field_work && rng.gen_bool(0.1)).then(|| {
+        let day = local(created).date_naive() + Duration::days(item.finish_workdays + 2);
+        at_local(day, 18, 0)
+    });
+    let input = CreateTask {
+        title,
+        description: Some(description),
+        catalogue_code: item.code.clone(),
+        org_unit: org_code,
+        location: Wgs84Point::new(point.0, point.1).ok(),
+        due_at,
+    };
+
+    // The intended course, cut at `now` afterwards.
+    let age_days = (w.now - created).num_hours() as f64 / 24.0;
+    let recent = age_days < 14.0;
+    let limits = limits_of(item);
+    let mut steps: Vec<Step> = vec![];
+    let mut t = created;
+    let plan = |steps: Vec<Step>, input: CreateTask| Plan {
+        created_at: created,
+        accept_hours: item.accept_hours,
+        creator: creator.clone(),
+        input,
+        steps,
+    };
+
+    if let Some(ds) = due_soon {
+        push(&mut steps, &mut t, ds.dispatch, &creator, "dispatch");
+        steps.last_mut().expect("pushed").assignee = Some(assignee.clone());
+        if let Some((accepted, started)) = ds.accept_start {
+            push(&mut steps, &mut t, accepted, &assignee, "accept");
+            push(&mut steps, &mut t, started, &assignee, "start");
+        }
+        return finish(plan(steps, input), w.now);
+    }
+    if age_days < 5.0 && rng.gen_bool(0.16) {
+        return plan(steps, input); // still being drafted
+    }
+    if rng.gen_bool(0.008) {
+        let at = waking(t + minutes(rng.gen_range(30.0..1440.0)), rng);
+        push(&mut steps, &mut t, at, &creator, "cancel");
+        steps.last_mut().expect("pushed").note = CANCEL_NOTES.choose(rng).map(|s| s.to_string());
+        return finish(plan(steps, input), w.now);
+    }
+    let at = waking(t + minutes(rng.gen_range(4.0..100.0)), rng);
+    push(&mut steps, &mut t, at, &creator, "dispatch");
+    steps.last_mut().expect("pushed").assignee = Some(assignee.clone());
+    let accept_window = (item.accept_hours * 60) as f64;
+
+    if field_work && rng.gen_bool(0.04) {
+        let at = waking(t + minutes(rng.gen_range(5.0..(accept_window * 0.5).max(10.0))), rng);
+        push(&mut steps, &mut t, at, &assignee, "refuse");
+        steps.last_mut().expect("pushed").note = REFUSE_NOTES.choose(rng).map(|s| s.to_string());
+        // Someone else: the district's other person, or (station-level
+        // tasks) a neighbouring district's.
+        let others: Vec<&District> = st.districts.iter().filter(|x| x.code != d.code).collect();
+        let other = match others.choose(rng) {
+            Some(o) if station_level && rng.gen_bool(0.5) => {
+                if assignee == d.aux { o.aux.clone() } else { o.officer.clone() }
+            }
+            _ if assignee == d.officer => d.aux.clone(),
+            _ => d.officer.clone(),
+        };
+        assignee = other;
+        let at = waking(t + minutes(rng.gen_range(10.0..180.0)), rng);
+        push(&mut steps, &mut t, at, &creator, "dispatch");
+        steps.last_mut().expect("pushed").assignee = Some(assignee.clone());
+    }
+    if rng.gen_bool(0.017) {
+        let at = waking(t + minutes(rng.gen_range(20.0..600.0)), rng);
+        push(&mut steps, &mut t, at, &creator, "cancel");
+        steps.last_mut().expect("pushed").note = CANCEL_NOTES.choose(rng).map(|s| s.to_string());
+        return finish(plan(steps, input), w.now);
+    }
+    let stall_dispatched = rng.gen_bool(if recent { 0.08 } else { 0.004 });
+    let stall_started = rng.gen_bool(if recent { 0.1 } else { 0.008 });
+    if stall_dispatched {
+        return finish(plan(steps, input), w.now);
+    }
+    let late_accept = rng.gen_bool(0.08);
+    let share = if late_accept { rng.gen_range(1.05..2.5) } else { rng.gen_range(0.03..0.75) };
+    let at = waking(t + minutes(accept_window * share), rng);
+    push(&mut steps, &mut t, at, &assignee, "accept");
+    let accepted = t;
+    let deadline = |from: DateTime<Utc>| {
+        next_clock(&[Effect::StartFinishClock], None, from, limits, due_at, w.cal).map(|c| c.deadline_at).unwrap_or(from)
+    };
+    let window = (deadline(accepted) - accepted).num_minutes().max(60) as f64;
+    let at = waking(accepted + minutes(window * rng.gen_range(0.02..0.25)), rng);
+    push(&mut steps, &mut t, at, &assignee, "start");
+    if stall_started {
+        return finish(plan(steps, input), w.now);
+    }
+    let late = rng.gen_bool(0.1);
+    let share = if late { rng.gen_range(1.03..1.5) } else { rng.gen_range(0.3..0.95) };
+    let at = waking(accepted + minutes(window * share), rng);
+    push(&mut steps, &mut t, at, &assignee, "submit_feedback");
+    let place_text = if station_titled(item) { st.name.clone() } else { place.clone() };
+    {
+        let s = steps.last_mut().expect("pushed");
+        s.note = Some(feedback_note(&item.category, &place_text, partner.as_deref(), rng));
+        s.location = (partner.is_none()).then(|| jitter(point, 0.05, rng));
+    }
+    let rework = rng.gen_bool(0.08);
+    if rework {
+        let at = waking(t + minutes(rng.gen_range(60.0..1800.0)), rng);
+        push(&mut steps, &mut t, at, &evaluator, "return");
+        steps.last_mut().expect("pushed").note = RETURN_NOTES.choose(rng).map(|s| s.to_string());
+        let back = t;
+        let window2 = (deadline(back) - back).num_minutes().max(60) as f64;
+        let at = waking(back + minutes(window2 * rng.gen_range(0.1..0.6)), rng);
+        push(&mut steps, &mut t, at, &assignee, "submit_feedback");
+        let s = steps.last_mut().expect("pushed");
+        s.note = REWORK_NOTES.choose(rng).map(|s| s.to_string());
+        s.location = (partner.is_none()).then(|| jitter(point, 0.05, rng));
+    }
+    let r: f64 = rng.gen_range(0.0..1.0);
+    let delay = if r < 0.55 {
+        rng.gen_range(60.0..1200.0)
+    } else if r < 0.9 {
+        rng.gen_range(1200.0..4320.0)
+    } else {
+        rng.gen_range(4320.0..8640.0)
+    };
+    let at = waking(t + minutes(delay), rng);
+    push(&mut steps, &mut t, at, &evaluator, "evaluate");
+    let r: f64 = rng.gen_range(0.0..1.0);
+    let mut score = if r < 0.58 { 5 } else if r < 0.9 { 4 } else { 3 };
+    if (late || late_accept || rework) && score > 3 && rng.gen_bool(0.5) {
+        score -= 1;
+    }
+    {
+        let comment = eval_comment(score, rng);
+        let s = steps.last_mut().expect("pushed");
+        s.score = Some(score);
+        s.note = comment;
+    }
+    finish(plan(steps, input), w.now)
+}
+
+/// Appends a step at least a minute after the previous one.
+fn push(steps: &mut Vec<Step>, t: &mut DateTime<Utc>, at: DateTime<Utc>, actor: &str, action: &'static str) {
+    let at = at.max(*t + Duration::minutes(1));
+    *t = at;
+    steps.push(Step { at, actor: actor.to_string(), action, assignee: None, note: None, score: None, location: None });
+}
+
+/// Drops the steps that lie in the future of `now`.
+fn finish(mut p: Plan, now: DateTime<Utc>) -> Plan {
+    if let Some(cut) = p.steps.iter().position(|s| s.at >= now) {
+        p.steps.truncate(cut);
+    }
+    p
+}
+
+// ---------------------------------------------------------------- replay
+
+/// Runs the plans in time order. Returns the number of tasks created.
+async fn replay(
+    store: &dyn Store,
+    wf: &Workflow,
+    cal: &WorkCalendar,
+    users: &HashMap<String, User>,
+    plans: &[Plan],
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    // (time, task, step) with step 0 = create, k = steps[k - 1].
+    let mut events: Vec<(DateTime<Utc>, usize, usize)> = vec![];
+    for (i, p) in plans.iter().enumerate() {
+        events.push((p.created_at, i, 0));
+        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.at, i, k + 1)));
+    }
+    events.sort();
+    let user = |name: &str| users.get(name).with_context(|| format!("demo user {name}"));
+    let mut ids: Vec<Option<i64>> = vec![None; plans.len()];
+    let mut created = 0usize;
+    let mut next_scan = events.first().map(|e| e.0).unwrap_or(now);
+    // Notices older than this are taken as read.
+    let read_cutoff = now - Duration::hours(36);
+    let mut read_done = false;
+    let mut usernames: Vec<&String> = users.keys().collect();
+    usernames.sort();
+    for (at, i, k) in events {
+        if at >= next_scan {
+            let hour = at - Duration::seconds(i64::from(at.minute() * 60 + at.second()));
+            service::scan_deadlines(store, hour).await?;
+            next_scan = hour + Duration::hours(1);
+        }
+        if !read_done && at >= read_cutoff {
+            for u in &usernames {
+                store.mark_read(user(u)?.id, None, read_cutoff).await?;
+            }
+            read_done = true;
+        }
+        let p = &plans[i];
+        if k == 0 {
+            let t = service::create_task(store, user(&p.creator)?, p.input.clone(), at)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating demo task «{}»: {e:?}", p.input.title))?;
+            ids[i] = Some(t.id);
+            created += 1;
+            if created % 500 == 0 {
+                tracing::info!(created, "demo tasks");
+            }
+            continue;
+        }
+        let s = &p.steps[k - 1];
+        let id = ids[i].context("task created before its steps")?;
+        let input = TransitionInput {
+            action: s.action.to_string(),
+            assignee: s.assignee.clone(),
+            note: s.note.clone(),
+            score: s.score,
+            version: None,
+            location: s.location.and_then(|(lat, lon)| Wgs84Point::new(lat, lon).ok()),
+            attachments: vec![],
+        };
+        service::transition(store, wf, cal, user(&s.actor)?, id, input, at)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo task {id} «{}»: {} by {}: {e:?}", p.input.title, s.action, s.actor))?;
+    }
+    if !read_done {
+        for u in &usernames {
+            store.mark_read(user(u)?.id, None, read_cutoff).await?;
+        }
+    }
+    // Flag what is due soon or overdue right now (500 per round).
+    loop {
+        let (soon, overdue) = service::scan_deadlines(store, now).await?;
+        if soon + overdue == 0 {
+            break;
+        }
+    }
+    Ok(created)
+}

@@ -1,0 +1,182 @@
+use super::create::assignable;
+use super::list::Opt;
+use super::TaskOut;
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::{ApiResult, AppError};
+use crate::pages::{fmt_opt, fmt_time, render, PageError, PageResult, Shell};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use zhufang_domain::workflow::ActorCtx;
+use zhufang_store::model::{Task, TaskEvent, User};
+use zhufang_store::service;
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionOut {
+    pub action: String,
+    pub label: String,
+    pub to: String,
+    pub required: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskDetail {
+    #[serde(flatten)]
+    pub task: TaskOut,
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<TaskEvent>,
+    /// Actions the caller may take now.
+    pub actions: Vec<ActionOut>,
+}
+
+async fn load(state: &AppState, user: &User, id: i64) -> Result<Task, AppError> {
+    let t = state.store.task(id).await?.ok_or(AppError::NotFound)?;
+    if !service::can_see(user, &t) {
+        return Err(AppError::NotFound);
+    }
+    Ok(t)
+}
+
+fn actions(state: &AppState, user: &User, t: &Task) -> Vec<ActionOut> {
+    let wf = state.workflow();
+    let actor = ActorCtx { user_id: user.id, roles: &user.roles };
+    wf.available(&service::subject(t), &actor)
+        .into_iter()
+        .map(|r| ActionOut { action: r.action.clone(), label: r.label_zh.clone(), to: r.to.clone(), required: r.required.clone() })
+        .collect()
+}
+
+/// One task with its timeline and the caller's available actions.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+    responses((status = 200, body = TaskDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<TaskDetail>> {
+    let t = load(&state, &cu.user, id).await?;
+    let timeline = state.store.task_timeline(id).await?;
+    let actions = actions(&state, &cu.user, &t);
+    Ok(Json(TaskDetail { task: TaskOut::new(t, &state.workflow()), timeline, actions }))
+}
+
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub to_label: String,
+    pub note: String,
+    pub extra: String,
+    pub photos: Vec<(i64, String)>,
+}
+
+pub struct ActionView {
+    pub action: String,
+    pub label: String,
+    pub needs_assignee: bool,
+    pub needs_note: bool,
+    pub note_required: bool,
+    pub is_feedback: bool,
+    pub is_evaluate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tasks/show.html")]
+struct ShowTpl {
+    shell: Shell,
+    t: Task,
+    state_label: String,
+    due: &'static str,
+    created: String,
+    deadline: String,
+    due_at: String,
+    guideline: String,
+    events: Vec<EventView>,
+    photos: Vec<(i64, String)>,
+    actions: Vec<ActionView>,
+    people: Vec<Opt>,
+}
+
+impl ShowTpl {
+    fn opt_str<'a>(&self, s: &'a Option<String>) -> &'a str {
+        s.as_deref().unwrap_or("")
+    }
+}
+
+pub async fn show_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
+    let err = |e| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "tasks", "nav.tasks").await.map_err(err)?;
+    let t = load(&state, &cu.user, id).await.map_err(err)?;
+    let tr = shell.tr;
+    let wf = state.workflow();
+    let label = |s: &str| wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string());
+    let action_label = |a: &str| {
+        wf.rules
+            .iter()
+            .find(|r| r.action == a)
+            .map(|r| tr.pick(&r.label_zh, &r.label_en).to_string())
+            .unwrap_or_else(|| if a == "create" { tr.pick("制定", "Create").to_string() } else { a.to_string() })
+    };
+    let timeline = state.store.task_timeline(id).await.map_err(|e| err(e.into()))?;
+    let photos: Vec<(i64, String)> =
+        timeline.iter().flat_map(|e| e.attachments.iter().map(|a| (a.id, a.original_name.clone()))).collect();
+    let events = timeline
+        .iter()
+        .map(|e| {
+            let mut extra = vec![];
+            if let Some(a) = e.data.get("assignee") {
+                extra.push(format!("→ {}", a.get("name").and_then(|v| v.as_str()).unwrap_or_default()));
+            }
+            if let Some(s) = e.data.get("score") {
+                extra.push(format!("{}：{s}", tr.t("task.score")));
+            }
+            if let Some(l) = e.data.get("location") {
+                extra.push(format!("{}：{}, {}", tr.t("task.location"), l["lat"], l["lon"]));
+            }
+            EventView {
+                at: fmt_time(&e.at),
+                actor: e.actor_name.clone(),
+                action: action_label(&e.action),
+                to_label: label(&e.to_state),
+                note: e.note.clone().unwrap_or_default(),
+                extra: extra.join("；"),
+                photos: e.attachments.iter().map(|a| (a.id, a.original_name.clone())).collect(),
+            }
+        })
+        .collect();
+    let acts: Vec<ActionView> = actions(&state, &cu.user, &t)
+        .into_iter()
+        .map(|a| {
+            let rule = wf.rules.iter().find(|r| r.from == t.state && r.action == a.action);
+            let effects = rule.map(|r| r.effects.clone()).unwrap_or_default();
+            use zhufang_domain::workflow::Effect;
+            ActionView {
+                label: rule.map(|r| tr.pick(&r.label_zh, &r.label_en).to_string()).unwrap_or(a.label),
+                needs_assignee: effects.contains(&Effect::SetAssignee),
+                note_required: a.required.iter().any(|f| f == "note"),
+                needs_note: a.required.iter().any(|f| f == "note") || matches!(a.action.as_str(), "evaluate" | "accept" | "start"),
+                is_feedback: effects.contains(&Effect::RecordFeedback),
+                is_evaluate: effects.contains(&Effect::SetScore),
+                action: a.action,
+            }
+        })
+        .collect();
+    let people = if acts.iter().any(|a| a.needs_assignee) { assignable(&state, &cu.user).await.map_err(err)? } else { vec![] };
+    let guideline = state.store.catalogue_item(&t.catalogue_code).await.map_err(|e| err(e.into()))?.map(|c| c.guideline).unwrap_or_default();
+    let out = TaskOut::new(t.clone(), &wf);
+    let tpl = ShowTpl {
+        state_label: label(&t.state),
+        due: out.due_status,
+        created: fmt_time(&t.created_at),
+        deadline: fmt_opt(&t.deadline_at),
+        due_at: fmt_opt(&t.due_at),
+        guideline,
+        events,
+        photos,
+        actions: acts,
+        people,
+        t,
+        shell,
+    };
+    render(tpl, &headers)
+}

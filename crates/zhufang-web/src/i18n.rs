@@ -1,0 +1,203 @@
+//! zh-CN first, English available. The language comes from the `zf_lang`
+//! cookie (set by the switch in the top bar); every page string is a key here.
+
+use axum::http::HeaderMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn from_headers(h: &HeaderMap) -> Lang {
+        let cookie = h.get("cookie").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if cookie.split(';').any(|c| c.trim() == "zf_lang=en") { Lang::En } else { Lang::Zh }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Translator handed to every template as `tr`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn new(lang: Lang) -> Self {
+        Self { lang }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        match TABLE.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
+            Ok(i) => match self.lang {
+                Lang::Zh => TABLE[i].1,
+                Lang::En => TABLE[i].2,
+            },
+            Err(_) => {
+                tracing::warn!(key, "missing translation");
+                "?"
+            }
+        }
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+
+    /// Picks the zh or en variant of a data label.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.lang == Lang::En && !en.is_empty() { en } else { zh }
+    }
+}
+
+/// (key, zh-CN, en), sorted by key (a unit test checks the order and that
+/// every key used in a template is here).
+pub static TABLE: &[(&str, &str, &str)] = &[
+    ("account.change_password", "修改密码", "Change password"),
+    ("account.current_password", "当前密码", "Current password"),
+    ("account.must_change", "首次登录或密码被重置，请先设置新密码。", "Please set a new password before continuing."),
+    ("account.new_password", "新密码", "New password"),
+    ("account.password_changed", "密码已修改", "Password changed"),
+    ("account.password_rule", "8至128位，同时包含字母和数字", "8–128 characters with letters and digits"),
+    ("action.back", "返回", "Back"),
+    ("action.cancel", "取消", "Cancel"),
+    ("action.create", "新建", "Create"),
+    ("action.edit", "编辑", "Edit"),
+    ("action.export", "导出Excel", "Export xlsx"),
+    ("action.reset", "重置", "Reset"),
+    ("action.save", "保存", "Save"),
+    ("action.search", "查询", "Search"),
+    ("action.submit", "提交", "Submit"),
+    ("app.name", "派出所主防平台", "Station Prevention Platform"),
+    ("app.short", "主防", "Zhufang"),
+    ("board.due_soon", "即将到期", "Due soon"),
+    ("board.my_tasks", "我的任务", "My tasks"),
+    ("board.none", "暂无", "Nothing here"),
+    ("board.open", "在办任务", "Open tasks"),
+    ("board.overdue", "已超期", "Overdue"),
+    ("board.title", "工作台", "Dashboard"),
+    ("board.to_evaluate", "待评价", "To evaluate"),
+    ("cat.accept_hours", "接单时限(小时)", "Accept within (hours)"),
+    ("cat.active", "启用", "Active"),
+    ("cat.category", "防什么", "Category"),
+    ("cat.code", "编码", "Code"),
+    ("cat.default_role", "谁来防", "Responsible role"),
+    ("cat.finish_workdays", "办结时限(工作日)", "Finish within (workdays)"),
+    ("cat.guideline", "怎么防(工作指引)", "Guideline"),
+    ("cat.inactive", "停用", "Inactive"),
+    ("cat.name", "事项名称", "Item"),
+    ("cat.name_en", "英文名称", "English name"),
+    ("cat.title", "主防职责任务清单", "Prevention task catalogue"),
+    ("common.actions", "操作", "Actions"),
+    ("common.all", "全部", "All"),
+    ("common.no", "否", "No"),
+    ("common.page", "页", "page"),
+    ("common.total", "共", "Total"),
+    ("common.yes", "是", "Yes"),
+    ("error.title", "出错了", "Something went wrong"),
+    ("login.failed", "登录失败", "Login failed"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Sign in"),
+    ("login.title", "用户登录", "Sign in"),
+    ("login.username", "用户名", "Username"),
+    ("nav.admin", "系统管理", "Administration"),
+    ("nav.api", "接口文档", "API docs"),
+    ("nav.catalogue", "任务清单", "Catalogue"),
+    ("nav.home", "工作台", "Dashboard"),
+    ("nav.logout", "退出", "Sign out"),
+    ("nav.mine", "我的任务(手机)", "My tasks (phone)"),
+    ("nav.new_task", "制定任务", "New task"),
+    ("nav.notifications", "消息", "Inbox"),
+    ("nav.tasks", "任务台账", "Task ledger"),
+    ("nav.users", "用户管理", "Users"),
+    ("notif.mark_all", "全部标为已读", "Mark all read"),
+    ("notif.title", "消息通知", "Notifications"),
+    ("notif.unread", "未读", "Unread"),
+    ("role.label", "角色", "Roles"),
+    ("task.accept_due", "接单时限", "Accept by"),
+    ("task.actions", "可执行操作", "Available actions"),
+    ("task.assignee", "接收人", "Assignee"),
+    ("task.catalogue", "任务事项", "Catalogue item"),
+    ("task.created_at", "制定时间", "Created"),
+    ("task.created_from", "制定日期起", "Created from"),
+    ("task.created_to", "制定日期止", "Created to"),
+    ("task.deadline", "当前时限", "Deadline"),
+    ("task.description", "任务说明", "Description"),
+    ("task.dispatch_now", "制定后立即派单给", "Dispatch right away to"),
+    ("task.due_at", "要求完成时间", "Due"),
+    ("task.due_soon", "即将到期", "Due soon"),
+    ("task.feedback", "处置反馈", "Feedback"),
+    ("task.guideline", "工作指引", "Guideline"),
+    ("task.keyword", "关键词", "Keyword"),
+    ("task.lat", "纬度", "Latitude"),
+    ("task.location", "位置", "Location"),
+    ("task.lon", "经度", "Longitude"),
+    ("task.new", "制定任务", "New task"),
+    ("task.no_actions", "当前没有您可执行的操作", "No actions available to you"),
+    ("task.none_selected", "（暂不派单）", "(do not dispatch yet)"),
+    ("task.note", "说明", "Note"),
+    ("task.number", "任务编号", "Number"),
+    ("task.org_unit", "责任单位", "Unit"),
+    ("task.overdue", "已超期", "Overdue"),
+    ("task.overdue_only", "仅看超期", "Overdue only"),
+    ("task.photos", "现场照片", "Photos"),
+    ("task.rework", "退回重办次数", "Reworks"),
+    ("task.score", "评分", "Score"),
+    ("task.state", "状态", "State"),
+    ("task.timeline", "办理过程", "Timeline"),
+    ("task.title", "任务标题", "Title"),
+    ("task.use_my_location", "使用当前位置", "Use my location"),
+    ("user.active", "在用", "Active"),
+    ("user.create", "新增用户", "New user"),
+    ("user.display_name", "姓名", "Name"),
+    ("user.initial_password", "初始密码", "Initial password"),
+    ("user.org", "所属单位", "Unit"),
+    ("user.phone", "联系电话", "Phone"),
+    ("user.reset_password", "重置密码", "Reset password"),
+    ("user.reset_done", "密码已重置，用户下次登录须修改密码", "Password reset; the user must change it at next login"),
+    ("user.show_phone", "查看完整号码", "Show full number"),
+    ("user.title", "用户管理", "Users"),
+    ("user.username", "用户名", "Username"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for w in TABLE.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} must sort before {}", w[0].0, w[1].0);
+        }
+    }
+
+    #[test]
+    fn every_template_key_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut missing = vec![];
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("tr.t(\"").skip(1) {
+                    let key = part.split('"').next().unwrap();
+                    if TABLE.binary_search_by(|(k, _, _)| (*k).cmp(key)).is_err() {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing translations: {missing:?}");
+    }
+}

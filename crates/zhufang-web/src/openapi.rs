@@ -1,0 +1,43 @@
+//! `/api/openapi.json` (utoipa) and `/api/docs` (Swagger UI, embedded).
+
+use crate::controllers::*;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "zhufang 主防 API", description = "派出所主防平台 JSON API. Sign in with POST /api/v1/session, then send `Authorization: Bearer <token>`. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable snake_case codes."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    paths(
+        session::create, session::delete, me::show, me::change_password, org_units::list,
+        tasks::list::list, tasks::create::create, tasks::show::show, tasks::transition::transition, tasks::export::export, files::download,
+        catalogue::list, catalogue::upsert, users::list, users::create, users::update, users::reset_password,
+        users::reveal_phone, notifications::list, notifications::mark_read, workflows::show, workflows::replace,
+        calendar::list, calendar::set_day, audit::list,
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn spec() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+pub async fn docs() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>zhufang API</title>
+<link rel="stylesheet" href="/assets/swagger-ui.css"></head><body><div id="swagger-ui"></div>
+<script src="/assets/swagger-ui-bundle.js"></script><script src="/assets/swagger-init.js"></script></body></html>"#,
+    )
+}

@@ -1,0 +1,164 @@
+//! The page shell shared by every server-rendered page, and view helpers.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::i18n::{Lang, Tr};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use zhufang_domain::Role;
+use zhufang_store::model::User;
+
+/// What the layout needs: who is signed in, their language, unread count.
+pub struct Shell {
+    pub tr: Tr,
+    pub user: User,
+    pub csrf: String,
+    pub unread: i64,
+    pub nav: &'static str,
+    pub title: String,
+}
+
+impl Shell {
+    pub async fn new(state: &AppState, cu: &CurrentUser, headers: &HeaderMap, nav: &'static str, title_key: &str) -> Result<Self, AppError> {
+        let tr = Tr::new(Lang::from_headers(headers));
+        let unread = state.store.unread_count(cu.user.id).await?;
+        Ok(Self { tr, user: cu.user.clone(), csrf: cu.csrf.clone(), unread, nav, title: tr.t(title_key).to_string() })
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.has(Role::Admin)
+    }
+    pub fn can_create(&self) -> bool {
+        zhufang_domain::task::may_create(&self.user.roles)
+    }
+    pub fn roles_label(&self) -> String {
+        self.user.roles.iter().map(|r| self.tr.pick(r.label_zh(), r.label_en())).collect::<Vec<_>>().join("、")
+    }
+    pub fn lang_code(&self) -> &'static str {
+        self.tr.lang.code()
+    }
+}
+
+/// A page error: full HTML page, or for htmx a fragment shown in the form's
+/// message area.
+pub struct PageError {
+    pub tr: Tr,
+    pub err: AppError,
+    pub htmx: bool,
+}
+
+impl PageError {
+    pub fn new(headers: &HeaderMap, err: impl Into<AppError>) -> Self {
+        Self { tr: Tr::new(Lang::from_headers(headers)), err: err.into(), htmx: headers.contains_key("hx-request") }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTpl<'a> {
+    tr: Tr,
+    code: &'a str,
+    message: String,
+    status: u16,
+}
+
+#[derive(Template)]
+#[template(path = "fragments/form_error.html")]
+pub struct FormErrorTpl<'a> {
+    pub code: &'a str,
+    pub message: String,
+    pub fields: &'a [zhufang_store::service::FieldError],
+}
+
+pub fn error_page(tr: Tr, err: AppError) -> Response {
+    if let AppError::Internal(cause) = &err {
+        tracing::error!(%cause, "internal error");
+    }
+    let tpl = ErrorTpl { tr, code: err.code(), message: err.message(), status: err.status().as_u16() };
+    (err.status(), Html(tpl.render().unwrap_or_default())).into_response()
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if self.htmx {
+            if let AppError::Internal(cause) = &self.err {
+                tracing::error!(%cause, "internal error");
+            }
+            let tpl = FormErrorTpl { code: self.err.code(), message: self.err.message(), fields: self.err.fields() };
+            (self.err.status(), Html(tpl.render().unwrap_or_default())).into_response()
+        } else {
+            error_page(self.tr, self.err)
+        }
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+pub fn render(t: impl Template, headers: &HeaderMap) -> PageResult {
+    t.render().map(|s| Html(s).into_response()).map_err(|e| PageError::new(headers, e))
+}
+
+/// htmx navigation after a successful form post.
+pub fn hx_redirect(to: &str) -> Response {
+    (StatusCode::OK, [("hx-redirect", to.to_string())], "").into_response()
+}
+
+pub async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response {
+    let v = if code == "en" { "en" } else { "zh" };
+    let back = headers
+        .get("referer")
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default()))
+        .unwrap_or_else(|| "/".into());
+    let mut resp = Redirect::to(&back).into_response();
+    if let Ok(c) = HeaderValue::from_str(&format!("zf_lang={v}; Path=/; Max-Age=31536000; SameSite=Lax")) {
+        resp.headers_mut().insert("set-cookie", c);
+    }
+    resp
+}
+
+pub async fn not_found(headers: HeaderMap, req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        AppError::NotFound.into_response()
+    } else {
+        error_page(Tr::new(Lang::from_headers(&headers)), AppError::NotFound)
+    }
+}
+
+/// Conservative headers on every response: everything is served from here.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let is_docs = req.uri().path() == "/api/docs";
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    let csp = if is_docs {
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+    } else {
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'"
+    };
+    h.insert("content-security-policy", HeaderValue::from_static(csp));
+    resp
+}
+
+/// Beijing time for people.
+pub fn fmt_time(t: &DateTime<Utc>) -> String {
+    zhufang_domain::calendar::fmt_local(*t)
+}
+
+pub fn fmt_opt(t: &Option<DateTime<Utc>>) -> String {
+    t.as_ref().map(fmt_time).unwrap_or_default()
+}
+
+/// Page numbers to show around the current page.
+pub fn page_window(page: i64, pages: i64) -> Vec<i64> {
+    let lo = (page - 3).max(1);
+    let hi = (page + 3).min(pages);
+    (lo..=hi).collect()
+}

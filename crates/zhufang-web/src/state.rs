@@ -1,0 +1,92 @@
+//! Shared application state.
+
+use crate::metrics::Metrics;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use zhufang_domain::calendar::WorkCalendar;
+use zhufang_domain::workflow::Workflow;
+use zhufang_store::{Store, StoreError};
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where uploads live (`DIR/uploads`).
+    pub data_dir: PathBuf,
+    /// Mark cookies `Secure` (set when TLS terminates in front of zhufang).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub session_hours: i64,
+    pub max_upload_bytes: usize,
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+}
+
+impl WebConfig {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            session_hours: 12,
+            max_upload_bytes: 10 * 1024 * 1024,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
+    }
+    pub fn uploads(&self) -> PathBuf {
+        self.data_dir.join("uploads")
+    }
+}
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub cfg: WebConfig,
+    workflow: RwLock<Arc<Workflow>>,
+    calendar: RwLock<Arc<WorkCalendar>>,
+    pub metrics: Metrics,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub async fn new(store: Arc<dyn Store>, cfg: WebConfig) -> Result<Self, StoreError> {
+        let wf = store.workflow(zhufang_domain::task::WORKFLOW).await?;
+        let cal = store.calendar().await?;
+        std::fs::create_dir_all(cfg.uploads()).map_err(|e| StoreError::Invalid(format!("uploads dir: {e}")))?;
+        Ok(Self(Arc::new(Inner {
+            store,
+            cfg,
+            workflow: RwLock::new(Arc::new(wf)),
+            calendar: RwLock::new(Arc::new(cal)),
+            metrics: Metrics::default(),
+        })))
+    }
+
+    /// The task workflow as last loaded from the database.
+    pub fn workflow(&self) -> Arc<Workflow> {
+        self.workflow.read().expect("workflow lock").clone()
+    }
+
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.calendar.read().expect("calendar lock").clone()
+    }
+
+    /// Reloads the workflow and calendar after an edit.
+    pub async fn reload_definitions(&self) -> Result<(), StoreError> {
+        let wf = self.store.workflow(zhufang_domain::task::WORKFLOW).await?;
+        let cal = self.store.calendar().await?;
+        *self.workflow.write().expect("workflow lock") = Arc::new(wf);
+        *self.calendar.write().expect("calendar lock") = Arc::new(cal);
+        Ok(())
+    }
+}

@@ -1,0 +1,179 @@
+//! The zhufang binary's library half: configuration, opening the store,
+//! starting the server. `main.rs` is only the command line; integration
+//! tests start the real app through [`start`].
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::watch;
+use zhufang_store::Store;
+use zhufang_web::{AppState, WebConfig};
+
+/// `zhufang.toml`. Every key is optional; command-line flags win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` or `sqlite://PATH`; default `sqlite://DATA_DIR/zhufang.db`.
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub trust_forwarded_for: Option<bool>,
+    pub session_hours: Option<i64>,
+    pub max_upload_mb: Option<usize>,
+    pub login_max_failures: Option<i64>,
+    pub login_window_minutes: Option<i64>,
+    /// Seconds between deadline scans (due soon / overdue notices).
+    pub scan_interval_secs: Option<u64>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub bind: String,
+    pub web: WebConfig,
+    pub scan_interval: std::time::Duration,
+}
+
+impl Settings {
+    pub fn resolve(file: FileConfig, data_dir: Option<PathBuf>, db: Option<String>, bind: Option<String>) -> Result<Self> {
+        let data_dir = data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./zhufang-data"));
+        let database_url = db
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("zhufang.db").display()));
+        let mut web = WebConfig::new(data_dir.clone());
+        if let Some(v) = file.secure_cookies {
+            web.secure_cookies = v;
+        }
+        if let Some(v) = file.trust_forwarded_for {
+            web.trust_forwarded_for = v;
+        }
+        if let Some(v) = file.session_hours {
+            web.session_hours = v.clamp(1, 24 * 30);
+        }
+        if let Some(v) = file.max_upload_mb {
+            web.max_upload_bytes = v.clamp(1, 100) * 1024 * 1024;
+        }
+        if let Some(v) = file.login_max_failures {
+            web.login_max_failures = v.max(1);
+        }
+        if let Some(v) = file.login_window_minutes {
+            web.login_window_minutes = v.max(1);
+        }
+        Ok(Self {
+            data_dir,
+            database_url,
+            bind: bind.or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            web,
+            scan_interval: std::time::Duration::from_secs(file.scan_interval_secs.unwrap_or(60).max(1)),
+        })
+    }
+}
+
+/// Opens and migrates the database, seeding the rows every database needs.
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    let store = zhufang_store::open(url).await.with_context(|| format!("opening {}", redact(url)))?;
+    store.migrate().await.context("running migrations")?;
+    store.ensure_defaults().await.context("seeding defaults")?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, stops background jobs.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.shutdown.send(true);
+        self.handle.await.context("server task")?
+    }
+
+    /// Waits until the server ends (after a signal).
+    pub async fn wait(self) -> Result<()> {
+        self.handle.await.context("server task")?
+    }
+
+    pub fn shutdown_sender(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Starts the HTTP server and the deadline scanner on `bind` (port 0 picks one).
+pub async fn start(store: Arc<dyn Store>, settings: &Settings) -> Result<Running> {
+    let state = AppState::new(store, settings.web.clone()).await.context("loading definitions")?;
+    let listener = tokio::net::TcpListener::bind(&settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = watch::channel(false);
+    let app = zhufang_web::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(zhufang_web::run_background(state.clone(), settings.scan_interval, rx.clone()));
+    let mut rx2 = rx;
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                while !*rx2.borrow() {
+                    if rx2.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .await
+            .context("serving")
+    });
+    Ok(Running { addr, state, shutdown: tx, handle })
+}
+
+/// Whether an address is loopback-only (the demo refuses others unless told).
+pub fn is_loopback(bind: &str) -> bool {
+    match bind.parse::<SocketAddr>() {
+        Ok(a) => a.ip().is_loopback(),
+        Err(_) => bind.starts_with("localhost:"),
+    }
+}
+
+/// The demo: seeds `data_dir` if it has no organisation yet.
+pub async fn prepare_demo(store: &dyn Store, tasks: usize) -> Result<Option<zhufang_demo::SeedReport>> {
+    if !store.org_units().await?.is_empty() {
+        return Ok(None);
+    }
+    let hash = zhufang_web::auth::password::hash("demo".into()).await.map_err(anyhow::Error::msg)?;
+    let opts = zhufang_demo::SeedOptions { tasks, ..Default::default() };
+    let report = zhufang_demo::seed(store, &hash, chrono::Utc::now(), &opts).await?;
+    Ok(Some(report))
+}
+
+pub fn ensure(cond: bool, msg: &str) -> Result<()> {
+    if !cond {
+        bail!("{msg}");
+    }
+    Ok(())
+}
