@@ -226,15 +226,15 @@ fn at_local(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
     beijing().from_local_datetime(&naive).single().expect("fixed offset").with_timezone(&Utc)
 }
 
-/// Moves a moment in the night (22:00–07:00 Beijing) to the next morning.
+/// Moves a moment in the night (22:00–07:00 Beijing) to the next morning (07:30–10:00).
 fn waking(t: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
     let l = local(t);
     let h = l.hour();
+    let morning = |d: NaiveDate, rng: &mut StdRng| at_local(d, 7, 30) + Duration::minutes(rng.gen_range(0..150));
     if h >= 22 {
-        let d = l.date_naive().succ_opt().expect("date");
-        at_local(d, 7, rng.gen_range(20..59))
+        morning(l.date_naive().succ_opt().expect("date"), rng)
     } else if h < 7 {
-        at_local(l.date_naive(), 7, rng.gen_range(20..59))
+        morning(l.date_naive(), rng)
     } else {
         t
     }
@@ -534,6 +534,13 @@ fn station_titled(item: &CatalogueItem) -> bool {
         && !matches!(item.code.as_str(), "ZF-ZA-008" | "ZF-QF-003" | "ZF-MD-006" | "ZF-MD-007")
 }
 
+/// Landmarks found only in town (社区) or only in the countryside (村).
+const URBAN_ONLY: &[&str] = &[
+    "城中村", "老旧小区", "新建商品房小区", "步行街", "火车站广场", "汽车站", "大型超市", "出租屋集中区", "人民医院", "KTV",
+    "银行网点", "通信营业厅",
+];
+const RURAL_ONLY: &[&str] = &["集镇集市", "山塘", "水库", "废弃矿坑", "村委会", "祠堂", "卫生院"];
+
 /// Landmark keywords that fit an item.
 fn landmark_words(item: &CatalogueItem) -> &'static [&'static str] {
     const SCHOOLS: &[&str] = &["小学", "中学", "幼儿园"];
@@ -553,6 +560,8 @@ fn landmark_words(item: &CatalogueItem) -> &'static [&'static str] {
         ("物业", &["新建商品房小区", "老旧小区"]),
         ("电动自行车", &["老旧小区", "城中村", "新建商品房小区"]),
         ("野外用火", &[]),
+        ("义务消防队", &[]),
+        ("村", &[]),
         ("两卡", &["银行网点", "通信营业厅"]),
         ("非法集资", &["银行网点", "广场舞广场"]),
         ("赶集", &["集镇集市"]),
@@ -847,7 +856,7 @@ fn ensure_spread(plans: &mut [Plan], now: DateTime<Utc>, min: usize) {
             break;
         }
         let p = &mut plans[i];
-        if final_state(p) != "evaluated" || p.input.org_unit.is_empty() {
+        if final_state(p) != "evaluated" {
             continue;
         }
         let Some(k) = p.steps.iter().rposition(|s| s.action == "dispatch") else { continue };
@@ -917,15 +926,20 @@ fn plan_one(
 
     // Place and title.
     let words = landmark_words(item);
-    let pool: Vec<&String> =
-        st.landmarks.iter().chain(w.landmarks.iter()).filter(|l| words.iter().any(|k| l.contains(k))).collect();
+    let unfit: &[&str] = if d.rural { URBAN_ONLY } else { RURAL_ONLY };
+    let pool: Vec<&String> = st
+        .landmarks
+        .iter()
+        .chain(w.landmarks.iter())
+        .filter(|l| words.iter().any(|k| l.contains(k)) && !unfit.contains(&l.as_str()))
+        .collect();
     let proper = |l: &str| st.landmarks.iter().any(|x| x == l);
     let road = if !st.roads.is_empty() && rng.gen_bool(0.6) {
         st.roads.choose(rng).cloned().unwrap_or_default()
     } else {
         w.roads.choose(rng).cloned().unwrap_or_default()
     };
-    let use_village = d.rural || item.category == "溺水防范" || rng.gen_bool(0.35);
+    let use_village = d.rural || item.category == "溺水防范" || item.name.contains('村') || rng.gen_bool(0.35);
     let area = if use_village { d.village.clone() } else { road };
     let place = if station_titled(item) {
         st.short.clone()

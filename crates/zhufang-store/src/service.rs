@@ -187,6 +187,12 @@ pub async fn transition(
     if !errs.is_empty() {
         return Err(ServiceError::Validation(errs));
     }
+    // A client that names the version it saw learns first that it is stale.
+    if let Some(v) = input.version
+        && v != t.version
+    {
+        return Err(ServiceError::Conflict);
+    }
     let actor = ActorCtx { user_id: user.id, roles: &user.roles };
     let has = |f: &str| match f {
         "assignee" => nonempty(&input.assignee),
@@ -216,11 +222,6 @@ pub async fn transition(
                 .collect(),
         ),
     })?;
-    if let Some(v) = input.version
-        && v != t.version
-    {
-        return Err(ServiceError::Conflict);
-    }
 
     let mut assignee = None;
     let mut new_assignee: Option<User> = None;

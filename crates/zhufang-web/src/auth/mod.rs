@@ -104,7 +104,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, Ap
             return Err(AppError::Csrf);
         }
     }
-    if user.must_change_password && !allowed_before_password_change(parts.uri.path()) {
+    // Inside nested routers the URI is stripped of its prefix; use the original.
+    let path = parts.extensions.get::<axum::extract::OriginalUri>().map(|u| u.0.path().to_string());
+    let path = path.as_deref().unwrap_or(parts.uri.path());
+    if user.must_change_password && !allowed_before_password_change(path) {
         return Err(AppError::PasswordChangeRequired);
     }
     Ok(CurrentUser { user, token_hash: hash, csrf: session.csrf_token, via_cookie })

@@ -1,0 +1,85 @@
+//! The binary: audit verify finds tampering; backup writes a copy.
+
+use crate::harness::TestApp;
+use serde_json::json;
+use std::process::Command;
+
+fn zhufang(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zhufang")).args(args).env("RUST_LOG", "warn").output().unwrap()
+}
+
+async fn exec(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.unwrap();
+    } else {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_broken_record() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let id = command.create_task("审计测试", "361202510000").await;
+    command.act(id, json!({"action": "dispatch", "assignee": "s1.officer"})).await;
+    let url = app.db_url.clone();
+    let out = zhufang(&["audit", "verify", "--db", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+
+    // back up before tampering (SQLite: a database file; PostgreSQL: pg_dump)
+    let backup = app.dir.join("backup.db");
+    let out = zhufang(&["backup", "--db", &url, "--out", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+
+    // edit a record in the middle
+    exec(&url, "UPDATE audit_log SET action = 'tampered' WHERE seq = 5").await;
+    let out = zhufang(&["audit", "verify", "--db", &url]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record 5"), "{err}");
+    exec(&url, "UPDATE audit_log SET action = (SELECT action FROM audit_log WHERE seq = 4) WHERE seq = 5").await;
+
+    // the backup verifies (SQLite only: it is itself a database)
+    if !url.starts_with("postgres") {
+        let out = zhufang(&["audit", "verify", "--db", &format!("sqlite://{}", backup.display())]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn audit_verify_detects_deletions() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    command.create_task("删除测试", "361202510000").await;
+    let url = app.db_url.clone();
+    exec(&url, "DELETE FROM audit_log WHERE seq = 3").await;
+    let out = zhufang(&["audit", "verify", "--db", &url]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("record 3"), "{}", String::from_utf8_lossy(&out.stderr));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn user_add_and_demo_refuses_remote_bind() {
+    let app = TestApp::spawn().await;
+    let url = app.db_url.clone();
+    let out = Command::new(env!("CARGO_BIN_EXE_zhufang"))
+        .args(["user", "add", "--db", &url, "--username", "cli.user", "--name", "命令行用户", "--org", "361202510000", "--roles", "command_room", "--no-change-required"])
+        .env("ZHUFANG_PASSWORD", "Cli2026pass")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let api = app.login_pw("cli.user", "Cli2026pass").await.unwrap();
+    assert_eq!(api.user["roles"][0], "command_room");
+    let out = zhufang(&["demo", "--data-dir", app.dir.join("d").to_str().unwrap(), "--bind", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
+    app.stop().await;
+}

@@ -1,0 +1,48 @@
+// Screenshots for the docs, against a demo with a seeded history of 300 tasks:
+// the ledger (/tasks) and the board (/), 1440×900, as the station leader.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, loginAs, startServer, tid } from './harness.mjs';
+
+const docs = process.env.ZHUFANG_DOCS_DIR
+  || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ tasks: 300 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('screenshots of the ledger and the board (s1.leader, 300 seeded tasks)', async () => {
+  await mkdir(docs, { recursive: true });
+  const { context, page } = await loginAs(browser, server.baseURL, 's1.leader', {
+    viewport: { width: 1440, height: 900 },
+  });
+
+  await page.goto('/tasks');
+  await page.locator(tid('task-table')).waitFor();
+  const rows = await page.locator(tid('task-row')).count();
+  assert.ok(rows > 0, 'the ledger has rows');
+  assert.ok(Number((await page.locator(tid('task-total')).innerText()).trim()) >= rows);
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: path.join(docs, 'screenshot-tasks.png') });
+
+  await page.goto('/');
+  await page.locator(tid('board-mine')).waitFor();
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: path.join(docs, 'screenshot-board.png') });
+
+  assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
+  await context.close();
+});
