@@ -19,10 +19,7 @@ fn main() {
         let path = root.join(src);
         println!("cargo:rerun-if-changed={}", path.display());
         if !path.exists() {
-            panic!(
-                "missing {}: run `npm ci --prefix web` first (the README's commands do this)",
-                path.display()
-            );
+            panic!("missing {}: run `npm ci --prefix web` first (the README's commands do this)", path.display());
         }
         std::fs::copy(&path, out.join(name)).unwrap();
     }

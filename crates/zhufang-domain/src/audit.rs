@@ -168,7 +168,15 @@ mod tests {
         let mut prev = GENESIS.to_string();
         (1..=n as i64)
             .map(|seq| {
-                let ev = AuditEvent::new(Some(seq), "u", "task", seq, "dispatch", None, Some(&serde_json::json!({"s": seq})));
+                let ev = AuditEvent::new(
+                    Some(seq),
+                    "u",
+                    "task",
+                    seq,
+                    "dispatch",
+                    None,
+                    Some(&serde_json::json!({"s": seq})),
+                );
                 let hash = record_hash(seq, seq * 1000, &ev, &prev);
                 let r = AuditRecord {
                     seq,

@@ -1,9 +1,9 @@
 //! Prevention tasks (主防任务): the default closed-loop workflow
 //! 制定→派单→接单→处置→反馈→评价, phase clocks and due flags.
 
+use crate::Role;
 use crate::calendar::WorkCalendar;
 use crate::workflow::{Actor, Effect, StateDef, TransitionRule, Workflow};
-use crate::Role;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -59,22 +59,139 @@ pub fn default_workflow() -> Workflow {
     ];
     let dispatchers = [leader.clone(), command.clone(), admin.clone()];
     let rules = vec![
-        tr("draft", "dispatch", "dispatched", &dispatchers, &["assignee"], &[SetAssignee, StartAcceptClock], "派单", "Dispatch"),
-        tr("draft", "cancel", "cancelled", &[leader.clone(), command.clone(), Creator], &[], &[StopClock], "撤销", "Cancel"),
+        tr(
+            "draft",
+            "dispatch",
+            "dispatched",
+            &dispatchers,
+            &["assignee"],
+            &[SetAssignee, StartAcceptClock],
+            "派单",
+            "Dispatch",
+        ),
+        tr(
+            "draft",
+            "cancel",
+            "cancelled",
+            &[leader.clone(), command.clone(), Creator],
+            &[],
+            &[StopClock],
+            "撤销",
+            "Cancel",
+        ),
         tr("dispatched", "accept", "accepted", &[Assignee], &[], &[StartFinishClock], "接单", "Accept"),
         tr("dispatched", "refuse", "refused", &[Assignee], &["note"], &[ClearAssignee, StopClock], "退单", "Refuse"),
-        tr("dispatched", "reassign", "dispatched", &dispatchers, &["assignee"], &[SetAssignee, StartAcceptClock], "改派", "Reassign"),
-        tr("dispatched", "cancel", "cancelled", &[leader.clone(), command.clone(), Dispatcher], &["note"], &[StopClock], "撤销", "Cancel"),
-        tr("refused", "dispatch", "dispatched", &dispatchers, &["assignee"], &[SetAssignee, StartAcceptClock], "重新派单", "Dispatch again"),
-        tr("refused", "cancel", "cancelled", &[leader.clone(), command.clone(), Dispatcher], &["note"], &[StopClock], "撤销", "Cancel"),
+        tr(
+            "dispatched",
+            "reassign",
+            "dispatched",
+            &dispatchers,
+            &["assignee"],
+            &[SetAssignee, StartAcceptClock],
+            "改派",
+            "Reassign",
+        ),
+        tr(
+            "dispatched",
+            "cancel",
+            "cancelled",
+            &[leader.clone(), command.clone(), Dispatcher],
+            &["note"],
+            &[StopClock],
+            "撤销",
+            "Cancel",
+        ),
+        tr(
+            "refused",
+            "dispatch",
+            "dispatched",
+            &dispatchers,
+            &["assignee"],
+            &[SetAssignee, StartAcceptClock],
+            "重新派单",
+            "Dispatch again",
+        ),
+        tr(
+            "refused",
+            "cancel",
+            "cancelled",
+            &[leader.clone(), command.clone(), Dispatcher],
+            &["note"],
+            &[StopClock],
+            "撤销",
+            "Cancel",
+        ),
         tr("accepted", "start", "in_progress", &[Assignee], &[], &[], "开始处置", "Start"),
-        tr("accepted", "reassign", "dispatched", &dispatchers, &["assignee", "note"], &[SetAssignee, StartAcceptClock], "改派", "Reassign"),
-        tr("accepted", "cancel", "cancelled", &[leader.clone(), command.clone()], &["note"], &[StopClock], "撤销", "Cancel"),
-        tr("in_progress", "submit_feedback", "feedback_submitted", &[Assignee], &["note"], &[RecordFeedback, StopClock], "提交反馈", "Submit feedback"),
-        tr("in_progress", "reassign", "dispatched", &dispatchers, &["assignee", "note"], &[SetAssignee, StartAcceptClock], "改派", "Reassign"),
-        tr("in_progress", "cancel", "cancelled", &[leader.clone(), command.clone()], &["note"], &[StopClock], "撤销", "Cancel"),
-        tr("feedback_submitted", "evaluate", "evaluated", &[leader.clone(), admin.clone()], &["score"], &[SetScore], "评价", "Evaluate"),
-        tr("feedback_submitted", "return", "in_progress", &[leader.clone(), admin], &["note"], &[CountRework, StartFinishClock], "退回重办", "Return for rework"),
+        tr(
+            "accepted",
+            "reassign",
+            "dispatched",
+            &dispatchers,
+            &["assignee", "note"],
+            &[SetAssignee, StartAcceptClock],
+            "改派",
+            "Reassign",
+        ),
+        tr(
+            "accepted",
+            "cancel",
+            "cancelled",
+            &[leader.clone(), command.clone()],
+            &["note"],
+            &[StopClock],
+            "撤销",
+            "Cancel",
+        ),
+        tr(
+            "in_progress",
+            "submit_feedback",
+            "feedback_submitted",
+            &[Assignee],
+            &["note"],
+            &[RecordFeedback, StopClock],
+            "提交反馈",
+            "Submit feedback",
+        ),
+        tr(
+            "in_progress",
+            "reassign",
+            "dispatched",
+            &dispatchers,
+            &["assignee", "note"],
+            &[SetAssignee, StartAcceptClock],
+            "改派",
+            "Reassign",
+        ),
+        tr(
+            "in_progress",
+            "cancel",
+            "cancelled",
+            &[leader.clone(), command.clone()],
+            &["note"],
+            &[StopClock],
+            "撤销",
+            "Cancel",
+        ),
+        tr(
+            "feedback_submitted",
+            "evaluate",
+            "evaluated",
+            &[leader.clone(), admin.clone()],
+            &["score"],
+            &[SetScore],
+            "评价",
+            "Evaluate",
+        ),
+        tr(
+            "feedback_submitted",
+            "return",
+            "in_progress",
+            &[leader.clone(), admin],
+            &["note"],
+            &[CountRework, StartFinishClock],
+            "退回重办",
+            "Return for rework",
+        ),
     ];
     Workflow::new(WORKFLOW, states, rules).expect("the default task workflow is valid")
 }
@@ -110,10 +227,8 @@ pub fn next_clock(
     for e in effects {
         match e {
             Effect::StartAcceptClock => {
-                clock = Some(Clock {
-                    started_at: now,
-                    deadline_at: now + Duration::hours(i64::from(limits.accept_hours)),
-                })
+                clock =
+                    Some(Clock { started_at: now, deadline_at: now + Duration::hours(i64::from(limits.accept_hours)) })
             }
             Effect::StartFinishClock => {
                 let by_limit = calendar.add_workdays(now, limits.finish_workdays);
@@ -156,11 +271,7 @@ pub fn due_status(clock: Option<Clock>, now: DateTime<Utc>) -> DueStatus {
     if now > c.deadline_at {
         return DueStatus::Overdue;
     }
-    if now >= due_soon_at(c) {
-        DueStatus::DueSoon
-    } else {
-        DueStatus::OnTime
-    }
+    if now >= due_soon_at(c) { DueStatus::DueSoon } else { DueStatus::OnTime }
 }
 
 /// The moment a clock passes [`DUE_SOON_SHARE`] of its window.
@@ -213,7 +324,15 @@ mod tests {
     use proptest::prelude::*;
 
     const ACTIONS: [&str; 10] = [
-        "dispatch", "accept", "refuse", "start", "submit_feedback", "return", "evaluate", "reassign", "cancel",
+        "dispatch",
+        "accept",
+        "refuse",
+        "start",
+        "submit_feedback",
+        "return",
+        "evaluate",
+        "reassign",
+        "cancel",
         "bogus",
     ];
 

@@ -26,17 +26,12 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let s = raw.trim().to_ascii_lowercase();
         let ok_len = (2..=32).contains(&s.len());
-        let ok_chars = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
         let ok_first = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
         if ok_len && ok_chars && ok_first {
             Ok(Self(s))
         } else {
-            Err(ValueError::new(
-                "username",
-                "用户名须为2至32位小写字母、数字或 . _ -，且以字母或数字开头",
-            ))
+            Err(ValueError::new("username", "用户名须为2至32位小写字母、数字或 . _ -，且以字母或数字开头"))
         }
     }
     pub fn as_str(&self) -> &str {

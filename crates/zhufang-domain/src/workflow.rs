@@ -44,10 +44,9 @@ impl FromStr for Actor {
             "assignee" => Ok(Actor::Assignee),
             "dispatcher" => Ok(Actor::Dispatcher),
             "creator" => Ok(Actor::Creator),
-            other => other
-                .parse::<Role>()
-                .map(Actor::Role)
-                .map_err(|_| WorkflowDefError::UnknownActor(other.to_string())),
+            other => {
+                other.parse::<Role>().map(Actor::Role).map_err(|_| WorkflowDefError::UnknownActor(other.to_string()))
+            }
         }
     }
 }
@@ -218,29 +217,17 @@ impl Workflow {
         for r in &rules {
             for st in [&r.from, &r.to] {
                 if !states.iter().any(|s| &s.state == st) {
-                    return Err(WorkflowDefError::UnknownState {
-                        action: r.action.clone(),
-                        state: st.clone(),
-                    });
+                    return Err(WorkflowDefError::UnknownState { action: r.action.clone(), state: st.clone() });
                 }
             }
             if states.iter().any(|s| s.state == r.from && s.terminal) {
-                return Err(WorkflowDefError::LeavesTerminal {
-                    action: r.action.clone(),
-                    state: r.from.clone(),
-                });
+                return Err(WorkflowDefError::LeavesTerminal { action: r.action.clone(), state: r.from.clone() });
             }
             if !seen.insert((r.from.clone(), r.action.clone())) {
-                return Err(WorkflowDefError::Duplicate {
-                    action: r.action.clone(),
-                    state: r.from.clone(),
-                });
+                return Err(WorkflowDefError::Duplicate { action: r.action.clone(), state: r.from.clone() });
             }
             if r.allowed.is_empty() {
-                return Err(WorkflowDefError::NobodyAllowed {
-                    action: r.action.clone(),
-                    state: r.from.clone(),
-                });
+                return Err(WorkflowDefError::NobodyAllowed { action: r.action.clone(), state: r.from.clone() });
             }
         }
         Ok(Self { name: name.into(), states, rules })
@@ -270,14 +257,9 @@ impl Workflow {
         if !self.knows_action(action) {
             return Err(TransitionError::UnknownAction(action.to_string()));
         }
-        let rule = self
-            .rules
-            .iter()
-            .find(|r| r.from == subject.state && r.action == action)
-            .ok_or_else(|| TransitionError::InvalidTransition {
-                state: subject.state.to_string(),
-                action: action.to_string(),
-            })?;
+        let rule = self.rules.iter().find(|r| r.from == subject.state && r.action == action).ok_or_else(|| {
+            TransitionError::InvalidTransition { state: subject.state.to_string(), action: action.to_string() }
+        })?;
         if !rule.allowed.iter().any(|a| actor.matches(subject, a)) {
             return Err(TransitionError::Forbidden { action: action.to_string() });
         }

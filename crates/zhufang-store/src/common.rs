@@ -354,7 +354,7 @@ fn task_where(f: &TaskFilter) -> Where {
         w.push("t.created_at < $?", Arg::I(ms(to)));
     }
     if let Some(text) = f.text.as_deref().filter(|s| !s.trim().is_empty()) {
-        let like = format!("%{}%", text.trim().replace('%', "").replace('_', ""));
+        let like = format!("%{}%", text.trim().replace(['%', '_'], ""));
         w.args.push(Arg::S(like));
         let n = w.args.len();
         w.raw(&format!("(t.title LIKE ${n} OR t.number LIKE ${n} OR t.description LIKE ${n})"));
@@ -626,6 +626,7 @@ impl Store for Backend {
         self.users_from_rows(rows).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn update_user(&self, id: i64, display_name: &str, phone: Option<&str>, org_unit_id: i64, roles: &[Role], active: bool, audit: &AuditEvent) -> Result<User> {
         let now = ms(Utc::now());
         let mut tx = self.w().begin().await?;

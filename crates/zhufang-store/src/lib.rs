@@ -68,7 +68,14 @@ pub trait Store: Send + Sync + 'static {
     async fn backup(&self, dest: &std::path::Path) -> Result<()>;
 
     // organisation
-    async fn create_org_unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>, actor: &AuditEvent) -> Result<OrgUnit>;
+    async fn create_org_unit(
+        &self,
+        code: &str,
+        name: &str,
+        kind: &str,
+        parent: Option<i64>,
+        actor: &AuditEvent,
+    ) -> Result<OrgUnit>;
     async fn org_units(&self) -> Result<Vec<OrgUnit>>;
     async fn org_unit(&self, id: i64) -> Result<Option<OrgUnit>>;
     async fn org_unit_by_code(&self, code: &str) -> Result<Option<OrgUnit>>;
@@ -80,11 +87,29 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self, scope_path: &str, text: Option<&str>, page: PageReq) -> Result<Page<User>>;
     /// Active users under `scope_path` holding any of `roles` (assignee pickers).
     async fn users_with_roles(&self, scope_path: &str, roles: &[zhufang_domain::Role]) -> Result<Vec<User>>;
-    async fn update_user(&self, id: i64, display_name: &str, phone: Option<&str>, org_unit_id: i64, roles: &[zhufang_domain::Role], active: bool, audit: &AuditEvent) -> Result<User>;
+    #[allow(clippy::too_many_arguments)]
+    async fn update_user(
+        &self,
+        id: i64,
+        display_name: &str,
+        phone: Option<&str>,
+        org_unit_id: i64,
+        roles: &[zhufang_domain::Role],
+        active: bool,
+        audit: &AuditEvent,
+    ) -> Result<User>;
     async fn set_password(&self, user_id: i64, hash: &str, must_change: bool, audit: &AuditEvent) -> Result<()>;
 
     // sessions and login throttling
-    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, kind: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        kind: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
     async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_user_sessions(&self, user_id: i64, except: Option<&str>) -> Result<()>;
@@ -102,7 +127,13 @@ pub trait Store: Send + Sync + 'static {
     async fn save_workflow(&self, wf: &Workflow, audit: &AuditEvent) -> Result<()>;
     async fn calendar(&self) -> Result<WorkCalendar>;
     async fn calendar_days(&self) -> Result<Vec<(NaiveDate, DayKind, String)>>;
-    async fn set_calendar_day(&self, day: NaiveDate, kind: Option<DayKind>, name: &str, audit: &AuditEvent) -> Result<()>;
+    async fn set_calendar_day(
+        &self,
+        day: NaiveDate,
+        kind: Option<DayKind>,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> Result<()>;
 
     // tasks
     async fn create_task(&self, t: &NewTask) -> Result<Task>;
@@ -117,7 +148,13 @@ pub trait Store: Send + Sync + 'static {
     /// Tasks past 80 % of their window not yet reported as due soon.
     async fn newly_due_soon(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Task>>;
     /// Marks a task reported (overdue or due soon) and sends the notices, in one transaction.
-    async fn mark_reported(&self, task_id: i64, overdue: bool, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()>;
+    async fn mark_reported(
+        &self,
+        task_id: i64,
+        overdue: bool,
+        now: DateTime<Utc>,
+        notes: &[NewNotification],
+    ) -> Result<()>;
     async fn state_counts(&self) -> Result<Vec<(String, i64)>>;
 
     // notifications

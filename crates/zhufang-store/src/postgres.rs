@@ -1,8 +1,8 @@
 //! The PostgreSQL backend: one pool for reads and writes.
 
 use crate::{Result, StoreError};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::Pool;
+use sqlx::postgres::PgPoolOptions;
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,11 +18,8 @@ type Backend = PgStore;
 
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         Ok(Self { pool, url: url.to_string() })
     }
 

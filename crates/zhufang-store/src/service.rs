@@ -154,7 +154,10 @@ fn nonempty(s: &Option<String>) -> bool {
 /// (above or below its unit), or a partner agency.
 fn may_receive(assignee: &User, t: &Task) -> bool {
     let working = assignee.roles.iter().any(|r| {
-        matches!(r, Role::CommunityOfficer | Role::Auxiliary | Role::StationLeader | Role::CommandRoom | Role::PartnerAgency)
+        matches!(
+            r,
+            Role::CommunityOfficer | Role::Auxiliary | Role::StationLeader | Role::CommandRoom | Role::PartnerAgency
+        )
     });
     let in_branch = t.org_path.starts_with(&assignee.org_path) || assignee.org_path.starts_with(&t.org_path);
     assignee.active && working && (in_branch || assignee.has(Role::PartnerAgency))
@@ -264,10 +267,22 @@ pub async fn transition(
                 notify(t.assignee_id, "reassigned", format!("任务「{}」已改派他人", t.title));
             }
         }
-        "refuse" => notify(t.dispatcher_id, "refused", format!("{who} 退回了任务「{}」：{}", t.title, input.note.clone().unwrap_or_default())),
-        "return" => notify(t.assignee_id, "returned", format!("任务「{}」被退回重办：{}", t.title, input.note.clone().unwrap_or_default())),
+        "refuse" => notify(
+            t.dispatcher_id,
+            "refused",
+            format!("{who} 退回了任务「{}」：{}", t.title, input.note.clone().unwrap_or_default()),
+        ),
+        "return" => notify(
+            t.assignee_id,
+            "returned",
+            format!("任务「{}」被退回重办：{}", t.title, input.note.clone().unwrap_or_default()),
+        ),
         "submit_feedback" => notify(t.dispatcher_id, "feedback", format!("{who} 已反馈任务「{}」，待评价", t.title)),
-        "evaluate" => notify(t.assignee_id, "evaluated", format!("任务「{}」已评价：{}分", t.title, input.score.unwrap_or_default())),
+        "evaluate" => notify(
+            t.assignee_id,
+            "evaluated",
+            format!("任务「{}」已评价：{}分", t.title, input.score.unwrap_or_default()),
+        ),
         "cancel" => notify(t.assignee_id, "cancelled", format!("任务「{}」已撤销", t.title)),
         _ => {}
     }

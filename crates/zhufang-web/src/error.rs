@@ -1,13 +1,13 @@
 //! The one error type at the HTTP edge: a stable snake_case code, an HTTP
 //! status and a Chinese message. Internal causes are logged, never shown.
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
-use zhufang_store::service::{FieldError, ServiceError};
 use zhufang_store::StoreError;
+use zhufang_store::service::{FieldError, ServiceError};
 
 #[derive(Debug)]
 pub enum AppError {

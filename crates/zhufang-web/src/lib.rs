@@ -19,7 +19,7 @@ pub use state::{AppState, WebConfig};
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 use controllers::*;
 use tower_http::trace::TraceLayer;
 
@@ -34,7 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/export.xlsx", get(tasks::export))
         .route("/tasks/{id}", get(tasks::show))
-        .route("/tasks/{id}/transitions", post(tasks::transition).layer(upload_limit.clone()))
+        .route("/tasks/{id}/transitions", post(tasks::transition).layer(upload_limit))
         .route("/attachments/{id}", get(files::download))
         .route("/catalogue", get(catalogue::list))
         .route("/catalogue/{code}", put(catalogue::upsert))
@@ -84,7 +84,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Runs the deadline scanner every `every` until `shutdown` resolves.
-pub async fn run_background(state: AppState, every: std::time::Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_background(
+    state: AppState,
+    every: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {

@@ -24,7 +24,13 @@ pub struct Shell {
 }
 
 impl Shell {
-    pub async fn new(state: &AppState, cu: &CurrentUser, headers: &HeaderMap, nav: &'static str, title_key: &str) -> Result<Self, AppError> {
+    pub async fn new(
+        state: &AppState,
+        cu: &CurrentUser,
+        headers: &HeaderMap,
+        nav: &'static str,
+        title_key: &str,
+    ) -> Result<Self, AppError> {
         let tr = Tr::new(Lang::from_headers(headers));
         let unread = state.store.unread_count(cu.user.id).await?;
         Ok(Self { tr, user: cu.user.clone(), csrf: cu.csrf.clone(), unread, nav, title: tr.t(title_key).to_string() })

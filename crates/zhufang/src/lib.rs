@@ -2,7 +2,7 @@
 //! starting the server. `main.rs` is only the command line; integration
 //! tests start the real app through [`start`].
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,11 +47,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(file: FileConfig, data_dir: Option<PathBuf>, db: Option<String>, bind: Option<String>) -> Result<Self> {
+    pub fn resolve(
+        file: FileConfig,
+        data_dir: Option<PathBuf>,
+        db: Option<String>,
+        bind: Option<String>,
+    ) -> Result<Self> {
         let data_dir = data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./zhufang-data"));
-        let database_url = db
-            .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("zhufang.db").display()));
+        let database_url =
+            db.or(file.database_url).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("zhufang.db").display()));
         let mut web = WebConfig::new(data_dir.clone());
         if let Some(v) = file.secure_cookies {
             web.secure_cookies = v;
@@ -131,7 +135,8 @@ impl Running {
 /// Starts the HTTP server and the deadline scanner on `bind` (port 0 picks one).
 pub async fn start(store: Arc<dyn Store>, settings: &Settings) -> Result<Running> {
     let state = AppState::new(store, settings.web.clone()).await.context("loading definitions")?;
-    let listener = tokio::net::TcpListener::bind(&settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
+    let listener =
+        tokio::net::TcpListener::bind(&settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     let app = zhufang_web::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -1,14 +1,14 @@
 //! `zhufang`: the command line.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
-use zhufang::{open_store, FileConfig, Settings};
+use zhufang::{FileConfig, Settings, open_store};
 use zhufang_domain::audit::AuditEvent;
 use zhufang_domain::{PhoneNumber, Role, Username};
-use zhufang_store::model::NewUser;
 use zhufang_store::ChainStatus;
+use zhufang_store::model::NewUser;
 
 #[derive(Parser)]
 #[command(name = "zhufang", version, about = "派出所主防平台 zhufang: police-station primary prevention")]
@@ -174,7 +174,9 @@ async fn main() -> Result<()> {
         }
         Cmd::Demo { data_dir, bind, allow_remote, tasks } => {
             if !allow_remote && !zhufang::is_loopback(&bind) {
-                bail!("the demo binds only to loopback addresses (all demo accounts use the password `demo`); pass --allow-remote to bind {bind}");
+                bail!(
+                    "the demo binds only to loopback addresses (all demo accounts use the password `demo`); pass --allow-remote to bind {bind}"
+                );
             }
             let settings = Settings::resolve(FileConfig::default(), Some(data_dir), None, Some(bind))?;
             let store = open_store(&settings.database_url).await?;
@@ -202,7 +204,8 @@ async fn main() -> Result<()> {
             if roles.is_empty() {
                 bail!("give at least one role");
             }
-            let phone = phone.map(|p| PhoneNumber::parse(&p)).transpose().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let phone =
+                phone.map(|p| PhoneNumber::parse(&p)).transpose().map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let org = store.org_unit_by_code(&org).await?.with_context(|| format!("no org unit with code {org}"))?;
             let password = match std::env::var("ZHUFANG_PASSWORD") {
                 Ok(p) => p,
@@ -213,7 +216,8 @@ async fn main() -> Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let pw = zhufang_domain::types::NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let pw =
+                zhufang_domain::types::NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let hash = zhufang_web::auth::password::hash(pw.expose().to_string()).await.map_err(anyhow::Error::msg)?;
             let ev = AuditEvent::new(None, "cli", "user", 0, "create", None, None);
             let u = store

@@ -55,8 +55,7 @@ pub fn clear_cookie(secure: bool) -> String {
 }
 
 pub fn is_tls(state: &AppState, headers: &HeaderMap) -> bool {
-    state.cfg.secure_cookies
-        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+    state.cfg.secure_cookies || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
 }
 
 /// The signed-in user of a request.
@@ -70,10 +69,8 @@ pub struct CurrentUser {
 
 /// Paths a user who must change their password may still use.
 fn allowed_before_password_change(path: &str) -> bool {
-    matches!(
-        path,
-        "/account/password" | "/logout" | "/api/v1/me" | "/api/v1/me/password" | "/api/v1/session"
-    ) || path.starts_with("/assets/")
+    matches!(path, "/account/password" | "/logout" | "/api/v1/me" | "/api/v1/me/password" | "/api/v1/session")
+        || path.starts_with("/assets/")
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, AppError> {
@@ -120,6 +117,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// `Option<CurrentUser>`: `None` for anonymous requests (and stale sessions).
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        match authenticate(parts, state).await {
+            Ok(u) => Ok(Some(u)),
+            Err(AppError::Unauthorized) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The signed-in user of a page request: a missing session redirects to the
 /// login page (or tells htmx to), a pending password change to that page.
 #[derive(Debug, Clone)]
@@ -132,7 +141,10 @@ impl FromRequestParts<AppState> for PageUser {
             Ok(u) => Ok(PageUser(u)),
             Err(AppError::Unauthorized) => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let to = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                let to = format!(
+                    "/login?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
                 if parts.headers.contains_key("hx-request") {
                     Err(([("hx-redirect", to)], "").into_response())
                 } else {
@@ -164,7 +176,13 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<std::net::S
 
 /// Checks a username and password with throttling; on success creates a
 /// session and returns (token, user, csrf).
-pub async fn login(state: &AppState, username: &str, password: &str, ip: &str, kind: &str) -> Result<(String, User, String), AppError> {
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: &str,
+    kind: &str,
+) -> Result<(String, User, String), AppError> {
     let now = Utc::now();
     let username = username.trim().to_ascii_lowercase();
     let window = chrono::Duration::minutes(state.cfg.login_window_minutes);

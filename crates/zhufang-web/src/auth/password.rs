@@ -1,8 +1,8 @@
 //! Argon2id password hashing, off the async runtime.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use std::sync::OnceLock;
 
 /// Hashes a password with Argon2id (default parameters) on a blocking thread.

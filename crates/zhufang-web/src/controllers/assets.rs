@@ -19,7 +19,9 @@ static FILES: &[(&str, &str, &[u8])] = &[
 
 pub async fn serve(Path(name): Path<String>) -> Response {
     match FILES.iter().find(|(n, _, _)| *n == name) {
-        Some((_, ct, body)) => ([("content-type", *ct), ("cache-control", "public, max-age=3600")], *body).into_response(),
+        Some((_, ct, body)) => {
+            ([("content-type", *ct), ("cache-control", "public, max-age=3600")], *body).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -3,12 +3,12 @@
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
-use axum::extract::{Query, State};
 use axum::Json;
+use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhufang_domain::audit::AuditRecord;
 use zhufang_domain::Role;
+use zhufang_domain::audit::AuditRecord;
 use zhufang_store::model::PageReq;
 
 #[derive(Deserialize, IntoParams)]
@@ -26,7 +26,11 @@ pub struct AuditPage {
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), tag = "audit", responses((status = 200, body = AuditPage)))]
-pub async fn list(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
     if !cu.user.has(Role::Admin) {
         return Err(AppError::Forbidden);
     }

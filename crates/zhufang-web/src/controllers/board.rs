@@ -2,7 +2,7 @@
 
 use super::tasks::RowView;
 use crate::auth::PageUser;
-use crate::pages::{render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -26,7 +26,8 @@ struct BoardTpl {
 
 pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
     let err = |e: zhufang_store::StoreError| PageError::new(&headers, e);
-    let shell = Shell::new(&state, &cu, &headers, "home", "board.title").await.map_err(|e| PageError::new(&headers, e))?;
+    let shell =
+        Shell::new(&state, &cu, &headers, "home", "board.title").await.map_err(|e| PageError::new(&headers, e))?;
     let now = Utc::now();
     let wf = state.workflow();
     let tr = shell.tr;
@@ -34,17 +35,27 @@ pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers
     let evaluator = cu.user.has(Role::StationLeader) || cu.user.has(Role::Admin);
     let counts = state.store.task_counts(&scope, now, evaluator).await.map_err(err)?;
     let few = PageReq::new(Some(1), Some(10));
-    let rows = |p: zhufang_store::model::Page<zhufang_store::model::Task>| p.items.iter().map(|t| RowView::new(t, &wf, tr)).collect::<Vec<_>>();
+    let rows = |p: zhufang_store::model::Page<zhufang_store::model::Task>| {
+        p.items.iter().map(|t| RowView::new(t, &wf, tr)).collect::<Vec<_>>()
+    };
     let mine = TaskFilter {
         assignee_id: Some(cu.user.id),
         states: vec!["dispatched".into(), "accepted".into(), "in_progress".into()],
         ..Default::default()
     };
     let mine = rows(state.store.list_tasks(&mine, few).await.map_err(err)?);
-    let due_soon = rows(state.store.list_tasks(&TaskFilter { due_soon_at: Some(now), ..scope.clone() }, few).await.map_err(err)?);
-    let overdue = rows(state.store.list_tasks(&TaskFilter { overdue_at: Some(now), ..scope.clone() }, few).await.map_err(err)?);
+    let due_soon =
+        rows(state.store.list_tasks(&TaskFilter { due_soon_at: Some(now), ..scope.clone() }, few).await.map_err(err)?);
+    let overdue =
+        rows(state.store.list_tasks(&TaskFilter { overdue_at: Some(now), ..scope.clone() }, few).await.map_err(err)?);
     let to_evaluate = if evaluator {
-        rows(state.store.list_tasks(&TaskFilter { state: Some("feedback_submitted".into()), ..scope.clone() }, few).await.map_err(err)?)
+        rows(
+            state
+                .store
+                .list_tasks(&TaskFilter { state: Some("feedback_submitted".into()), ..scope.clone() }, few)
+                .await
+                .map_err(err)?,
+        )
     } else {
         vec![]
     };

@@ -3,7 +3,7 @@
 use crate::auth::{CurrentUser, PageUser};
 use crate::controllers::ApiJson;
 use crate::error::{ApiResult, AppError};
-use crate::pages::{hx_redirect, render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, hx_redirect, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -12,8 +12,8 @@ use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use zhufang_domain::audit::AuditEvent;
 use zhufang_domain::Role;
+use zhufang_domain::audit::AuditEvent;
 use zhufang_store::model::CatalogueItem;
 use zhufang_store::service::FieldError;
 
@@ -101,7 +101,12 @@ async fn save(state: &AppState, cu: &CurrentUser, item: CatalogueItem) -> Result
 /// Creates or replaces a catalogue item (admin).
 #[utoipa::path(put, path = "/api/v1/catalogue/{code}", request_body = ItemBody, tag = "catalogue",
     responses((status = 200, body = Object), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn upsert(State(state): State<AppState>, cu: CurrentUser, Path(code): Path<String>, ApiJson(b): ApiJson<ItemBody>) -> ApiResult<Json<CatalogueItem>> {
+pub async fn upsert(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<ItemBody>,
+) -> ApiResult<Json<CatalogueItem>> {
     let item = check(&code, b)?;
     save(&state, &cu, item.clone()).await?;
     Ok(Json(item))
@@ -140,7 +145,12 @@ pub struct ItemForm {
     active: Option<String>,
 }
 
-pub async fn upsert_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Form(f): Form<ItemForm>) -> PageResult {
+pub async fn upsert_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Form(f): Form<ItemForm>,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     let mut errs = vec![];
     let accept_hours = f.accept_hours.trim().parse().unwrap_or_else(|_| {

@@ -23,7 +23,10 @@ pub async fn download(State(state): State<AppState>, cu: CurrentUser, Path(id): 
         [
             ("content-type", a.content_type.clone()),
             ("cache-control", "private, max-age=3600".to_string()),
-            ("content-disposition", format!("inline; filename=\"photo-{}.{}\"", a.id, a.stored_name.rsplit('.').next().unwrap_or("bin"))),
+            (
+                "content-disposition",
+                format!("inline; filename=\"photo-{}.{}\"", a.id, a.stored_name.rsplit('.').next().unwrap_or("bin")),
+            ),
         ],
         bytes,
     )

@@ -8,10 +8,16 @@ use std::fmt::Write;
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, [("content-type", "application/json")], format!("{{\"status\":\"ok\",\"db\":\"{}\"}}", state.store.backend())).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            format!("{{\"status\":\"ok\",\"db\":\"{}\"}}", state.store.backend()),
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, [("content-type", "application/json")], "{\"status\":\"unavailable\"}").into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, [("content-type", "application/json")], "{\"status\":\"unavailable\"}")
+                .into_response()
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The signed-in user: profile and own password change.
 
-use crate::auth::{password, CurrentUser, PageUser};
+use crate::auth::{CurrentUser, PageUser, password};
 use crate::controllers::ApiJson;
 use crate::error::{ApiResult, AppError};
-use crate::pages::{hx_redirect, render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, hx_redirect, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -62,7 +62,8 @@ async fn change(state: &AppState, cu: &CurrentUser, b: PasswordBody) -> Result<(
     }
     let np = NewPassword::parse(&b.new_password).map_err(|e| AppError::field(e.field, e.message))?;
     let h = password::hash(np.expose().to_string()).await.map_err(AppError::Internal)?;
-    let ev = AuditEvent::new(Some(cu.user.id), &cu.user.display_name, "user", cu.user.id, "change_password", None, None);
+    let ev =
+        AuditEvent::new(Some(cu.user.id), &cu.user.display_name, "user", cu.user.id, "change_password", None, None);
     state.store.set_password(cu.user.id, &h, false, &ev).await?;
     // Other sessions of this user end; this one stays.
     state.store.delete_user_sessions(cu.user.id, Some(&cu.token_hash)).await?;
@@ -72,7 +73,11 @@ async fn change(state: &AppState, cu: &CurrentUser, b: PasswordBody) -> Result<(
 /// Changes the caller's own password (ends their other sessions).
 #[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordBody, tag = "session",
     responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn change_password(State(state): State<AppState>, cu: CurrentUser, ApiJson(b): ApiJson<PasswordBody>) -> ApiResult<StatusCode> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> ApiResult<StatusCode> {
     change(&state, &cu, b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -84,7 +89,9 @@ struct PasswordTpl {
 }
 
 pub async fn password_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
-    let shell = Shell::new(&state, &cu, &headers, "account", "account.change_password").await.map_err(|e| PageError::new(&headers, e))?;
+    let shell = Shell::new(&state, &cu, &headers, "account", "account.change_password")
+        .await
+        .map_err(|e| PageError::new(&headers, e))?;
     render(PasswordTpl { shell }, &headers)
 }
 
@@ -94,7 +101,12 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-pub async fn password_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Form(f): Form<PasswordForm>) -> PageResult {
+pub async fn password_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
     change(&state, &cu, PasswordBody { current_password: f.current_password, new_password: f.new_password })
         .await
         .map_err(|e| PageError::new(&headers, e))?;

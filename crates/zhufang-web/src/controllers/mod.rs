@@ -55,10 +55,14 @@ pub fn parse_time(field: &str, s: &str) -> Result<chrono::DateTime<chrono::Utc>,
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
         .ok()
         .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(23, 59, 59)));
-    local
-        .and_then(|n| Shanghai.from_local_datetime(&n).single())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok_or_else(|| AppError::Validation(vec![zhufang_store::service::FieldError::new(field, "时间格式不正确（如 2026-12-01 或 2026-12-01T10:00）")]))
+    local.and_then(|n| Shanghai.from_local_datetime(&n).single()).map(|t| t.with_timezone(&chrono::Utc)).ok_or_else(
+        || {
+            AppError::Validation(vec![zhufang_store::service::FieldError::new(
+                field,
+                "时间格式不正确（如 2026-12-01 或 2026-12-01T10:00）",
+            )])
+        },
+    )
 }
 
 /// Start of a Beijing local day.

@@ -3,8 +3,8 @@
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use zhufang_store::model::OrgUnit;
 
 /// Units in the caller's subtree.

@@ -4,7 +4,7 @@ use crate::auth::{self, CurrentUser};
 use crate::controllers::ApiJson;
 use crate::error::{ApiResult, AppError};
 use crate::i18n::{Lang, Tr};
-use crate::pages::{render, PageError, PageResult};
+use crate::pages::{PageError, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
@@ -91,7 +91,11 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-pub async fn login_page(headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+/// The login form; a signed-in user goes straight on.
+pub async fn login_page(cu: Option<CurrentUser>, headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+    if cu.is_some() {
+        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+    }
     render(LoginTpl { tr: Tr::new(Lang::from_headers(&headers)), next: safe_next(q.next.as_deref()) }, &headers)
 }
 
@@ -114,7 +118,11 @@ pub async fn login_form(
     let (token, _, _) = auth::login(&state, &f.username, &f.password, &ip, "cookie").await.map_err(err)?;
     let cookie = auth::session_cookie(&token, state.cfg.session_hours * 3600, auth::is_tls(&state, &headers));
     let to = safe_next(f.next.as_deref());
-    let resp = if headers.contains_key("hx-request") { crate::pages::hx_redirect(&to) } else { Redirect::to(&to).into_response() };
+    let resp = if headers.contains_key("hx-request") {
+        crate::pages::hx_redirect(&to)
+    } else {
+        Redirect::to(&to).into_response()
+    };
     Ok(with_cookie(resp, &cookie))
 }
 

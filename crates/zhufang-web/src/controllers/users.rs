@@ -1,10 +1,10 @@
 //! User administration. Phones are masked in every list; revealing one is
 //! allowed to admins and station leaders in scope, and is audited.
 
-use crate::auth::{password, CurrentUser, PageUser};
+use crate::auth::{CurrentUser, PageUser, password};
 use crate::controllers::ApiJson;
 use crate::error::{ApiResult, AppError};
-use crate::pages::{hx_redirect, page_window, render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, hx_redirect, page_window, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -67,7 +67,11 @@ pub struct UserPage {
 
 /// Users in the caller's subtree (admins and station leaders).
 #[utoipa::path(get, path = "/api/v1/users", params(UsersQuery), tag = "users", responses((status = 200, body = UserPage)))]
-pub async fn list(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<UsersQuery>) -> ApiResult<Json<UserPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<UsersQuery>,
+) -> ApiResult<Json<UserPage>> {
     if !(cu.user.has(Role::Admin) || cu.user.has(Role::StationLeader)) {
         return Err(AppError::Forbidden);
     }
@@ -92,7 +96,7 @@ fn parse_roles(roles: &[String], errs: &mut Vec<FieldError>) -> Vec<Role> {
         match r.parse::<Role>() {
             Ok(r) if !out.contains(&r) => out.push(r),
             Ok(_) => {}
-            Err(_) => errs.push(FieldError::new("roles", &format!("未知角色：{r}"))),
+            Err(_) => errs.push(FieldError::new("roles", format!("未知角色：{r}"))),
         }
     }
     if out.is_empty() && errs.is_empty() {
@@ -142,7 +146,11 @@ async fn create_user(state: &AppState, cu: &CurrentUser, b: NewUserBody) -> Resu
 /// Creates a user (admin); they must change the password at first login.
 #[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, tag = "users",
     responses((status = 201, body = UserOut), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create(State(state): State<AppState>, cu: CurrentUser, ApiJson(b): ApiJson<NewUserBody>) -> ApiResult<(StatusCode, Json<UserOut>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> ApiResult<(StatusCode, Json<UserOut>)> {
     let u = create_user(&state, &cu, b).await?;
     Ok((StatusCode::CREATED, Json(UserOut::new(&u))))
 }
@@ -166,7 +174,12 @@ async fn target(state: &AppState, cu: &CurrentUser, id: i64) -> Result<User, App
 
 /// Updates a user's name, phone, unit, roles and whether the account is active (admin).
 #[utoipa::path(put, path = "/api/v1/users/{id}", request_body = UpdateUserBody, tag = "users", responses((status = 200, body = UserOut)))]
-pub async fn update(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>, ApiJson(b): ApiJson<UpdateUserBody>) -> ApiResult<Json<UserOut>> {
+pub async fn update(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UpdateUserBody>,
+) -> ApiResult<Json<UserOut>> {
     require_admin(&cu)?;
     let before = target(&state, &cu, id).await?;
     let mut errs = vec![];
@@ -200,7 +213,15 @@ pub async fn update(State(state): State<AppState>, cu: CurrentUser, Path(id): Pa
     );
     let u = state
         .store
-        .update_user(id, b.display_name.trim(), phone.as_ref().map(|p| p.as_str()), org.expect("checked").id, &roles, b.active, &ev)
+        .update_user(
+            id,
+            b.display_name.trim(),
+            phone.as_ref().map(|p| p.as_str()),
+            org.expect("checked").id,
+            &roles,
+            b.active,
+            &ev,
+        )
         .await?;
     Ok(Json(UserOut::new(&u)))
 }
@@ -223,7 +244,12 @@ async fn reset(state: &AppState, cu: &CurrentUser, id: i64, pw: &str) -> Result<
 
 /// Sets a new password that the user must change at next login; ends their sessions (admin).
 #[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", request_body = ResetBody, tag = "users", responses((status = 204)))]
-pub async fn reset_password(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>, ApiJson(b): ApiJson<ResetBody>) -> ApiResult<StatusCode> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ResetBody>,
+) -> ApiResult<StatusCode> {
     reset(&state, &cu, id, &b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -245,11 +271,20 @@ pub struct PhoneOut {
 
 /// The full phone number; the read is written to the audit log.
 #[utoipa::path(get, path = "/api/v1/users/{id}/phone", tag = "users", responses((status = 200, body = PhoneOut)))]
-pub async fn reveal_phone(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<PhoneOut>> {
+pub async fn reveal_phone(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PhoneOut>> {
     Ok(Json(PhoneOut { phone: reveal(&state, &cu, id).await? }))
 }
 
-pub async fn phone_fragment(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
+pub async fn phone_fragment(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
     let p = reveal(&state, &cu, id).await.map_err(|e| PageError::new(&headers, e))?;
     let escaped = p.unwrap_or_default().replace('<', "&lt;");
     Ok(Html(format!("<span data-testid=\"phone-full\">{escaped}</span>")).into_response())
@@ -269,15 +304,35 @@ struct UsersTpl {
     can_reveal: bool,
 }
 
-pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Query(q): Query<UsersQuery>) -> PageResult {
+pub async fn page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<UsersQuery>,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     if !(cu.user.has(Role::Admin) || cu.user.has(Role::StationLeader)) {
         return Err(err(AppError::Forbidden));
     }
     let shell = Shell::new(&state, &cu, &headers, "users", "user.title").await.map_err(err)?;
-    let p = state.store.list_users(&cu.user.org_path, q.q.as_deref(), PageReq::new(q.page, Some(30))).await.map_err(|e| err(e.into()))?;
-    let orgs = state.store.org_units().await.map_err(|e| err(e.into()))?.into_iter().filter(|o| cu.user.covers(&o.path)).map(|o| (o.code, o.name)).collect();
-    let roles = Role::ALL.iter().map(|r| (r.as_str().to_string(), shell.tr.pick(r.label_zh(), r.label_en()).to_string())).collect();
+    let p = state
+        .store
+        .list_users(&cu.user.org_path, q.q.as_deref(), PageReq::new(q.page, Some(30)))
+        .await
+        .map_err(|e| err(e.into()))?;
+    let orgs = state
+        .store
+        .org_units()
+        .await
+        .map_err(|e| err(e.into()))?
+        .into_iter()
+        .filter(|o| cu.user.covers(&o.path))
+        .map(|o| (o.code, o.name))
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), shell.tr.pick(r.label_zh(), r.label_en()).to_string()))
+        .collect();
     let window = page_window(p.page, p.pages());
     let tpl = UsersTpl {
         users: p.items.iter().map(UserOut::new).collect(),
@@ -294,8 +349,20 @@ pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers
 }
 
 /// The new-user form posts urlencoded with repeated `roles`.
-pub async fn create_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, body: String) -> PageResult {
-    let mut b = NewUserBody { username: String::new(), display_name: String::new(), phone: None, org_unit: String::new(), roles: vec![], password: String::new() };
+pub async fn create_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    body: String,
+) -> PageResult {
+    let mut b = NewUserBody {
+        username: String::new(),
+        display_name: String::new(),
+        phone: None,
+        org_unit: String::new(),
+        roles: vec![],
+        password: String::new(),
+    };
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
         match k.as_ref() {
             "username" => b.username = v.into_owned(),
@@ -316,11 +383,18 @@ pub struct ResetForm {
     password: String,
 }
 
-pub async fn reset_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> Response {
+pub async fn reset_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ResetForm>,
+) -> Response {
     match reset(&state, &cu, id, &f.password).await {
         Ok(()) => {
             let tr = crate::i18n::Tr::new(crate::i18n::Lang::from_headers(&headers));
-            Html(format!("<span class=\"ok\" data-testid=\"reset-done\">{}</span>", tr.t("user.reset_done"))).into_response()
+            Html(format!("<span class=\"ok\" data-testid=\"reset-done\">{}</span>", tr.t("user.reset_done")))
+                .into_response()
         }
         Err(e) => PageError::new(&headers, e).into_response(),
     }

@@ -4,16 +4,20 @@ use crate::auth::CurrentUser;
 use crate::controllers::ApiJson;
 use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use zhufang_domain::Role;
 use zhufang_domain::audit::AuditEvent;
 use zhufang_domain::workflow::{StateDef, TransitionRule, Workflow};
-use zhufang_domain::Role;
 
 #[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows", responses((status = 200, body = Object)))]
-pub async fn show(State(state): State<AppState>, _cu: CurrentUser, Path(name): Path<String>) -> ApiResult<Json<Workflow>> {
+pub async fn show(
+    State(state): State<AppState>,
+    _cu: CurrentUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Workflow>> {
     if name != zhufang_domain::task::WORKFLOW {
         return Err(AppError::NotFound);
     }
@@ -33,7 +37,12 @@ pub struct WorkflowBody {
 /// state or naming nobody are rejected.
 #[utoipa::path(put, path = "/api/v1/workflows/{name}", request_body = WorkflowBody, tag = "workflows",
     responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn replace(State(state): State<AppState>, cu: CurrentUser, Path(name): Path<String>, ApiJson(b): ApiJson<WorkflowBody>) -> ApiResult<Json<Workflow>> {
+pub async fn replace(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(name): Path<String>,
+    ApiJson(b): ApiJson<WorkflowBody>,
+) -> ApiResult<Json<Workflow>> {
     if !cu.user.has(Role::Admin) {
         return Err(AppError::Forbidden);
     }
@@ -41,7 +50,8 @@ pub async fn replace(State(state): State<AppState>, cu: CurrentUser, Path(name):
         return Err(AppError::NotFound);
     }
     let before = state.workflow();
-    let wf = Workflow::new(name, b.states, b.rules).map_err(|e| AppError::field("rules", &format!("流程定义无效：{e}")))?;
+    let wf =
+        Workflow::new(name, b.states, b.rules).map_err(|e| AppError::field("rules", &format!("流程定义无效：{e}")))?;
     // States in use must survive an edit.
     let counts = state.store.state_counts().await?;
     if let Some((s, _)) = counts.iter().find(|(s, n)| *n > 0 && wf.state(s).is_none()) {

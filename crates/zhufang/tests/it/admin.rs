@@ -1,6 +1,6 @@
 //! Users, catalogue, personal data, health, metrics, OpenAPI.
 
-use crate::harness::{code, TestApp};
+use crate::harness::{TestApp, code};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
@@ -15,7 +15,11 @@ async fn users_phones_are_masked_and_reveals_audited() {
     assert_eq!(v["phone"], "139****5678");
     let uid = v["id"].as_i64().unwrap();
     let (s, v) = admin.post("/api/v1/users", json!({"username": "s1.newbie", "display_name": "x", "org_unit": "361202510000", "roles": ["auxiliary"], "password": "Start2026a"})).await;
-    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("username")), "duplicate");
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("username")),
+        "duplicate"
+    );
     let (s, v) = admin.post("/api/v1/users", json!({"username": "x y", "display_name": "", "phone": "123", "org_unit": "NOPE", "roles": ["wizard"], "password": "x"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["error"]["fields"].as_array().unwrap().len() >= 5, "{v}");
@@ -28,7 +32,8 @@ async fn users_phones_are_masked_and_reveals_audited() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["phone"], "13912345678");
     let (_, audit) = admin.get("/api/v1/audit?object_type=user").await;
-    let reads: Vec<_> = audit["items"].as_array().unwrap().iter().filter(|r| r["action"] == "read_personal:phone").collect();
+    let reads: Vec<_> =
+        audit["items"].as_array().unwrap().iter().filter(|r| r["action"] == "read_personal:phone").collect();
     assert_eq!(reads.len(), 1);
     assert_eq!(reads[0]["object_id"], uid.to_string());
     // out of scope, or not allowed
@@ -55,7 +60,13 @@ async fn catalogue_is_seeded_and_admin_edited() {
     let items = items.as_array().unwrap();
     assert!(items.len() >= 40, "{} items", items.len());
     for needle in ["走访", "巡", "隐患", "纠纷", "宣传", "护学", "溺水", "诈骗"] {
-        assert!(items.iter().any(|i| i["name"].as_str().unwrap().contains(needle) || i["category"].as_str().unwrap().contains(needle)), "{needle}");
+        assert!(
+            items
+                .iter()
+                .any(|i| i["name"].as_str().unwrap().contains(needle)
+                    || i["category"].as_str().unwrap().contains(needle)),
+            "{needle}"
+        );
     }
     let item = json!({"name": "汛期堤坝巡查", "category": "溺水防范", "guideline": "汛期每日巡查堤坝和危险水域，发现险情立即报告。", "default_role": "auxiliary", "accept_hours": 2, "finish_workdays": 1});
     let (s, v) = admin.put("/api/v1/catalogue/ZF-NS-099", item.clone()).await;
@@ -68,7 +79,9 @@ async fn catalogue_is_seeded_and_admin_edited() {
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
     // the new item's limits drive the clocks
     let command = app.login("s1.command").await;
-    let (s, t) = command.post("/api/v1/tasks", json!({"title": "堤坝巡查", "catalogue_code": "ZF-NS-099", "org_unit": "361202510000"})).await;
+    let (s, t) = command
+        .post("/api/v1/tasks", json!({"title": "堤坝巡查", "catalogue_code": "ZF-NS-099", "org_unit": "361202510000"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     let id = t["id"].as_i64().unwrap();
     let (_, t) = command.act(id, json!({"action": "dispatch", "assignee": "s1.aux"})).await;
@@ -102,7 +115,9 @@ async fn health_metrics_openapi_and_pages() {
     // the pages render for a signed-in user, in both languages
     let jar = Client::builder().cookie_store(true).build().unwrap();
     jar.post(app.url("/login")).form(&[("username", "admin"), ("password", "demo")]).send().await.unwrap();
-    for p in ["/", "/tasks", "/tasks/new", "/m", "/notifications", "/admin/catalogue", "/admin/users", "/account/password"] {
+    for p in
+        ["/", "/tasks", "/tasks/new", "/m", "/notifications", "/admin/catalogue", "/admin/users", "/account/password"]
+    {
         let r = jar.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{p}");
         let html = r.text().await.unwrap();

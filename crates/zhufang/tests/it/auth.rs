@@ -1,6 +1,6 @@
 //! Login, sessions, CSRF, throttling, password change.
 
-use crate::harness::{body, code, TestApp};
+use crate::harness::{TestApp, body, code};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
@@ -26,7 +26,12 @@ async fn login_bearer_cookie_csrf_logout() {
 
     // cookie session: reads work, writes need the CSRF token
     let jar = Client::builder().cookie_store(true).build().unwrap();
-    let r = jar.post(app.url("/api/v1/session")).json(&json!({"username": "s1.command", "password": "demo"})).send().await.unwrap();
+    let r = jar
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": "s1.command", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http in tests");
@@ -35,9 +40,11 @@ async fn login_bearer_cookie_csrf_logout() {
     let task = json!({"title": "CSRF测试", "catalogue_code": "ZF-XF-001", "org_unit": "361202510000"});
     let (s, v) = body(jar.post(app.url("/api/v1/tasks")).json(&task).send().await.unwrap()).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "csrf_failed"));
-    let (s, v) = body(jar.post(app.url("/api/v1/tasks")).header("x-csrf-token", "nope").json(&task).send().await.unwrap()).await;
+    let (s, v) =
+        body(jar.post(app.url("/api/v1/tasks")).header("x-csrf-token", "nope").json(&task).send().await.unwrap()).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "csrf_failed"));
-    let (s, _) = body(jar.post(app.url("/api/v1/tasks")).header("x-csrf-token", &csrf).json(&task).send().await.unwrap()).await;
+    let (s, _) =
+        body(jar.post(app.url("/api/v1/tasks")).header("x-csrf-token", &csrf).json(&task).send().await.unwrap()).await;
     assert_eq!(s, StatusCode::CREATED);
     // a cross-site login form post is refused
     let r = Client::new()
@@ -62,11 +69,21 @@ async fn login_bearer_cookie_csrf_logout() {
     let r = nr.get(app.url("/tasks")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=%2Ftasks");
-    let r = nr.post(app.url("/login")).form(&[("username", "s1.command"), ("password", "demo"), ("next", "/tasks")]).send().await.unwrap();
+    let r = nr
+        .post(app.url("/login"))
+        .form(&[("username", "s1.command"), ("password", "demo"), ("next", "/tasks")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/tasks");
     assert!(r.headers()["set-cookie"].to_str().unwrap().starts_with("zf_session="));
-    let r = nr.post(app.url("/login")).form(&[("username", "s1.command"), ("password", "demo"), ("next", "//evil.example")]).send().await.unwrap();
+    let r = nr
+        .post(app.url("/login"))
+        .form(&[("username", "s1.command"), ("password", "demo"), ("next", "//evil.example")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["location"], "/", "no open redirect");
     app.stop().await;
 }
@@ -103,9 +120,14 @@ async fn reset_forces_a_password_change() {
     assert_eq!(fresh.user["must_change_password"], true);
     let (s, v) = fresh.get("/api/v1/tasks").await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "password_change_required"));
-    let (s, v) = fresh.post("/api/v1/me/password", json!({"current_password": "wrong", "new_password": "Better2026"})).await;
-    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")));
-    let (s, _) = fresh.post("/api/v1/me/password", json!({"current_password": "Temp12345", "new_password": "Better2026"})).await;
+    let (s, v) =
+        fresh.post("/api/v1/me/password", json!({"current_password": "wrong", "new_password": "Better2026"})).await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"))
+    );
+    let (s, _) =
+        fresh.post("/api/v1/me/password", json!({"current_password": "Temp12345", "new_password": "Better2026"})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(fresh.get("/api/v1/tasks").await.0, StatusCode::OK);
     assert!(app.login_pw("s1.aux", "Better2026").await.is_ok());

@@ -71,7 +71,21 @@ async fn user_add_and_demo_refuses_remote_bind() {
     let app = TestApp::spawn().await;
     let url = app.db_url.clone();
     let out = Command::new(env!("CARGO_BIN_EXE_zhufang"))
-        .args(["user", "add", "--db", &url, "--username", "cli.user", "--name", "命令行用户", "--org", "361202510000", "--roles", "command_room", "--no-change-required"])
+        .args([
+            "user",
+            "add",
+            "--db",
+            &url,
+            "--username",
+            "cli.user",
+            "--name",
+            "命令行用户",
+            "--org",
+            "361202510000",
+            "--roles",
+            "command_room",
+            "--no-change-required",
+        ])
         .env("ZHUFANG_PASSWORD", "Cli2026pass")
         .output()
         .unwrap();

@@ -1,5 +1,5 @@
 use reqwest::{Client, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use zhufang::{Running, Settings};
@@ -25,7 +25,10 @@ pub async fn fresh_db(dir: &std::path::Path) -> (String, Option<(String, String)
             use sqlx::Connection;
             let name = unique("zf_it");
             let mut c = sqlx::PgConnection::connect(&base).await.expect("connect ZHUFANG_TEST_PG");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.expect("create db");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut c)
+                .await
+                .expect("create db");
             let (head, _) = base.rsplit_once('/').expect("url with a database");
             (format!("{head}/{name}"), Some((base.clone(), name)))
         }
@@ -45,8 +48,13 @@ impl TestApp {
         let (db_url, pg_drop) = fresh_db(&dir).await;
         let store = zhufang::open_store(&db_url).await.expect("open store");
         zhufang::prepare_demo(store.as_ref(), 0).await.expect("seed");
-        let mut settings =
-            Settings::resolve(zhufang::FileConfig::default(), Some(dir.clone()), Some(db_url.clone()), Some("127.0.0.1:0".into())).unwrap();
+        let mut settings = Settings::resolve(
+            zhufang::FileConfig::default(),
+            Some(dir.clone()),
+            Some(db_url.clone()),
+            Some("127.0.0.1:0".into()),
+        )
+        .unwrap();
         settings.scan_interval = std::time::Duration::from_secs(3600);
         tweak(&mut settings);
         let running = zhufang::start(store.clone(), &settings).await.expect("start");
@@ -62,7 +70,9 @@ impl TestApp {
             use sqlx::Connection;
             drop(self.store);
             if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut c).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut c)
+                    .await;
             }
         }
     }
@@ -78,13 +88,23 @@ impl TestApp {
 
     pub async fn login_pw(&self, username: &str, password: &str) -> Result<Api, (StatusCode, Value)> {
         let c = Client::new();
-        let r = c.post(self.url("/api/v1/session")).json(&json!({"username": username, "password": password})).send().await.unwrap();
+        let r = c
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         let body: Value = r.json().await.unwrap();
         if status != StatusCode::OK {
             return Err((status, body));
         }
-        Ok(Api { base: self.base.clone(), token: body["token"].as_str().unwrap().to_string(), c, user: body["user"].clone() })
+        Ok(Api {
+            base: self.base.clone(),
+            token: body["token"].as_str().unwrap().to_string(),
+            c,
+            user: body["user"].clone(),
+        })
     }
 }
 

@@ -9,7 +9,8 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use zhufang_store::service::{self, ServiceError, TransitionInput};
 
 const USERS: [&str; 6] = ["s1.command", "s1.leader", "s1.officer", "s1.aux", "s2.officer", "admin"];
-const ACTIONS: [&str; 10] = ["dispatch", "accept", "refuse", "start", "submit_feedback", "return", "evaluate", "reassign", "cancel", "bogus"];
+const ACTIONS: [&str; 10] =
+    ["dispatch", "accept", "refuse", "start", "submit_feedback", "return", "evaluate", "reassign", "cancel", "bogus"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_respect_the_table_and_the_chain() {
@@ -25,7 +26,10 @@ async fn random_sequences_respect_the_table_and_the_chain() {
     let handle = tokio::runtime::Handle::current();
     let cases = if std::env::var("ZHUFANG_TEST_PG").is_ok() { 12 } else { 24 };
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let strategy = proptest::collection::vec((0usize..USERS.len(), 0usize..ACTIONS.len(), 0usize..4, any::<bool>(), 1i64..=5), 1..25);
+    let strategy = proptest::collection::vec(
+        (0usize..USERS.len(), 0usize..ACTIONS.len(), 0usize..4, any::<bool>(), 1i64..=5),
+        1..25,
+    );
     let result = runner.run(&strategy, |steps| {
         tokio::task::block_in_place(|| {
             handle.block_on(async {
@@ -33,7 +37,14 @@ async fn random_sequences_respect_the_table_and_the_chain() {
                 let t = service::create_task(
                     store.as_ref(),
                     &creator,
-                    service::CreateTask { title: "性质测试".into(), catalogue_code: "ZF-XF-001".into(), org_unit: org.code.clone(), description: None, location: None, due_at: None },
+                    service::CreateTask {
+                        title: "性质测试".into(),
+                        catalogue_code: "ZF-XF-001".into(),
+                        org_unit: org.code.clone(),
+                        description: None,
+                        location: None,
+                        due_at: None,
+                    },
                     chrono::Utc::now(),
                 )
                 .await
@@ -48,7 +59,9 @@ async fn random_sequences_respect_the_table_and_the_chain() {
                         ..Default::default()
                     };
                     let before = state.clone();
-                    match service::transition(store.as_ref(), &wf, &cal, &users[u], t.id, input, chrono::Utc::now()).await {
+                    match service::transition(store.as_ref(), &wf, &cal, &users[u], t.id, input, chrono::Utc::now())
+                        .await
+                    {
                         Ok(after) => {
                             let rule = wf.rules.iter().find(|r| r.from == before && r.action == ACTIONS[a]);
                             prop_assert!(rule.is_some(), "{} from {} has no rule", ACTIONS[a], before);
@@ -61,7 +74,10 @@ async fn random_sequences_respect_the_table_and_the_chain() {
                     let now = store.task(t.id).await.unwrap().unwrap();
                     prop_assert_eq!(&now.state, &state);
                     prop_assert!(wf.state(&now.state).is_some());
-                    prop_assert_eq!(now.deadline_at.is_some(), matches!(now.state.as_str(), "dispatched" | "accepted" | "in_progress"));
+                    prop_assert_eq!(
+                        now.deadline_at.is_some(),
+                        matches!(now.state.as_str(), "dispatched" | "accepted" | "in_progress")
+                    );
                 }
                 match store.verify_audit().await.unwrap() {
                     zhufang_store::ChainStatus::Intact { .. } => Ok(()),

@@ -1,15 +1,16 @@
 //! The task loop through the JSON API, on SQLite or PostgreSQL.
 
-use crate::harness::{body, code, TestApp};
+use crate::harness::{TestApp, body, code};
 use reqwest::StatusCode;
 use serde_json::json;
 
 const S1: &str = "361202510000";
 /// A 1×1 PNG.
 pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
-    0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x00, 0x02, 0x00,
-    0x00, 0x05, 0x00, 0x01, 0x7A, 0x5E, 0xAB, 0x3F, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01, 0x7A, 0x5E, 0xAB, 0x3F, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 #[tokio::test]
@@ -41,8 +42,18 @@ async fn whole_loop_with_rework_photos_timeline_and_audit() {
         .text("note", "已检查，灭火器过期2具，已督促更换")
         .text("lat", "28.0101")
         .text("lon", "116.3002")
-        .part("photos", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("现场.png").mime_str("image/png").unwrap());
-    let r = officer.c.post(app.url(&format!("/api/v1/tasks/{id}/transitions"))).bearer_auth(&officer.token).multipart(form).send().await.unwrap();
+        .part(
+            "photos",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("现场.png").mime_str("image/png").unwrap(),
+        );
+    let r = officer
+        .c
+        .post(app.url(&format!("/api/v1/tasks/{id}/transitions")))
+        .bearer_auth(&officer.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let (s, v) = body(r).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "feedback_submitted");
@@ -58,7 +69,10 @@ async fn whole_loop_with_rework_photos_timeline_and_audit() {
     assert_eq!(v["rework_count"], 1);
     let (_, inbox) = officer.get("/api/v1/notifications?unread=true").await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "returned"), "{inbox}");
-    assert_eq!(officer.act(id, json!({"action": "submit_feedback", "note": "已补拍并复查"})).await.1["state"], "feedback_submitted");
+    assert_eq!(
+        officer.act(id, json!({"action": "submit_feedback", "note": "已补拍并复查"})).await.1["state"],
+        "feedback_submitted"
+    );
     let (s, v) = leader.act(id, json!({"action": "evaluate", "score": 7})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(code(&v), "validation_failed");
@@ -71,12 +85,16 @@ async fn whole_loop_with_rework_photos_timeline_and_audit() {
     // the timeline has every step, in order
     let (_, d) = leader.get(&format!("/api/v1/tasks/{id}")).await;
     let actions: Vec<&str> = d["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["create", "dispatch", "accept", "start", "submit_feedback", "return", "submit_feedback", "evaluate"]);
+    assert_eq!(
+        actions,
+        ["create", "dispatch", "accept", "start", "submit_feedback", "return", "submit_feedback", "evaluate"]
+    );
     assert!(d["actions"].as_array().unwrap().is_empty(), "closed: {d}");
 
     // the photo is served to the leader, not to another station
     let att = d["timeline"][4]["attachments"][0]["id"].as_i64().unwrap();
-    let r = leader.c.get(app.url(&format!("/api/v1/attachments/{att}"))).bearer_auth(&leader.token).send().await.unwrap();
+    let r =
+        leader.c.get(app.url(&format!("/api/v1/attachments/{att}"))).bearer_auth(&leader.token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
@@ -110,24 +128,44 @@ async fn refusals_permissions_and_errors() {
     let (_, list) = other.get("/api/v1/tasks?q=樟树村防溺水巡查").await;
     assert_eq!(list["total"], 0);
     // another station cannot create in station 1
-    let (s, v) = other_cmd.post("/api/v1/tasks", json!({"title": "x", "catalogue_code": "ZF-XF-001", "org_unit": S1})).await;
+    let (s, v) =
+        other_cmd.post("/api/v1/tasks", json!({"title": "x", "catalogue_code": "ZF-XF-001", "org_unit": S1})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["fields"][0]["field"], "org_unit");
     // officers do not create tasks
-    let (s, v) = officer.post("/api/v1/tasks", json!({"title": "x", "catalogue_code": "ZF-XF-001", "org_unit": S1})).await;
+    let (s, v) =
+        officer.post("/api/v1/tasks", json!({"title": "x", "catalogue_code": "ZF-XF-001", "org_unit": S1})).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
     // bad fields: all reported at once
-    let (s, v) = command.post("/api/v1/tasks", json!({"title": "", "catalogue_code": "NOPE", "org_unit": S1, "location": {"lat": 95.0, "lon": 10.0}})).await;
+    let (s, v) = command
+        .post(
+            "/api/v1/tasks",
+            json!({"title": "", "catalogue_code": "NOPE", "org_unit": S1, "location": {"lat": 95.0, "lon": 10.0}}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let fields: Vec<&str> = v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"location.lat"), "{v}");
     let (s, v) = command.post("/api/v1/tasks", json!({"title": "", "catalogue_code": "NOPE", "org_unit": S1})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"title") && fields.contains(&"catalogue_code"), "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "Chinese message");
+    assert!(
+        v["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "Chinese message"
+    );
     // malformed JSON is a clear 400
-    let r = command.c.post(app.url("/api/v1/tasks")).bearer_auth(&command.token).header("content-type", "application/json").body("{oops").send().await.unwrap();
+    let r = command
+        .c
+        .post(app.url("/api/v1/tasks"))
+        .bearer_auth(&command.token)
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
     let (s, v) = body(r).await;
     assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
 
@@ -161,7 +199,8 @@ async fn refusals_permissions_and_errors() {
     // re-dispatch to the auxiliary, who accepts; reassign back; cancel
     assert_eq!(command.act(id, json!({"action": "dispatch", "assignee": "s1.aux"})).await.1["state"], "dispatched");
     assert_eq!(aux.act(id, json!({"action": "accept"})).await.1["state"], "accepted");
-    let (s, v) = command.act(id, json!({"action": "reassign", "assignee": "s1.officer", "note": "改由社区民警办理"})).await;
+    let (s, v) =
+        command.act(id, json!({"action": "reassign", "assignee": "s1.officer", "note": "改由社区民警办理"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!((v["state"].as_str(), v["assignee"].as_str()), (Some("dispatched"), Some("s1.officer")));
     let (s, v) = command.act(id, json!({"action": "cancel", "note": "重复派单"})).await;
@@ -232,7 +271,11 @@ async fn ledger_filters_paging_overdue_board_and_export() {
     let cal = app.store.calendar().await.unwrap();
     let (cmd_user, _) = app.store.user_by_username("s1.command").await.unwrap().unwrap();
     let past = chrono::Utc::now() - chrono::Duration::days(3);
-    let input = zhufang_store::service::TransitionInput { action: "dispatch".into(), assignee: Some("s1.officer".into()), ..Default::default() };
+    let input = zhufang_store::service::TransitionInput {
+        action: "dispatch".into(),
+        assignee: Some("s1.officer".into()),
+        ..Default::default()
+    };
     zhufang_store::service::transition(app.store.as_ref(), &wf, &cal, &cmd_user, ids[2], input, past).await.unwrap();
     let (_, p) = command.get("/api/v1/tasks?overdue=1").await;
     assert_eq!(p["total"], 1);
@@ -244,7 +287,10 @@ async fn ledger_filters_paging_overdue_board_and_export() {
     assert_eq!(zhufang_store::service::scan_deadlines(app.store.as_ref(), chrono::Utc::now()).await.unwrap(), (0, 0));
     let leader = app.login("s1.leader").await;
     let (_, inbox) = leader.get("/api/v1/notifications").await;
-    assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "overdue" && n["task_id"] == ids[2]), "{inbox}");
+    assert!(
+        inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "overdue" && n["task_id"] == ids[2]),
+        "{inbox}"
+    );
     let officer = app.login("s1.officer").await;
     let (_, inbox) = officer.get("/api/v1/notifications").await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "overdue"));
@@ -254,7 +300,13 @@ async fn ledger_filters_paging_overdue_board_and_export() {
     assert_eq!(officer.get("/api/v1/notifications").await.1["unread"], 0);
 
     // export: an xlsx (zip) of the filtered ledger
-    let r = command.c.get(app.url("/api/v1/tasks/export.xlsx?state=dispatched")).bearer_auth(&command.token).send().await.unwrap();
+    let r = command
+        .c
+        .get(app.url("/api/v1/tasks/export.xlsx?state=dispatched"))
+        .bearer_auth(&command.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
     let bytes = r.bytes().await.unwrap();

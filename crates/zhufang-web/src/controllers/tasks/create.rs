@@ -1,9 +1,9 @@
-use super::list::{visible_orgs, Opt};
 use super::TaskOut;
+use super::list::{Opt, visible_orgs};
 use crate::auth::{CurrentUser, PageUser};
-use crate::controllers::{parse_time, ApiJson};
+use crate::controllers::{ApiJson, parse_time};
 use crate::error::{ApiResult, AppError};
-use crate::pages::{hx_redirect, render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, hx_redirect, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -81,7 +81,11 @@ fn parse_body(b: CreateTaskBody) -> Result<CreateTask, AppError> {
 /// Creates a task in state `draft` (制定).
 #[utoipa::path(post, path = "/api/v1/tasks", request_body = CreateTaskBody, tag = "tasks",
     responses((status = 201, body = TaskOut), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create(State(state): State<AppState>, cu: CurrentUser, ApiJson(body): ApiJson<CreateTaskBody>) -> ApiResult<(StatusCode, Json<TaskOut>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(body): ApiJson<CreateTaskBody>,
+) -> ApiResult<(StatusCode, Json<TaskOut>)> {
     let input = parse_body(body)?;
     let t = service::create_task(state.store.as_ref(), &cu.user, input, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(TaskOut::new(t, &state.workflow()))))
@@ -116,9 +120,19 @@ pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, hea
         .await
         .map_err(|e| err(e.into()))?
         .into_iter()
-        .map(|c| CatOpt { label: format!("{} {}", c.code, tr.pick(&c.name, &c.name_en)), code: c.code, category: c.category, guideline: c.guideline })
+        .map(|c| CatOpt {
+            label: format!("{} {}", c.code, tr.pick(&c.name, &c.name_en)),
+            code: c.code,
+            category: c.category,
+            guideline: c.guideline,
+        })
         .collect();
-    let orgs = visible_orgs(&state, &cu.user).await.map_err(err)?.into_iter().map(|o| Opt { value: o.code, label: o.name }).collect();
+    let orgs = visible_orgs(&state, &cu.user)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|o| Opt { value: o.code, label: o.name })
+        .collect();
     let people = assignable(&state, &cu.user).await.map_err(err)?;
     render(NewTpl { shell, items, orgs, people }, &headers)
 }
@@ -127,7 +141,10 @@ pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, hea
 pub async fn assignable(state: &AppState, user: &zhufang_store::model::User) -> Result<Vec<Opt>, AppError> {
     let mut people = state
         .store
-        .users_with_roles(&user.org_path, &[Role::CommunityOfficer, Role::Auxiliary, Role::StationLeader, Role::CommandRoom])
+        .users_with_roles(
+            &user.org_path,
+            &[Role::CommunityOfficer, Role::Auxiliary, Role::StationLeader, Role::CommandRoom],
+        )
         .await?;
     people.extend(state.store.users_with_roles("/", &[Role::PartnerAgency]).await?);
     Ok(people
@@ -160,7 +177,12 @@ fn opt_f64(field: &str, s: &Option<String>, errs: &mut Vec<FieldError>) -> Optio
 }
 
 /// The create form: creates, and dispatches at once when an assignee is chosen.
-pub async fn create_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Form(f): Form<CreateForm>) -> PageResult {
+pub async fn create_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Form(f): Form<CreateForm>,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     let mut errs = vec![];
     let lat = opt_f64("location.lat", &f.lat, &mut errs);
@@ -175,7 +197,9 @@ pub async fn create_form(State(state): State<AppState>, PageUser(cu): PageUser, 
         description: f.description,
         location: match (lat, lon) {
             (None, None) => None,
-            (lat, lon) => Some(super::create::LocationBody { lat: lat.unwrap_or(f64::NAN), lon: lon.unwrap_or(f64::NAN) }),
+            (lat, lon) => {
+                Some(super::create::LocationBody { lat: lat.unwrap_or(f64::NAN), lon: lon.unwrap_or(f64::NAN) })
+            }
         },
         due_at: f.due_at,
     };

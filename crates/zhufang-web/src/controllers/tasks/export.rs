@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use rust_xlsxwriter::{Format, Workbook};
-use zhufang_domain::task::{due_status, DueStatus};
+use zhufang_domain::task::{DueStatus, due_status};
 use zhufang_store::model::PageReq;
 
 /// Most rows one export carries.

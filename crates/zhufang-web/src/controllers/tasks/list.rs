@@ -1,12 +1,12 @@
 use super::{ListQuery, RowView, TaskOut};
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiResult;
-use crate::pages::{page_window, render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, page_window, render};
 use crate::state::AppState;
 use askama::Template;
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhufang_store::model::{OrgUnit, PageReq, TaskFilter};
@@ -22,7 +22,11 @@ pub struct TaskPage {
 /// Lists tasks the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/tasks", params(ListQuery), tag = "tasks",
     responses((status = 200, body = TaskPage), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<Json<TaskPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<TaskPage>> {
     let f = q.to_filter(&state, &cu.user).await?;
     let p = state.store.list_tasks(&f, PageReq::new(q.page, q.per_page)).await?;
     let wf = state.workflow();
@@ -65,18 +69,31 @@ impl ListTpl {
 }
 
 /// Units the user may filter by (their subtree).
-pub async fn visible_orgs(state: &AppState, user: &zhufang_store::model::User) -> Result<Vec<OrgUnit>, crate::error::AppError> {
+pub async fn visible_orgs(
+    state: &AppState,
+    user: &zhufang_store::model::User,
+) -> Result<Vec<OrgUnit>, crate::error::AppError> {
     Ok(state.store.org_units().await?.into_iter().filter(|o| user.covers(&o.path) && o.kind != "agency").collect())
 }
 
-pub async fn list_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Query(q): Query<ListQuery>) -> PageResult {
+pub async fn list_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     let shell = Shell::new(&state, &cu, &headers, "tasks", "nav.tasks").await.map_err(err)?;
     let f = q.to_filter(&state, &cu.user).await.map_err(err)?;
-    let p = state.store.list_tasks(&f, PageReq::new(q.page, q.per_page.or(Some(20)))).await.map_err(|e| err(e.into()))?;
+    let p =
+        state.store.list_tasks(&f, PageReq::new(q.page, q.per_page.or(Some(20)))).await.map_err(|e| err(e.into()))?;
     let wf = state.workflow();
     let tr = shell.tr;
-    let states = wf.states.iter().map(|s| Opt { value: s.state.clone(), label: tr.pick(&s.label_zh, &s.label_en).to_string() }).collect();
+    let states = wf
+        .states
+        .iter()
+        .map(|s| Opt { value: s.state.clone(), label: tr.pick(&s.label_zh, &s.label_en).to_string() })
+        .collect();
     let orgs = visible_orgs(&state, &cu.user)
         .await
         .map_err(err)?

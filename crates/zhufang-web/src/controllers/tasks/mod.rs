@@ -18,7 +18,7 @@ use crate::state::AppState;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhufang_domain::task::{due_status, DueStatus};
+use zhufang_domain::task::{DueStatus, due_status};
 use zhufang_domain::workflow::Workflow;
 use zhufang_store::model::{Task, TaskFilter};
 use zhufang_store::service;
@@ -83,7 +83,8 @@ impl ListQuery {
         let now = Utc::now();
         f.state = some(&self.state).map(String::from);
         if let Some(code) = some(&self.org_unit) {
-            let org = state.store.org_unit_by_code(code).await?.ok_or_else(|| AppError::field("org_unit", "没有该单位"))?;
+            let org =
+                state.store.org_unit_by_code(code).await?.ok_or_else(|| AppError::field("org_unit", "没有该单位"))?;
             f.org_path = Some(org.path);
         }
         if let Some(u) = some(&self.assignee) {
@@ -152,7 +153,10 @@ pub struct RowView {
 
 impl RowView {
     pub fn new(t: &Task, wf: &Workflow, tr: Tr) -> Self {
-        let label = wf.state(&t.state).map(|s| tr.pick(&s.label_zh, &s.label_en).to_string()).unwrap_or_else(|| t.state.clone());
+        let label = wf
+            .state(&t.state)
+            .map(|s| tr.pick(&s.label_zh, &s.label_en).to_string())
+            .unwrap_or_else(|| t.state.clone());
         let due = due_status(t.clock(), Utc::now());
         Self {
             id: t.id,

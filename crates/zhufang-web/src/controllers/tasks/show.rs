@@ -1,14 +1,14 @@
+use super::TaskOut;
 use super::create::assignable;
 use super::list::Opt;
-use super::TaskOut;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::{ApiResult, AppError};
-use crate::pages::{fmt_opt, fmt_time, render, PageError, PageResult, Shell};
+use crate::pages::{PageError, PageResult, Shell, fmt_opt, fmt_time, render};
 use crate::state::AppState;
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhufang_domain::workflow::ActorCtx;
@@ -46,7 +46,12 @@ fn actions(state: &AppState, user: &User, t: &Task) -> Vec<ActionOut> {
     let actor = ActorCtx { user_id: user.id, roles: &user.roles };
     wf.available(&service::subject(t), &actor)
         .into_iter()
-        .map(|r| ActionOut { action: r.action.clone(), label: r.label_zh.clone(), to: r.to.clone(), required: r.required.clone() })
+        .map(|r| ActionOut {
+            action: r.action.clone(),
+            label: r.label_zh.clone(),
+            to: r.to.clone(),
+            required: r.required.clone(),
+        })
         .collect()
 }
 
@@ -103,13 +108,19 @@ impl ShowTpl {
     }
 }
 
-pub async fn show_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
+pub async fn show_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     let shell = Shell::new(&state, &cu, &headers, "tasks", "nav.tasks").await.map_err(err)?;
     let t = load(&state, &cu.user, id).await.map_err(err)?;
     let tr = shell.tr;
     let wf = state.workflow();
-    let label = |s: &str| wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string());
+    let label =
+        |s: &str| wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string());
     let action_label = |a: &str| {
         wf.rules
             .iter()
@@ -154,15 +165,23 @@ pub async fn show_page(State(state): State<AppState>, PageUser(cu): PageUser, he
                 label: rule.map(|r| tr.pick(&r.label_zh, &r.label_en).to_string()).unwrap_or(a.label),
                 needs_assignee: effects.contains(&Effect::SetAssignee),
                 note_required: a.required.iter().any(|f| f == "note"),
-                needs_note: a.required.iter().any(|f| f == "note") || matches!(a.action.as_str(), "evaluate" | "accept" | "start"),
+                needs_note: a.required.iter().any(|f| f == "note")
+                    || matches!(a.action.as_str(), "evaluate" | "accept" | "start"),
                 is_feedback: effects.contains(&Effect::RecordFeedback),
                 is_evaluate: effects.contains(&Effect::SetScore),
                 action: a.action,
             }
         })
         .collect();
-    let people = if acts.iter().any(|a| a.needs_assignee) { assignable(&state, &cu.user).await.map_err(err)? } else { vec![] };
-    let guideline = state.store.catalogue_item(&t.catalogue_code).await.map_err(|e| err(e.into()))?.map(|c| c.guideline).unwrap_or_default();
+    let people =
+        if acts.iter().any(|a| a.needs_assignee) { assignable(&state, &cu.user).await.map_err(err)? } else { vec![] };
+    let guideline = state
+        .store
+        .catalogue_item(&t.catalogue_code)
+        .await
+        .map_err(|e| err(e.into()))?
+        .map(|c| c.guideline)
+        .unwrap_or_default();
     let out = TaskOut::new(t.clone(), &wf);
     let tpl = ShowTpl {
         state_label: label(&t.state),

@@ -1,13 +1,13 @@
-use super::show::TaskDetail;
 use super::TaskOut;
+use super::show::TaskDetail;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::{ApiResult, AppError};
-use crate::pages::{hx_redirect, PageError, PageResult};
+use crate::pages::{PageError, PageResult, hx_redirect};
 use crate::state::AppState;
 use crate::upload;
+use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -60,7 +60,11 @@ async fn from_multipart(state: &AppState, mut mp: Multipart) -> Result<Transitio
             if name == "photos" {
                 let fname = field.file_name().unwrap_or_default().to_string();
                 let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { AppError::PayloadTooLarge } else { bad(e) }
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        AppError::PayloadTooLarge
+                    } else {
+                        bad(e)
+                    }
                 })?;
                 if bytes.is_empty() && fname.is_empty() {
                     continue; // an empty file input
@@ -118,9 +122,23 @@ async fn from_multipart(state: &AppState, mut mp: Multipart) -> Result<Transitio
     }
 }
 
-async fn apply(state: &AppState, cu: &CurrentUser, id: i64, input: TransitionInput) -> Result<zhufang_store::model::Task, AppError> {
+async fn apply(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    input: TransitionInput,
+) -> Result<zhufang_store::model::Task, AppError> {
     let files = input.attachments.clone();
-    let r = service::transition(state.store.as_ref(), &state.workflow(), &state.calendar(), &cu.user, id, input, Utc::now()).await;
+    let r = service::transition(
+        state.store.as_ref(),
+        &state.workflow(),
+        &state.calendar(),
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await;
     if r.is_err() {
         upload::discard(state, &files).await;
     }
@@ -133,7 +151,8 @@ async fn read_input(state: &AppState, req: Request) -> Result<TransitionInput, A
         let mp = Multipart::from_request(req, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
         from_multipart(state, mp).await
     } else {
-        let crate::controllers::ApiJson(b) = crate::controllers::ApiJson::<TransitionBody>::from_request(req, state).await?;
+        let crate::controllers::ApiJson(b) =
+            crate::controllers::ApiJson::<TransitionBody>::from_request(req, state).await?;
         to_input(b)
     }
 }
@@ -145,14 +164,25 @@ async fn read_input(state: &AppState, req: Request) -> Result<TransitionInput, A
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/transitions", request_body = TransitionBody, tag = "tasks",
     responses((status = 200, body = TaskDetail), (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn transition(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>, req: Request) -> ApiResult<Json<TaskOut>> {
+pub async fn transition(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    req: Request,
+) -> ApiResult<Json<TaskOut>> {
     let input = read_input(&state, req).await?;
     let t = apply(&state, &cu, id, input).await?;
     Ok(Json(TaskOut::new(t, &state.workflow())))
 }
 
 /// The action forms of the task page (htmx, multipart).
-pub async fn transition_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap, Path(id): Path<i64>, req: Request) -> PageResult {
+pub async fn transition_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    req: Request,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     let input = read_input(&state, req).await.map_err(err)?;
     apply(&state, &cu, id, input).await.map_err(err)?;
