@@ -30,7 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/session", post(session::create).delete(session::delete))
         .route("/me", get(me::show))
         .route("/me/password", post(me::change_password))
-        .route("/org-units", get(org_units::list))
+        .route("/org-units", get(org_units::list).post(org_units::create))
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/export.xlsx", get(tasks::export))
         .route("/tasks/{id}", get(tasks::show))

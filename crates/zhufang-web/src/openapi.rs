@@ -24,7 +24,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     paths(
-        session::create, session::delete, me::show, me::change_password, org_units::list,
+        session::create, session::delete, me::show, me::change_password, org_units::list, org_units::create,
         tasks::list::list, tasks::create::create, tasks::show::show, tasks::transition::transition, tasks::export::export, files::download,
         catalogue::list, catalogue::upsert, users::list, users::create, users::update, users::reset_password,
         users::reveal_phone, notifications::list, notifications::mark_read, workflows::show, workflows::replace,

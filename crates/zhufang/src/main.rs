@@ -71,6 +71,11 @@ enum Cmd {
         #[command(flatten)]
         db: DbOpts,
     },
+    /// Organisation tree administration.
+    Org {
+        #[command(subcommand)]
+        cmd: OrgCmd,
+    },
     /// User administration.
     User {
         #[command(subcommand)]
@@ -112,6 +117,30 @@ enum UserCmd {
         /// Let the user keep this password (default: must change at first login).
         #[arg(long)]
         no_change_required: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCmd {
+    /// Add an org unit: the root (市局) without --parent, others under a parent code.
+    Add {
+        #[command(flatten)]
+        db: DbOpts,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// bureau, branch, station, district or agency.
+        #[arg(long)]
+        kind: String,
+        /// Parent unit code.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List the tree.
+    List {
+        #[command(flatten)]
+        db: DbOpts,
     },
 }
 
@@ -194,6 +223,36 @@ async fn main() -> Result<()> {
             let settings = db.settings(None)?;
             open_store(&settings.database_url).await?;
             println!("migrations applied to {}", zhufang::redact(&settings.database_url));
+            Ok(())
+        }
+        Cmd::Org { cmd: OrgCmd::Add { db, code, name, kind, parent } } => {
+            let settings = db.settings(None)?;
+            let store = open_store(&settings.database_url).await?;
+            let code = zhufang_domain::OrgCode::parse(&code).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            if !zhufang_web::controllers::org_units::KINDS.contains(&kind.as_str()) {
+                bail!("kind must be one of {:?}", zhufang_web::controllers::org_units::KINDS);
+            }
+            let parent_id = match parent {
+                Some(p) => Some(store.org_unit_by_code(&p).await?.with_context(|| format!("no org unit with code {p}"))?.id),
+                None => {
+                    if !store.org_units().await?.is_empty() {
+                        bail!("the tree has a root already; give --parent");
+                    }
+                    None
+                }
+            };
+            let ev = AuditEvent::new(None, "cli", "org_unit", 0, "create", None, None);
+            let u = store.create_org_unit(code.as_str(), &name, &kind, parent_id, &ev).await?;
+            println!("created {} {} ({})", u.code, u.name, u.kind);
+            Ok(())
+        }
+        Cmd::Org { cmd: OrgCmd::List { db } } => {
+            let settings = db.settings(None)?;
+            let store = open_store(&settings.database_url).await?;
+            for u in store.org_units().await? {
+                let depth = u.path.matches('/').count().saturating_sub(2);
+                println!("{}{} {} ({})", "  ".repeat(depth), u.code, u.name, u.kind);
+            }
             Ok(())
         }
         Cmd::User { cmd: UserCmd::Add { db, username, name, org, roles, phone, no_change_required } } => {
