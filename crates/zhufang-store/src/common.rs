@@ -672,16 +672,24 @@ impl Store for Backend {
         Ok(())
     }
 
-    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, kind: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, kind, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $5)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(csrf)
-            .bind(kind)
-            .bind(ms(now))
-            .bind(ms(expires_at))
-            .execute(self.w())
-            .await?;
+    async fn create_session(&self, ns: &NewSession, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, kind, created_at, expires_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $5)",
+        )
+        .bind(&ns.token_hash)
+        .bind(ns.user_id)
+        .bind(&ns.csrf_token)
+        .bind(&ns.kind)
+        .bind(ms(ns.now))
+        .bind(ms(ns.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        // Expired sessions of anyone are swept on every sign-in.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(ms(ns.now)).execute(&mut *tx).await?;
+        append_audit(&mut tx, audit, ms(ns.now)).await?;
+        tx.commit().await?;
         Ok(())
     }
 

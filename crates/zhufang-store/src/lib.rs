@@ -101,15 +101,8 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password(&self, user_id: i64, hash: &str, must_change: bool, audit: &AuditEvent) -> Result<()>;
 
     // sessions and login throttling
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        csrf: &str,
-        kind: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()>;
+    /// Creates a session and audits the sign-in, in one transaction.
+    async fn create_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<()>;
     async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_user_sessions(&self, user_id: i64, except: Option<&str>) -> Result<()>;

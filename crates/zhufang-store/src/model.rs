@@ -78,6 +78,18 @@ pub struct NewUser {
     pub must_change_password: bool,
 }
 
+/// A session to create; the token itself is never stored, only its hash.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    /// `cookie` (login page) or `api` (POST /api/v1/session).
+    pub kind: String,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user_id: i64,

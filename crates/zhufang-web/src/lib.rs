@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", get(me::password_page).post(me::password_form))
         .route("/admin/catalogue", get(catalogue::page).post(catalogue::upsert_form))
         .route("/admin/users", get(users::page).post(users::create_form))
+        .route("/admin/users/{id}", post(users::update_form))
         .route("/admin/users/{id}/reset", post(users::reset_form))
         .route("/admin/users/{id}/phone", get(users::phone_fragment))
         .route("/files/{id}", get(files::download))

@@ -207,6 +207,15 @@ pub async fn login(
     let token = random_token();
     let csrf = random_token();
     let expires = now + chrono::Duration::hours(state.cfg.session_hours);
-    state.store.create_session(&token_hash(&token), user.id, &csrf, kind, now, expires).await?;
+    let ns = zhufang_store::model::NewSession {
+        token_hash: token_hash(&token),
+        user_id: user.id,
+        csrf_token: csrf.clone(),
+        kind: kind.to_string(),
+        now,
+        expires_at: expires,
+    };
+    let ev = zhufang_domain::audit::AuditEvent::new(Some(user.id), &user.display_name, "user", user.id, "login", None, None);
+    state.store.create_session(&ns, &ev).await?;
     Ok((token, user, csrf))
 }

@@ -180,11 +180,18 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<UpdateUserBody>,
 ) -> ApiResult<Json<UserOut>> {
-    require_admin(&cu)?;
-    let before = target(&state, &cu, id).await?;
+    let u = update_user(&state, &cu, id, b, false).await?;
+    Ok(Json(UserOut::new(&u)))
+}
+
+/// `keep_phone`: an empty phone keeps the stored one (the page shows it masked).
+async fn update_user(state: &AppState, cu: &CurrentUser, id: i64, b: UpdateUserBody, keep_phone: bool) -> Result<User, AppError> {
+    require_admin(cu)?;
+    let before = target(state, cu, id).await?;
     let mut errs = vec![];
     let phone = match b.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(p) => PhoneNumber::parse(p).map_err(|e| errs.push(FieldError::new(e.field, e.message))).ok(),
+        Some(p) => PhoneNumber::parse(p).map_err(|e| errs.push(FieldError::new(e.field, e.message))).ok().map(|p| p.as_str().to_string()),
+        None if keep_phone => before.phone.clone(),
         None => None,
     };
     let roles = parse_roles(&b.roles, &mut errs);
@@ -211,19 +218,33 @@ pub async fn update(
         Some(&serde_json::json!({"roles": before.roles, "org": before.org_unit_id, "active": before.active})),
         Some(&serde_json::json!({"roles": roles, "org": org.as_ref().map(|o| o.id), "active": b.active})),
     );
-    let u = state
+    Ok(state
         .store
-        .update_user(
-            id,
-            b.display_name.trim(),
-            phone.as_ref().map(|p| p.as_str()),
-            org.expect("checked").id,
-            &roles,
-            b.active,
-            &ev,
-        )
-        .await?;
-    Ok(Json(UserOut::new(&u)))
+        .update_user(id, b.display_name.trim(), phone.as_deref(), org.expect("checked").id, &roles, b.active, &ev)
+        .await?)
+}
+
+/// The edit form of the users page (urlencoded, repeated `roles`).
+pub async fn update_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: String,
+) -> PageResult {
+    let mut b = UpdateUserBody { display_name: String::new(), phone: None, org_unit: String::new(), roles: vec![], active: false };
+    for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "display_name" => b.display_name = v.into_owned(),
+            "phone" => b.phone = Some(v.into_owned()),
+            "org_unit" => b.org_unit = v.into_owned(),
+            "roles" => b.roles.push(v.into_owned()),
+            "active" => b.active = true,
+            _ => {}
+        }
+    }
+    update_user(&state, &cu, id, b, true).await.map_err(|e| PageError::new(&headers, e))?;
+    Ok(hx_redirect("/admin/users"))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -130,3 +130,75 @@ async fn health_metrics_openapi_and_pages() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn page_forms_create_dispatch_act_and_edit_users() {
+    let app = TestApp::spawn().await;
+    let (cmd, csrf) = crate::harness::page_session(&app, "s1.command").await;
+    // without the CSRF header the form is refused
+    let form = [("title", "表单任务"), ("catalogue_code", "ZF-XF-001"), ("org_unit", "361202510000"), ("assignee", "s1.officer")];
+    let r = cmd.post(app.url("/tasks")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = cmd.post(app.url("/tasks")).header("x-csrf-token", &csrf).header("hx-request", "true").form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let to = r.headers()["hx-redirect"].to_str().unwrap().to_string();
+    let id: i64 = to.trim_start_matches("/tasks/").parse().unwrap();
+    let api = app.login("s1.officer").await;
+    assert_eq!(api.state(id).await, "dispatched", "created and dispatched in one form");
+    // a form error comes back as a fragment for htmx, with the field named
+    let bad = [("title", ""), ("catalogue_code", "ZF-XF-001"), ("org_unit", "361202510000")];
+    let r = cmd.post(app.url("/tasks")).header("x-csrf-token", &csrf).header("hx-request", "true").form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-testid=\"form-error\"") && html.contains("data-field=\"title\""), "{html}");
+
+    // the officer's action form (multipart) with a photo that is not an image
+    let (off, ocsrf) = crate::harness::page_session(&app, "s1.officer").await;
+    let mp = reqwest::multipart::Form::new().text("action", "accept");
+    let r = off.post(app.url(&format!("/tasks/{id}/transitions"))).header("x-csrf-token", &ocsrf).multipart(mp).send().await.unwrap();
+    assert_eq!(r.headers()["hx-redirect"], format!("/tasks/{id}").as_str());
+    off.post(app.url(&format!("/tasks/{id}/transitions")))
+        .header("x-csrf-token", &ocsrf)
+        .multipart(reqwest::multipart::Form::new().text("action", "start"))
+        .send()
+        .await
+        .unwrap();
+    let mp = reqwest::multipart::Form::new()
+        .text("action", "submit_feedback")
+        .text("note", "见附件")
+        .part("photos", reqwest::multipart::Part::bytes(b"<svg onload=alert(1)>".to_vec()).file_name("x.png").mime_str("image/png").unwrap());
+    let r = off.post(app.url(&format!("/tasks/{id}/transitions"))).header("x-csrf-token", &ocsrf).multipart(mp).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(api.state(id).await, "in_progress", "nothing changed");
+    let uploads: usize = walk(&app.dir.join("uploads"));
+    assert_eq!(uploads, 0, "a refused upload leaves no file");
+
+    // admin edits a user in the page: an empty phone keeps the stored one
+    let admin = app.login("admin").await;
+    let (_, users) = admin.get("/api/v1/users?q=s1.aux").await;
+    let u = &users["items"][0];
+    let uid = u["id"].as_i64().unwrap();
+    let phone_before = app.store.user(uid).await.unwrap().unwrap().phone;
+    let (ad, acsrf) = crate::harness::page_session(&app, "admin").await;
+    let body = format!("display_name=%E6%94%B9%E5%90%8D&phone=&org_unit={}&roles=auxiliary&roles=community_officer&active=1", u["org_unit"].as_str().unwrap());
+    let r = ad
+        .post(app.url(&format!("/admin/users/{uid}")))
+        .header("x-csrf-token", &acsrf)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let after = app.store.user(uid).await.unwrap().unwrap();
+    assert_eq!(after.display_name, "改名");
+    assert_eq!(after.phone, phone_before);
+    assert_eq!(after.roles.len(), 2);
+    app.stop().await;
+}
+
+fn walk(p: &std::path::Path) -> usize {
+    std::fs::read_dir(p)
+        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
+}

@@ -152,3 +152,13 @@ impl Api {
 pub fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
+
+/// A browser-like session: cookie jar plus the page's CSRF token.
+pub async fn page_session(app: &TestApp, username: &str) -> (Client, String) {
+    let jar = Client::builder().cookie_store(true).build().unwrap();
+    let r = jar.post(app.url("/login")).form(&[("username", username), ("password", "demo")]).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let html = jar.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("\"x-csrf-token\": \"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (jar, csrf)
+}
