@@ -110,6 +110,7 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      '--lang=zh-CN',
     ],
   });
 }

@@ -4,12 +4,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { launchBrowser, loginAs, startServer, tid } from './harness.mjs';
 
-const docs = process.env.ZHUFANG_DOCS_DIR
-  || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+// Written to a temp dir; set ZHUFANG_DOCS_DIR=$PWD/../docs to refresh the README's pictures.
+const docs = process.env.ZHUFANG_DOCS_DIR || path.join(os.tmpdir(), 'zhufang-screenshots');
 
 let server;
 let browser;
