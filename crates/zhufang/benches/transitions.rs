@@ -23,13 +23,12 @@
 //!
 //! `cargo bench -p zhufang --bench transitions -- --db sqlite --tasks 200 --concurrency 1,8`
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use reqwest::{Client, StatusCode};
-use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use zhufang_store::{ChainStatus, Store};
 
@@ -128,19 +127,28 @@ const HELP: &str = "transitions bench: task transitions/s through HTTP
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
 fn mem_total() -> String {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal")).map(|l| l.trim_start_matches("MemTotal:").trim().to_string()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("MemTotal")).map(|l| l.trim_start_matches("MemTotal:").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn git_rev() -> String {
@@ -218,10 +226,10 @@ struct Cleanup {
 impl Cleanup {
     async fn run(mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((admin, name)) = self.pg_drop.take() {
-            if let Err(e) = pg_exec(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await {
-                eprintln!("warning: could not drop database {name}: {e:#}");
-            }
+        if let Some((admin, name)) = self.pg_drop.take()
+            && let Err(e) = pg_exec(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
+        {
+            eprintln!("warning: could not drop database {name}: {e:#}");
         }
     }
 }
@@ -239,7 +247,9 @@ fn unique(prefix: &str) -> String {
 
 async fn pg_exec(admin: &str, sql: String) -> Result<()> {
     use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(admin).await.with_context(|| format!("connecting to {}", zhufang::redact(admin)))?;
+    let mut c = sqlx::PgConnection::connect(admin)
+        .await
+        .with_context(|| format!("connecting to {}", zhufang::redact(admin)))?;
     sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await?;
     let _ = c.close().await;
     Ok(())
@@ -249,7 +259,11 @@ async fn pg_facts(admin: &str) -> String {
     use sqlx::Connection;
     let Ok(mut c) = sqlx::PgConnection::connect(admin).await else { return "PostgreSQL (version unknown)".into() };
     let mut parts = vec![];
-    for (label, q) in [("PostgreSQL", "SHOW server_version"), ("synchronous_commit", "SHOW synchronous_commit"), ("fsync", "SHOW fsync")] {
+    for (label, q) in [
+        ("PostgreSQL", "SHOW server_version"),
+        ("synchronous_commit", "SHOW synchronous_commit"),
+        ("fsync", "SHOW fsync"),
+    ] {
         if let Ok(v) = sqlx::query_scalar::<_, String>(q).fetch_one(&mut c).await {
             let v = v.split_whitespace().next().unwrap_or("").to_string();
             parts.push(if label == "PostgreSQL" { format!("{label} {v}") } else { format!("{label}={v}") });
@@ -267,7 +281,9 @@ async fn start_app(db: &str, opts: &Opts, cleanup: &mut Option<Cleanup>) -> Resu
     *cleanup = Some(Cleanup { dir: dir.clone(), pg_drop: None });
     let (url, backend_info) = if db == "postgres" {
         let name = unique("zf_bench");
-        pg_exec(&opts.pg_admin, format!("CREATE DATABASE {name}")).await.context("creating the bench database (is PostgreSQL running?)")?;
+        pg_exec(&opts.pg_admin, format!("CREATE DATABASE {name}"))
+            .await
+            .context("creating the bench database (is PostgreSQL running?)")?;
         cleanup.as_mut().unwrap().pg_drop = Some((opts.pg_admin.clone(), name.clone()));
         let (head, _) = opts.pg_admin.rsplit_once('/').ok_or_else(|| anyhow!("--pg URL needs a database name"))?;
         (format!("{head}/{name}"), format!("{} (app pool: 16 connections)", pg_facts(&opts.pg_admin).await))
@@ -277,7 +293,8 @@ async fn start_app(db: &str, opts: &Opts, cleanup: &mut Option<Cleanup>) -> Resu
     };
     let store = zhufang::open_store(&url).await?;
     zhufang::prepare_demo(store.as_ref(), 0).await.context("seeding the demo organisation")?;
-    let mut settings = zhufang::Settings::resolve(zhufang::FileConfig::default(), Some(dir), Some(url), Some("127.0.0.1:0".into()))?;
+    let mut settings =
+        zhufang::Settings::resolve(zhufang::FileConfig::default(), Some(dir), Some(url), Some("127.0.0.1:0".into()))?;
     settings.scan_interval = Duration::from_secs(3600); // keep the deadline scanner out of the way
     let running = zhufang::start(store.clone(), &settings).await?;
     Ok(App { base: format!("http://{}", running.addr), running, store, backend_info })
@@ -311,7 +328,14 @@ async fn send(c: &Client, url: &str, token: Option<&str>, body: &Value, expect: 
 }
 
 async fn login(c: &Client, base: &str, username: &str) -> Result<String> {
-    let v = send(c, &format!("{base}/api/v1/session"), None, &json!({"username": username, "password": "demo"}), StatusCode::OK).await?;
+    let v = send(
+        c,
+        &format!("{base}/api/v1/session"),
+        None,
+        &json!({"username": username, "password": "demo"}),
+        StatusCode::OK,
+    )
+    .await?;
     v["token"].as_str().map(str::to_string).ok_or_else(|| anyhow!("login {username}: no token in {v}"))
 }
 
@@ -325,29 +349,66 @@ struct Step {
 fn steps(rework: bool) -> Vec<Step> {
     let s = |label, role, body, expect_state| Step { label, role, body, expect_state };
     let mut v = vec![
-        s("dispatch", COMMAND, json!({"action": "dispatch", "assignee": "s1.officer", "note": "请今日完成"}), "dispatched"),
+        s(
+            "dispatch",
+            COMMAND,
+            json!({"action": "dispatch", "assignee": "s1.officer", "note": "请今日完成"}),
+            "dispatched",
+        ),
         s("accept", OFFICER, json!({"action": "accept"}), "accepted"),
         s("start", OFFICER, json!({"action": "start"}), "in_progress"),
-        s("submit_feedback", OFFICER, json!({"action": "submit_feedback", "note": "已检查，灭火器过期2具，已督促更换"}), "feedback_submitted"),
+        s(
+            "submit_feedback",
+            OFFICER,
+            json!({"action": "submit_feedback", "note": "已检查，灭火器过期2具，已督促更换"}),
+            "feedback_submitted",
+        ),
     ];
     if rework {
         v.push(s("return", LEADER, json!({"action": "return", "note": "请补充整改照片"}), "in_progress"));
-        v.push(s("submit_feedback#2", OFFICER, json!({"action": "submit_feedback", "note": "已补充并复查"}), "feedback_submitted"));
+        v.push(s(
+            "submit_feedback#2",
+            OFFICER,
+            json!({"action": "submit_feedback", "note": "已补充并复查"}),
+            "feedback_submitted",
+        ));
     }
     v.push(s("evaluate", LEADER, json!({"action": "evaluate", "score": 5, "note": "处置到位"}), "evaluated"));
     v
 }
 
 /// One worker: takes tasks from the shared queue and runs each task's loop.
-/// Returns (step index, latency µs) per transition.
-async fn worker(api: Arc<Api>, tasks: Arc<Vec<(i64, i64)>>, next: Arc<AtomicUsize>, abort: Arc<AtomicBool>, steps: Arc<Vec<Step>>) -> Result<Vec<(u8, u32)>> {
+/// Returns (step index, latency µs) per successful transition, and the
+/// error that stopped it, if any (it then tells the others to stop too).
+async fn worker(
+    api: Arc<Api>,
+    tasks: Arc<Vec<(i64, i64)>>,
+    next: Arc<AtomicUsize>,
+    abort: Arc<AtomicBool>,
+    steps: Arc<Vec<Step>>,
+) -> (Vec<(u8, u32)>, Option<anyhow::Error>) {
     let mut lat = Vec::with_capacity(tasks.len() * steps.len() / 2);
+    let r = run_loops(&api, &tasks, &next, &abort, &steps, &mut lat).await;
+    if r.is_err() {
+        abort.store(true, Ordering::Relaxed);
+    }
+    (lat, r.err())
+}
+
+async fn run_loops(
+    api: &Api,
+    tasks: &[(i64, i64)],
+    next: &AtomicUsize,
+    abort: &AtomicBool,
+    steps: &[Step],
+    lat: &mut Vec<(u8, u32)>,
+) -> Result<()> {
     loop {
         if abort.load(Ordering::Relaxed) {
-            return Ok(lat);
+            return Ok(());
         }
         let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(&(id, mut version)) = tasks.get(i) else { return Ok(lat) };
+        let Some(&(id, mut version)) = tasks.get(i) else { return Ok(()) };
         let url = format!("{}/api/v1/tasks/{id}/transitions", api.base);
         for (k, st) in steps.iter().enumerate() {
             let mut body = st.body.clone();
@@ -355,15 +416,8 @@ async fn worker(api: Arc<Api>, tasks: Arc<Vec<(i64, i64)>>, next: Arc<AtomicUsiz
             let t0 = Instant::now();
             let r = send(&api.c, &url, Some(&api.tokens[st.role]), &body, StatusCode::OK).await;
             let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
-            let v = match r {
-                Ok(v) => v,
-                Err(e) => {
-                    abort.store(true, Ordering::Relaxed);
-                    return Err(e.context(format!("task {id}, step {}", st.label)));
-                }
-            };
+            let v = r.with_context(|| format!("task {id}, step {}", st.label))?;
             if v["state"] != st.expect_state {
-                abort.store(true, Ordering::Relaxed);
                 bail!("task {id}, step {}: state {} (expected {})", st.label, v["state"], st.expect_state);
             }
             version = v["version"].as_i64().ok_or_else(|| anyhow!("task {id}: no version in {v}"))?;
@@ -458,7 +512,8 @@ async fn drive(app: &App, db: &'static str, concurrency: usize, opts: &Opts) -> 
         tokens.push(login(&c, &app.base, u).await?);
         login_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
-    let api = Arc::new(Api { c, base: app.base.clone(), tokens: [tokens[0].clone(), tokens[1].clone(), tokens[2].clone()] });
+    let api =
+        Arc::new(Api { c, base: app.base.clone(), tokens: [tokens[0].clone(), tokens[1].clone(), tokens[2].clone()] });
 
     // phase 1: create the tasks (timed separately), same concurrency
     let next = Arc::new(AtomicUsize::new(0));
@@ -517,8 +572,10 @@ async fn drive(app: &App, db: &'static str, concurrency: usize, opts: &Opts) -> 
     let mut errors: Vec<anyhow::Error> = vec![];
     for h in hs {
         match h.await {
-            Ok(Ok(v)) => lat.extend(v),
-            Ok(Err(e)) => errors.push(e),
+            Ok((v, e)) => {
+                lat.extend(v);
+                errors.extend(e);
+            }
             Err(e) => errors.push(anyhow!("worker panicked: {e}")),
         }
     }
@@ -528,7 +585,12 @@ async fn drive(app: &App, db: &'static str, concurrency: usize, opts: &Opts) -> 
         for e in &errors {
             eprintln!("ERROR [{db}, c={concurrency}]: {e:#}");
         }
-        bail!("{} worker(s) hit an error; aborted ({} transitions done before)", errors.len(), lat.len());
+        bail!(
+            "{} error(s); aborted after {} successful transitions in {:.2} s",
+            errors.len(),
+            lat.len(),
+            wall.as_secs_f64()
+        );
     }
     drop(api); // closes the client's idle connections before the server stops
 
@@ -591,7 +653,10 @@ fn print_run(r: &RunResult) {
     println!("== {} · concurrency {} · {} tasks ==", r.db, r.concurrency, r.tasks);
     println!("backend:       {}", r.backend_info);
     println!("load avg before: {}", r.load_before);
-    println!("logins:        {} (ms each, Argon2; not in the timed phase)", r.login_ms.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(", "));
+    println!(
+        "logins:        {} (ms each, Argon2; not in the timed phase)",
+        r.login_ms.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(", ")
+    );
     println!(
         "create:        {} tasks in {:.2} s = {:.1} tasks/s (p50 {:.1} ms, p95 {:.1} ms)",
         r.create_stats.n,
@@ -631,7 +696,9 @@ fn print_run(r: &RunResult) {
 
 fn print_table(rs: &[RunResult]) {
     println!();
-    println!("| DB | conc. | tasks | transitions | wall (s) | transitions/s | p50 ms | p95 ms | p99 ms | errors | all evaluated | audit chain | creates/s | login ms |");
+    println!(
+        "| DB | conc. | tasks | transitions | wall (s) | transitions/s | p50 ms | p95 ms | p99 ms | errors | all evaluated | audit chain | creates/s | login ms |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|");
     for r in rs {
         let login = r.login_ms.iter().sum::<f64>() / r.login_ms.len().max(1) as f64;
@@ -668,7 +735,9 @@ fn main() {
     println!("git:       {}", git_rev());
     println!("machine:   nproc {cores}, CPU {}, RAM {}", cpu_model(), mem_total());
     println!("load avg:  {}", loadavg());
-    println!("note:      client, server (and the database) share this machine; the figures include the client's own CPU.");
+    println!(
+        "note:      client, server (and the database) share this machine; the figures include the client's own CPU."
+    );
     println!(
         "config:    db {:?}, tasks {}, concurrency {:?}, {} transitions a task ({})",
         opts.dbs,
