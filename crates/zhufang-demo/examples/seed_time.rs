@@ -15,23 +15,14 @@ async fn main() -> anyhow::Result<()> {
     let tasks: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2000);
     let given = args.next();
     let temp = std::env::temp_dir().join(format!("zhufang-seed-time-{}.db", std::process::id()));
-    let url = given
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", temp.display()));
+    let url = given.clone().unwrap_or_else(|| format!("sqlite://{}", temp.display()));
     let store = zhufang_store::open(&url).await?;
     store.migrate().await?;
     store.ensure_defaults().await?;
     let started = Instant::now();
-    let report = seed(
-        store.as_ref(),
-        "not-a-real-hash",
-        chrono::Utc::now(),
-        &SeedOptions {
-            tasks,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let report =
+        seed(store.as_ref(), "not-a-real-hash", chrono::Utc::now(), &SeedOptions { tasks, ..Default::default() })
+            .await?;
     let took = started.elapsed();
     println!(
         "seeded {} tasks on {} in {:.2?} ({:.2} ms/task)",

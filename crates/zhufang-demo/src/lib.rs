@@ -10,9 +10,7 @@
 //! out in the order they would have happened.
 
 use anyhow::{Context, bail};
-use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use rand::distributions::WeightedIndex;
 use rand::prelude::*;
 use serde::Deserialize;
@@ -40,10 +38,7 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        Self {
-            tasks: 2000,
-            rng_seed: 20231128,
-        }
+        Self { tasks: 2000, rng_seed: 20231128 }
     }
 }
 
@@ -127,9 +122,7 @@ fn city() -> anyhow::Result<City> {
 }
 
 fn catalogue_cfg() -> anyhow::Result<Vec<ItemCfg>> {
-    Ok(toml::from_str::<CatalogueFile>(CATALOGUE_TOML)
-        .context("demo catalogue.toml")?
-        .item)
+    Ok(toml::from_str::<CatalogueFile>(CATALOGUE_TOML).context("demo catalogue.toml")?.item)
 }
 
 /// The demo prevention task catalogue (主防职责任务清单), all items active.
@@ -159,47 +152,22 @@ struct AgencySpec {
     username: &'static str,
 }
 
-const HOTLINE: AgencySpec = AgencySpec {
-    code: "361200012345",
-    name: "江城市12345政务服务便民热线中心",
-    username: "p.12345",
-};
+const HOTLINE: AgencySpec =
+    AgencySpec { code: "361200012345", name: "江城市12345政务服务便民热线中心", username: "p.12345" };
 const STATION_AGENCIES: [[AgencySpec; 2]; 2] = [
     [
-        AgencySpec {
-            code: "361202001100",
-            name: "城南区滨江街道司法所",
-            username: "p.sifa1",
-        },
-        AgencySpec {
-            code: "361202001000",
-            name: "城南区滨江街道办事处",
-            username: "p.jiedao1",
-        },
+        AgencySpec { code: "361202001100", name: "城南区滨江街道司法所", username: "p.sifa1" },
+        AgencySpec { code: "361202001000", name: "城南区滨江街道办事处", username: "p.jiedao1" },
     ],
     [
-        AgencySpec {
-            code: "361202002100",
-            name: "城南区樟林镇司法所",
-            username: "p.sifa2",
-        },
-        AgencySpec {
-            code: "361202002000",
-            name: "城南区樟林镇人民政府",
-            username: "p.zhen2",
-        },
+        AgencySpec { code: "361202002100", name: "城南区樟林镇司法所", username: "p.sifa2" },
+        AgencySpec { code: "361202002000", name: "城南区樟林镇人民政府", username: "p.zhen2" },
     ],
 ];
 
 /// Station centres east/north of the city centre, in km. Stations 1–3 are
 /// the town, 4–5 the county side.
-const STATION_OFFSETS_KM: [(f64, f64); 5] = [
-    (0.0, 0.0),
-    (3.6, -2.8),
-    (-4.1, -2.2),
-    (5.2, 3.9),
-    (-1.8, 5.4),
-];
+const STATION_OFFSETS_KM: [(f64, f64); 5] = [(0.0, 0.0), (3.6, -2.8), (-4.1, -2.2), (5.2, 3.9), (-1.8, 5.4)];
 const CENTRE: (f64, f64) = (28.0, 116.3);
 /// Relative task volume per station (1 and 2 are the busy ones).
 const STATION_WEIGHTS: [f64; 5] = [1.35, 1.25, 0.95, 0.85, 0.7];
@@ -256,20 +224,14 @@ fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 fn at_local(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
     let naive = d.and_time(NaiveTime::from_hms_opt(h, m, 0).expect("valid time"));
-    beijing()
-        .from_local_datetime(&naive)
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc)
+    beijing().from_local_datetime(&naive).single().expect("fixed offset").with_timezone(&Utc)
 }
 
 /// Moves a moment in the night (22:00–07:00 Beijing) to the next morning (07:30–10:00).
 fn waking(t: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
     let l = local(t);
     let h = l.hour();
-    let morning = |d: NaiveDate, rng: &mut StdRng| {
-        at_local(d, 7, 30) + Duration::minutes(rng.gen_range(0..150))
-    };
+    let morning = |d: NaiveDate, rng: &mut StdRng| at_local(d, 7, 30) + Duration::minutes(rng.gen_range(0..150));
     if h >= 22 {
         morning(l.date_naive().succ_opt().expect("date"), rng)
     } else if h < 7 {
@@ -293,9 +255,7 @@ pub async fn seed(
     opts: &SeedOptions,
 ) -> anyhow::Result<SeedReport> {
     if !store.org_units().await?.is_empty() {
-        bail!(
-            "the database already has organisation units: the demo city can only be seeded into an empty database"
-        );
+        bail!("the database already has organisation units: the demo city can only be seeded into an empty database");
     }
     let city = city()?;
     let items = catalogue_items()?;
@@ -304,60 +264,32 @@ pub async fn seed(
     // Organisation tree.
     let mut org_count = 0usize;
     let ev = |kind: &str| AuditEvent::new(None, "system", kind, 0, "create", None, None);
-    let bureau = store
-        .create_org_unit(
-            &city.bureau.code,
-            &city.bureau.name,
-            "bureau",
-            None,
-            &ev("org_unit"),
-        )
-        .await?;
+    let bureau = store.create_org_unit(&city.bureau.code, &city.bureau.name, "bureau", None, &ev("org_unit")).await?;
     org_count += 1;
     let mut branches: Vec<OrgUnit> = vec![];
     let mut station_units: Vec<(usize, OrgUnit, Vec<OrgUnit>)> = vec![];
     for (bi, b) in city.branch.iter().enumerate() {
-        let bu = store
-            .create_org_unit(&b.code, &b.name, "branch", Some(bureau.id), &ev("org_unit"))
-            .await?;
+        let bu = store.create_org_unit(&b.code, &b.name, "branch", Some(bureau.id), &ev("org_unit")).await?;
         org_count += 1;
         for s in &b.station {
-            let su = store
-                .create_org_unit(&s.code, &s.name, "station", Some(bu.id), &ev("org_unit"))
-                .await?;
+            let su = store.create_org_unit(&s.code, &s.name, "station", Some(bu.id), &ev("org_unit")).await?;
             org_count += 1;
             let mut ds = vec![];
             for d in &s.district {
-                ds.push(
-                    store
-                        .create_org_unit(&d.code, &d.name, "district", Some(su.id), &ev("org_unit"))
-                        .await?,
-                );
+                ds.push(store.create_org_unit(&d.code, &d.name, "district", Some(su.id), &ev("org_unit")).await?);
                 org_count += 1;
             }
             station_units.push((bi, su, ds));
         }
         branches.push(bu);
     }
-    let hotline = store
-        .create_org_unit(
-            HOTLINE.code,
-            HOTLINE.name,
-            "agency",
-            Some(bureau.id),
-            &ev("org_unit"),
-        )
-        .await?;
+    let hotline = store.create_org_unit(HOTLINE.code, HOTLINE.name, "agency", Some(bureau.id), &ev("org_unit")).await?;
     org_count += 1;
     let mut agency_units: Vec<Vec<OrgUnit>> = vec![];
     for specs in &STATION_AGENCIES {
         let mut v = vec![];
         for a in specs {
-            v.push(
-                store
-                    .create_org_unit(a.code, a.name, "agency", Some(bureau.id), &ev("org_unit"))
-                    .await?,
-            );
+            v.push(store.create_org_unit(a.code, a.name, "agency", Some(bureau.id), &ev("org_unit")).await?);
             org_count += 1;
         }
         agency_units.push(v);
@@ -375,32 +307,18 @@ pub async fn seed(
             None,
             Some(&serde_json::to_value(item)?),
         );
-        store
-            .upsert_catalogue_item(item, catalogue_at, &audit)
-            .await?;
+        store.upsert_catalogue_item(item, catalogue_at, &audit).await?;
     }
 
     // People.
     let mut people = People::new(store, &city.names, password_hash);
-    people
-        .add(&mut rng, "admin", bureau.id, Role::Admin)
-        .await?;
-    people
-        .add(&mut rng, "analyst", bureau.id, Role::BureauAnalyst)
-        .await?;
+    people.add(&mut rng, "admin", bureau.id, Role::Admin).await?;
+    people.add(&mut rng, "analyst", bureau.id, Role::BureauAnalyst).await?;
     for (bi, b) in branches.iter().enumerate() {
         // 分局领导: evaluates the tasks its station leaders carry out themselves.
-        people
-            .add(
-                &mut rng,
-                &format!("b{}.leader", bi + 1),
-                b.id,
-                Role::StationLeader,
-            )
-            .await?;
+        people.add(&mut rng, &format!("b{}.leader", bi + 1), b.id, Role::StationLeader).await?;
     }
-    let cfg_stations: Vec<&StationCfg> =
-        city.branch.iter().flat_map(|b| b.station.iter()).collect();
+    let cfg_stations: Vec<&StationCfg> = city.branch.iter().flat_map(|b| b.station.iter()).collect();
     let all_stems: Vec<(usize, String)> = cfg_stations
         .iter()
         .enumerate()
@@ -410,39 +328,24 @@ pub async fn seed(
             v
         })
         .collect();
-    let owner = |text: &str| {
-        all_stems
-            .iter()
-            .find(|(_, st)| text.starts_with(st.as_str()))
-            .map(|(i, _)| *i)
-    };
+    let owner = |text: &str| all_stems.iter().find(|(_, st)| text.starts_with(st.as_str())).map(|(i, _)| *i);
     let mut stations: Vec<Station> = vec![];
     for (si, (bi, su, dus)) in station_units.iter().enumerate() {
         let n = si + 1;
         let cfg = cfg_stations[si];
         let leader = format!("s{n}.leader");
         let command = format!("s{n}.command");
-        people
-            .add(&mut rng, &leader, su.id, Role::StationLeader)
-            .await?;
-        people
-            .add(&mut rng, &command, su.id, Role::CommandRoom)
-            .await?;
+        people.add(&mut rng, &leader, su.id, Role::StationLeader).await?;
+        people.add(&mut rng, &command, su.id, Role::CommandRoom).await?;
         let (ce, cn) = STATION_OFFSETS_KM[si % STATION_OFFSETS_KM.len()];
         let centre = km_to_deg(ce, cn);
         let rot: f64 = rng.gen_range(0.0..std::f64::consts::TAU);
         let mut districts = vec![];
         for (di, (du, dc)) in dus.iter().zip(&cfg.district).enumerate() {
-            let suffix = if di == 0 {
-                String::new()
-            } else {
-                (di + 1).to_string()
-            };
+            let suffix = if di == 0 { String::new() } else { (di + 1).to_string() };
             let officer = format!("s{n}.officer{suffix}");
             let aux = format!("s{n}.aux{suffix}");
-            people
-                .add(&mut rng, &officer, du.id, Role::CommunityOfficer)
-                .await?;
+            people.add(&mut rng, &officer, du.id, Role::CommunityOfficer).await?;
             people.add(&mut rng, &aux, du.id, Role::Auxiliary).await?;
             let angle = rot + std::f64::consts::TAU * di as f64 / dus.len() as f64;
             let dcentre = km_to_deg(ce + 0.85 * angle.cos(), cn + 0.85 * angle.sin());
@@ -468,30 +371,14 @@ pub async fn seed(
             districts,
             sifa: None,
             gov: None,
-            roads: city
-                .places
-                .roads
-                .iter()
-                .filter(|r| owner(r) == Some(si))
-                .cloned()
-                .collect(),
-            landmarks: city
-                .places
-                .landmarks
-                .iter()
-                .filter(|l| owner(l) == Some(si))
-                .cloned()
-                .collect(),
+            roads: city.places.roads.iter().filter(|r| owner(r) == Some(si)).cloned().collect(),
+            landmarks: city.places.landmarks.iter().filter(|l| owner(l) == Some(si)).cloned().collect(),
         });
     }
-    people
-        .add(&mut rng, HOTLINE.username, hotline.id, Role::PartnerAgency)
-        .await?;
+    people.add(&mut rng, HOTLINE.username, hotline.id, Role::PartnerAgency).await?;
     for (si, (specs, units)) in STATION_AGENCIES.iter().zip(&agency_units).enumerate() {
         for (k, (a, u)) in specs.iter().zip(units).enumerate() {
-            people
-                .add(&mut rng, a.username, u.id, Role::PartnerAgency)
-                .await?;
+            people.add(&mut rng, a.username, u.id, Role::PartnerAgency).await?;
             if let Some(s) = stations.get_mut(si) {
                 if k == 0 {
                     s.sifa = Some(a.username.to_string());
@@ -501,27 +388,14 @@ pub async fn seed(
             }
         }
     }
-    let generic_roads: Vec<String> = city
-        .places
-        .roads
-        .iter()
-        .filter(|r| owner(r).is_none())
-        .cloned()
-        .collect();
+    let generic_roads: Vec<String> = city.places.roads.iter().filter(|r| owner(r).is_none()).cloned().collect();
     // Landmarks named after a branch (城南菜市场) belong to all of its stations.
-    let branch_stems: Vec<String> = city
-        .branch
-        .iter()
-        .map(|b| stem(b.name.trim_start_matches(city.bureau.name.as_str())))
-        .collect();
+    let branch_stems: Vec<String> =
+        city.branch.iter().map(|b| stem(b.name.trim_start_matches(city.bureau.name.as_str()))).collect();
     for s in stations.iter_mut() {
         let stem = &branch_stems[s.branch];
         s.landmarks.extend(
-            city.places
-                .landmarks
-                .iter()
-                .filter(|l| owner(l).is_none() && l.starts_with(stem.as_str()))
-                .cloned(),
+            city.places.landmarks.iter().filter(|l| owner(l).is_none() && l.starts_with(stem.as_str())).cloned(),
         );
     }
     let generic_landmarks: Vec<String> = city
@@ -537,10 +411,7 @@ pub async fn seed(
     let cal = store.calendar().await?;
     let mut users: HashMap<String, User> = HashMap::new();
     for name in &people.usernames {
-        let (u, _) = store
-            .user_by_username(name)
-            .await?
-            .with_context(|| format!("user {name} just created"))?;
+        let (u, _) = store.user_by_username(name).await?.with_context(|| format!("user {name} just created"))?;
         users.insert(name.clone(), u);
     }
     let world = World {
@@ -587,13 +458,7 @@ impl<'a> People<'a> {
         }
     }
 
-    async fn add(
-        &mut self,
-        rng: &mut StdRng,
-        username: &str,
-        org: i64,
-        role: Role,
-    ) -> anyhow::Result<()> {
+    async fn add(&mut self, rng: &mut StdRng, username: &str, org: i64, role: Role) -> anyhow::Result<()> {
         let names = self.names;
         let display_name = loop {
             let s = names.surnames.choose(rng).context("no surnames")?;
@@ -603,15 +468,9 @@ impl<'a> People<'a> {
                 break n;
             }
         };
-        const PREFIXES: [&str; 9] = [
-            "139", "138", "137", "135", "158", "159", "188", "187", "182",
-        ];
+        const PREFIXES: [&str; 9] = ["139", "138", "137", "135", "158", "159", "188", "187", "182"];
         let phone = loop {
-            let p = format!(
-                "{}{:08}",
-                PREFIXES.choose(rng).expect("non-empty"),
-                rng.gen_range(0..100_000_000u32)
-            );
+            let p = format!("{}{:08}", PREFIXES.choose(rng).expect("non-empty"), rng.gen_range(0..100_000_000u32));
             if self.phones.insert(p.clone()) {
                 break p;
             }
@@ -625,12 +484,7 @@ impl<'a> People<'a> {
             roles: vec![role],
             must_change_password: false,
         };
-        self.store
-            .create_user(
-                &u,
-                &AuditEvent::new(None, "system", "user", 0, "create", None, None),
-            )
-            .await?;
+        self.store.create_user(&u, &AuditEvent::new(None, "system", "user", 0, "create", None, None)).await?;
         self.usernames.push(username.to_string());
         Ok(())
     }
@@ -689,13 +543,8 @@ fn category_weight(cat: &str) -> f64 {
 
 /// Items done at station level and titled with the station's name.
 fn station_titled(item: &CatalogueItem) -> bool {
-    matches!(
-        item.default_role.as_str(),
-        "station_leader" | "command_room"
-    ) && !matches!(
-        item.code.as_str(),
-        "ZF-ZA-008" | "ZF-QF-003" | "ZF-MD-006" | "ZF-MD-007"
-    )
+    matches!(item.default_role.as_str(), "station_leader" | "command_room")
+        && !matches!(item.code.as_str(), "ZF-ZA-008" | "ZF-QF-003" | "ZF-MD-006" | "ZF-MD-007")
 }
 
 /// Landmarks found only in town (社区) or only in the countryside (村).
@@ -713,15 +562,7 @@ const URBAN_ONLY: &[&str] = &[
     "银行网点",
     "通信营业厅",
 ];
-const RURAL_ONLY: &[&str] = &[
-    "集镇集市",
-    "山塘",
-    "水库",
-    "废弃矿坑",
-    "村委会",
-    "祠堂",
-    "卫生院",
-];
+const RURAL_ONLY: &[&str] = &["集镇集市", "山塘", "水库", "废弃矿坑", "村委会", "祠堂", "卫生院"];
 
 /// Landmark keywords that fit an item.
 fn landmark_words(item: &CatalogueItem) -> &'static [&'static str] {
@@ -756,34 +597,11 @@ fn landmark_words(item: &CatalogueItem) -> &'static [&'static str] {
     }
     match item.category.as_str() {
         "矛盾纠纷" => &["老旧小区", "城中村", "新建商品房小区"],
-        "治安隐患" => &[
-            "城中村",
-            "出租屋集中区",
-            "步行街",
-            "集镇集市",
-            "汽车站",
-            "火车站广场",
-            "老旧小区",
-        ],
-        "消防安全" => &[
-            "出租屋集中区",
-            "城中村",
-            "老旧小区",
-            "大型超市",
-            "步行街",
-            "KTV",
-            "宾馆",
-            "民宿",
-            "集镇集市",
-        ],
-        "电信诈骗" => &[
-            "银行网点",
-            "通信营业厅",
-            "老旧小区",
-            "新建商品房小区",
-            "广场舞广场",
-            "村委会",
-        ],
+        "治安隐患" => &["城中村", "出租屋集中区", "步行街", "集镇集市", "汽车站", "火车站广场", "老旧小区"],
+        "消防安全" => {
+            &["出租屋集中区", "城中村", "老旧小区", "大型超市", "步行街", "KTV", "宾馆", "民宿", "集镇集市"]
+        }
+        "电信诈骗" => &["银行网点", "通信营业厅", "老旧小区", "新建商品房小区", "广场舞广场", "村委会"],
         "校园安全" => SCHOOLS,
         "溺水防范" => WATER,
         "道路交通" => &["汽车站", "火车站广场", "集镇集市", "小学", "中学"],
@@ -809,13 +627,8 @@ fn category_extra(cat: &str) -> &'static str {
     }
 }
 
-const LEADS: [&str; 5] = [
-    "按照本周工作安排",
-    "根据分局统一部署",
-    "结合辖区近期警情研判结果",
-    "根据群众反映",
-    "按照主防工作清单要求",
-];
+const LEADS: [&str; 5] =
+    ["按照本周工作安排", "根据分局统一部署", "结合辖区近期警情研判结果", "根据群众反映", "按照主防工作清单要求"];
 
 fn feedback_note(cat: &str, place: &str, partner: Option<&str>, rng: &mut StdRng) -> String {
     let n = rng.gen_range(2..40);
@@ -854,15 +667,11 @@ fn feedback_note(cat: &str, place: &str, partner: Option<&str>, rng: &mut StdRng
             "已检查，消防通道畅通，灭火器材在有效期内，未发现明显隐患。".into(),
         ],
         "电信诈骗" => vec![
-            format!(
-                "已在{place}开展反诈宣传，发放宣传资料{n}份，现场指导群众安装国家反诈中心APP。"
-            ),
+            format!("已在{place}开展反诈宣传，发放宣传资料{n}份，现场指导群众安装国家反诈中心APP。"),
             "已上门劝阻，当事人已知悉诈骗风险，未发生资金损失。".into(),
         ],
         "校园安全" => vec![
-            format!(
-                "已对{place}开展检查，门卫值守和一键报警装置正常，已提醒学校加强放学时段管理。"
-            ),
+            format!("已对{place}开展检查，门卫值守和一键报警装置正常，已提醒学校加强放学时段管理。"),
             format!("已在{place}完成值守，上下学时段秩序良好。"),
         ],
         "溺水防范" => vec![
@@ -885,10 +694,9 @@ fn feedback_note(cat: &str, place: &str, partner: Option<&str>, rng: &mut StdRng
             format!("已在{place}开展宣传，发放资料{n}份，现场解答群众咨询{m}人次。"),
             format!("已进村入户宣传{n}户，张贴宣传海报{m}张。"),
         ],
-        _ => vec![
-            "已按要求完成，相关情况已在平台登记。".into(),
-            format!("已完成，共走访群众{n}户，收集意见建议{m}条。"),
-        ],
+        _ => {
+            vec!["已按要求完成，相关情况已在平台登记。".into(), format!("已完成，共走访群众{n}户，收集意见建议{m}条。")]
+        }
     };
     v.choose(rng).cloned().unwrap_or_default()
 }
@@ -922,15 +730,8 @@ fn eval_comment(score: i64, rng: &mut StdRng) -> Option<String> {
         return None;
     }
     let v: &[&str] = match score {
-        5 => &[
-            "处置及时，效果良好。",
-            "工作扎实，记录完整。",
-            "按时办结，群众满意。",
-        ],
-        4 => &[
-            "完成情况较好，台账资料可再细化。",
-            "基本完成，注意后续跟踪回访。",
-        ],
+        5 => &["处置及时，效果良好。", "工作扎实，记录完整。", "按时办结，群众满意。"],
+        4 => &["完成情况较好，台账资料可再细化。", "基本完成，注意后续跟踪回访。"],
         _ => &["完成质量一般，办理时间偏长。", "整改跟踪不到位，需加强。"],
     };
     v.choose(rng).map(|s| s.to_string())
@@ -972,10 +773,7 @@ fn period_suffix(name: &str, created: DateTime<Utc>) -> String {
 fn jitter(c: (f64, f64), km: f64, rng: &mut StdRng) -> (f64, f64) {
     let dn = rng.gen_range(-km..km);
     let de = rng.gen_range(-km..km);
-    (
-        round6(c.0 + dn / 111.0),
-        round6(c.1 + de / (111.32 * c.0.to_radians().cos())),
-    )
+    (round6(c.0 + dn / 111.0), round6(c.1 + de / (111.32 * c.0.to_radians().cos())))
 }
 
 fn plan_tasks(w: &World<'_>, rng: &mut StdRng, n: usize) -> Vec<Plan> {
@@ -996,18 +794,13 @@ fn plan_tasks(w: &World<'_>, rng: &mut StdRng, n: usize) -> Vec<Plan> {
         .items
         .iter()
         .map(|i| {
-            let role = if matches!(i.default_role.as_str(), "station_leader" | "command_room") {
-                0.5
-            } else {
-                1.0
-            };
+            let role = if matches!(i.default_role.as_str(), "station_leader" | "command_room") { 0.5 } else { 1.0 };
             category_weight(&i.category) / per_cat[i.category.as_str()] as f64 * role
         })
         .collect();
     let item_ix = WeightedIndex::new(&item_weights).expect("positive weights");
     let station_ix =
-        WeightedIndex::new(&STATION_WEIGHTS[..w.stations.len().min(STATION_WEIGHTS.len())])
-            .expect("positive weights");
+        WeightedIndex::new(&STATION_WEIGHTS[..w.stations.len().min(STATION_WEIGHTS.len())]).expect("positive weights");
     let mut plans = Vec::with_capacity(n);
     for _ in 0..n {
         let station = &w.stations[station_ix.sample(rng)];
@@ -1053,17 +846,9 @@ fn state_after(action: &str) -> &'static str {
 /// Makes sure every open state the demo shows has at least `min` tasks, by
 /// stopping the most recent finished tasks earlier (small samples only).
 fn ensure_spread(plans: &mut [Plan], now: DateTime<Utc>, min: usize) {
-    let mut recent: Vec<usize> = (0..plans.len())
-        .filter(|&i| now - plans[i].created_at < Duration::days(7))
-        .collect();
+    let mut recent: Vec<usize> = (0..plans.len()).filter(|&i| now - plans[i].created_at < Duration::days(7)).collect();
     recent.sort_by_key(|&i| std::cmp::Reverse(plans[i].created_at));
-    for state in [
-        "draft",
-        "dispatched",
-        "accepted",
-        "in_progress",
-        "feedback_submitted",
-    ] {
+    for state in ["draft", "dispatched", "accepted", "in_progress", "feedback_submitted"] {
         let have = plans.iter().filter(|p| final_state(p) == state).count();
         let mut missing = min.saturating_sub(have);
         for &i in &recent {
@@ -1077,10 +862,7 @@ fn ensure_spread(plans: &mut [Plan], now: DateTime<Utc>, min: usize) {
             let cut = if state == "draft" {
                 Some(0)
             } else {
-                p.steps
-                    .iter()
-                    .rposition(|s| state_after(s.action) == state)
-                    .map(|k| k + 1)
+                p.steps.iter().rposition(|s| state_after(s.action) == state).map(|k| k + 1)
             };
             if let Some(cut) = cut {
                 p.steps.truncate(cut);
@@ -1090,9 +872,7 @@ fn ensure_spread(plans: &mut [Plan], now: DateTime<Utc>, min: usize) {
     }
     // And some are overdue: left unaccepted past the accept limit.
     let unaccepted_overdue = |p: &Plan| {
-        p.steps
-            .last()
-            .is_some_and(|s| s.action == "dispatch" && s.at + Duration::hours(p.accept_hours) < now)
+        p.steps.last().is_some_and(|s| s.action == "dispatch" && s.at + Duration::hours(p.accept_hours) < now)
     };
     let have = plans.iter().filter(|p| unaccepted_overdue(p)).count();
     let mut missing = min.saturating_sub(have);
@@ -1145,15 +925,7 @@ fn due_soon_times(w: &World<'_>, rng: &mut StdRng, item: &CatalogueItem) -> Opti
     let limits = limits_of(item);
     for k in 1..(48 * 60) {
         let accepted = w.now - Duration::minutes(30 * k);
-        let deadline = next_clock(
-            &[Effect::StartFinishClock],
-            None,
-            accepted,
-            limits,
-            None,
-            w.cal,
-        )?
-        .deadline_at;
+        let deadline = next_clock(&[Effect::StartFinishClock], None, accepted, limits, None, w.cal)?.deadline_at;
         let window = (deadline - accepted).num_minutes() as f64;
         let used = (w.now - accepted).num_minutes() as f64 / window.max(1.0);
         if used > 0.995 {
@@ -1163,11 +935,7 @@ fn due_soon_times(w: &World<'_>, rng: &mut StdRng, item: &CatalogueItem) -> Opti
             let created = accepted - minutes(rng.gen_range(40.0..180.0));
             let dispatch = created + minutes(rng.gen_range(5.0..30.0));
             let started = accepted + (w.now - accepted) / 4;
-            return Some(DueSoon {
-                created,
-                dispatch,
-                accept_start: Some((accepted, started)),
-            });
+            return Some(DueSoon { created, dispatch, accept_start: Some((accepted, started)) });
         }
     }
     None
@@ -1185,11 +953,7 @@ fn plan_one(
     let d = &st.districts[di];
     let role = item.default_role.as_str();
     let station_level = matches!(role, "station_leader" | "command_room") || rng.gen_bool(0.15);
-    let org_code = if station_level {
-        st.code.clone()
-    } else {
-        d.code.clone()
-    };
+    let org_code = if station_level { st.code.clone() } else { d.code.clone() };
 
     // Place and title.
     let words = landmark_words(item);
@@ -1206,8 +970,7 @@ fn plan_one(
     } else {
         w.roads.choose(rng).cloned().unwrap_or_default()
     };
-    let use_village =
-        d.rural || item.category == "溺水防范" || item.name.contains('村') || rng.gen_bool(0.35);
+    let use_village = d.rural || item.category == "溺水防范" || item.name.contains('村') || rng.gen_bool(0.35);
     let area = if use_village { d.village.clone() } else { road };
     let place = if station_titled(item) {
         st.short.clone()
@@ -1224,28 +987,15 @@ fn plan_one(
         area
     };
     let title = if station_titled(item) {
-        format!(
-            "{}{}{}",
-            st.name,
-            item.name,
-            period_suffix(&item.name, created)
-        )
+        format!("{}{}{}", st.name, item.name, period_suffix(&item.name, created))
     } else {
         format!("{place}{}{}", item.name, period_suffix(&item.name, created))
     };
     let lead = LEADS.choose(rng).expect("non-empty");
     let description = if station_titled(item) {
-        format!(
-            "{lead}，组织开展{}，{}",
-            item.name,
-            category_extra(&item.category)
-        )
+        format!("{lead}，组织开展{}，{}", item.name, category_extra(&item.category))
     } else {
-        format!(
-            "{lead}，对{place}开展{}，{}",
-            item.name,
-            category_extra(&item.category)
-        )
+        format!("{lead}，对{place}开展{}，{}", item.name, category_extra(&item.category))
     };
     let point = if station_level && !matches!(role, "station_leader" | "command_room") {
         jitter(st.centre, 1.5, rng)
@@ -1266,22 +1016,8 @@ fn plan_one(
         }
         (_, "station_leader") => (st.leader.clone(), None),
         (_, "command_room") => (st.command.clone(), None),
-        (_, "auxiliary") => (
-            if rng.gen_bool(0.85) {
-                d.aux.clone()
-            } else {
-                d.officer.clone()
-            },
-            None,
-        ),
-        _ => (
-            if rng.gen_bool(0.85) {
-                d.officer.clone()
-            } else {
-                d.aux.clone()
-            },
-            None,
-        ),
+        (_, "auxiliary") => (if rng.gen_bool(0.85) { d.aux.clone() } else { d.officer.clone() }, None),
+        _ => (if rng.gen_bool(0.85) { d.officer.clone() } else { d.aux.clone() }, None),
     };
     let field_work = partner.is_none() && matches!(role, "auxiliary" | "community_officer");
     let creator = if assignee == st.command {
@@ -1291,11 +1027,7 @@ fn plan_one(
     } else {
         st.leader.clone()
     };
-    let evaluator = if assignee == st.leader {
-        st.branch_leader.clone()
-    } else {
-        st.leader.clone()
-    };
+    let evaluator = if assignee == st.leader { st.branch_leader.clone() } else { st.leader.clone() };
     let due_at = (due_soon.is_none() && field_work && rng.gen_bool(0.1)).then(|| {
         let day = local(created).date_naive() + Duration::days(item.finish_workdays + 2);
         at_local(day, 18, 0)
@@ -1347,10 +1079,7 @@ fn plan_one(
     let accept_window = (item.accept_hours * 60) as f64;
 
     if field_work && rng.gen_bool(0.04) {
-        let at = waking(
-            t + minutes(rng.gen_range(5.0..(accept_window * 0.5).max(10.0))),
-            rng,
-        );
+        let at = waking(t + minutes(rng.gen_range(5.0..(accept_window * 0.5).max(10.0))), rng);
         push(&mut steps, &mut t, at, &assignee, "refuse");
         steps.last_mut().expect("pushed").note = REFUSE_NOTES.choose(rng).map(|s| s.to_string());
         // Someone else: the district's other person, or (station-level
@@ -1384,25 +1113,14 @@ fn plan_one(
         return finish(plan(steps, input), w.now);
     }
     let late_accept = rng.gen_bool(0.08);
-    let share = if late_accept {
-        rng.gen_range(1.05..2.5)
-    } else {
-        rng.gen_range(0.03..0.75)
-    };
+    let share = if late_accept { rng.gen_range(1.05..2.5) } else { rng.gen_range(0.03..0.75) };
     let at = waking(t + minutes(accept_window * share), rng);
     push(&mut steps, &mut t, at, &assignee, "accept");
     let accepted = t;
     let deadline = |from: DateTime<Utc>| {
-        next_clock(
-            &[Effect::StartFinishClock],
-            None,
-            from,
-            limits,
-            due_at,
-            w.cal,
-        )
-        .map(|c| c.deadline_at)
-        .unwrap_or(from)
+        next_clock(&[Effect::StartFinishClock], None, from, limits, due_at, w.cal)
+            .map(|c| c.deadline_at)
+            .unwrap_or(from)
     };
     let window = (deadline(accepted) - accepted).num_minutes().max(60) as f64;
     let at = waking(accepted + minutes(window * rng.gen_range(0.02..0.25)), rng);
@@ -1411,26 +1129,13 @@ fn plan_one(
         return finish(plan(steps, input), w.now);
     }
     let late = rng.gen_bool(0.1);
-    let share = if late {
-        rng.gen_range(1.03..1.5)
-    } else {
-        rng.gen_range(0.3..0.95)
-    };
+    let share = if late { rng.gen_range(1.03..1.5) } else { rng.gen_range(0.3..0.95) };
     let at = waking(accepted + minutes(window * share), rng);
     push(&mut steps, &mut t, at, &assignee, "submit_feedback");
-    let place_text = if station_titled(item) {
-        st.name.clone()
-    } else {
-        place.clone()
-    };
+    let place_text = if station_titled(item) { st.name.clone() } else { place.clone() };
     {
         let s = steps.last_mut().expect("pushed");
-        s.note = Some(feedback_note(
-            &item.category,
-            &place_text,
-            partner.as_deref(),
-            rng,
-        ));
+        s.note = Some(feedback_note(&item.category, &place_text, partner.as_deref(), rng));
         s.location = (partner.is_none()).then(|| jitter(point, 0.05, rng));
     }
     let rework = rng.gen_bool(0.08);
@@ -1477,24 +1182,10 @@ fn plan_one(
 }
 
 /// Appends a step at least a minute after the previous one.
-fn push(
-    steps: &mut Vec<Step>,
-    t: &mut DateTime<Utc>,
-    at: DateTime<Utc>,
-    actor: &str,
-    action: &'static str,
-) {
+fn push(steps: &mut Vec<Step>, t: &mut DateTime<Utc>, at: DateTime<Utc>, actor: &str, action: &'static str) {
     let at = at.max(*t + Duration::minutes(1));
     *t = at;
-    steps.push(Step {
-        at,
-        actor: actor.to_string(),
-        action,
-        assignee: None,
-        note: None,
-        score: None,
-        location: None,
-    });
+    steps.push(Step { at, actor: actor.to_string(), action, assignee: None, note: None, score: None, location: None });
 }
 
 /// Drops the steps that lie in the future of `now`.
@@ -1564,21 +1255,12 @@ async fn replay(
             note: s.note.clone(),
             score: s.score,
             version: None,
-            location: s
-                .location
-                .and_then(|(lat, lon)| Wgs84Point::new(lat, lon).ok()),
+            location: s.location.and_then(|(lat, lon)| Wgs84Point::new(lat, lon).ok()),
             attachments: vec![],
         };
         service::transition(store, wf, cal, user(&s.actor)?, id, input, at)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "demo task {id} «{}»: {} by {}: {e:?}",
-                    p.input.title,
-                    s.action,
-                    s.actor
-                )
-            })?;
+            .map_err(|e| anyhow::anyhow!("demo task {id} «{}»: {} by {}: {e:?}", p.input.title, s.action, s.actor))?;
     }
     if !read_done {
         for u in &usernames {

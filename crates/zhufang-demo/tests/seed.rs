@@ -10,25 +10,18 @@ use zhufang_store::model::{PageReq, TaskFilter};
 use zhufang_store::{ChainStatus, Store};
 
 /// Not a real Argon2 hash: the seeder stores whatever it is given.
-const HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$ZGVtb2RlbW9kZW1v$dGVzdGhhc2h0ZXN0aGFzaHRlc3RoYXNo";
+const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVtb2RlbW9kZW1v$dGVzdGhhc2h0ZXN0aGFzaHRlc3RoYXNo";
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir =
-        std::env::temp_dir().join(format!("zhufang-demo-{tag}-{}-{nanos}", std::process::id()));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("zhufang-demo-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 async fn sqlite(tag: &str) -> (zhufang_store::sqlite::SqliteStore, PathBuf) {
     let dir = temp_dir(tag);
-    let store = zhufang_store::sqlite::SqliteStore::open(&dir.join("demo.db"))
-        .await
-        .unwrap();
+    let store = zhufang_store::sqlite::SqliteStore::open(&dir.join("demo.db")).await.unwrap();
     store.migrate().await.unwrap();
     store.ensure_defaults().await.unwrap();
     (store, dir)
@@ -36,27 +29,11 @@ async fn sqlite(tag: &str) -> (zhufang_store::sqlite::SqliteStore, PathBuf) {
 
 async fn check(store: &dyn Store) {
     let now: DateTime<Utc> = Utc::now();
-    let report = seed(
-        store,
-        HASH,
-        now,
-        &SeedOptions {
-            tasks: 300,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    println!(
-        "{} report: {}",
-        store.backend(),
-        serde_json::to_string(&report).unwrap()
-    );
+    let report = seed(store, HASH, now, &SeedOptions { tasks: 300, ..Default::default() }).await.unwrap();
+    println!("{} report: {}", store.backend(), serde_json::to_string(&report).unwrap());
 
-    let mut required: Vec<(String, Role)> = vec![
-        ("admin".into(), Role::Admin),
-        ("analyst".into(), Role::BureauAnalyst),
-    ];
+    let mut required: Vec<(String, Role)> =
+        vec![("admin".into(), Role::Admin), ("analyst".into(), Role::BureauAnalyst)];
     for s in 1..=5 {
         required.push((format!("s{s}.leader"), Role::StationLeader));
         required.push((format!("s{s}.command"), Role::CommandRoom));
@@ -69,11 +46,7 @@ async fn check(store: &dyn Store) {
         required.push((p.into(), Role::PartnerAgency));
     }
     for (name, role) in &required {
-        let (u, hash) = store
-            .user_by_username(name)
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("missing user {name}"));
+        let (u, hash) = store.user_by_username(name).await.unwrap().unwrap_or_else(|| panic!("missing user {name}"));
         assert_eq!(u.roles, vec![*role], "{name}");
         assert_eq!(hash, HASH);
         assert!(!u.must_change_password);
@@ -91,47 +64,22 @@ async fn check(store: &dyn Store) {
     let units = store.org_units().await.unwrap();
     let districts = units.iter().filter(|u| u.kind == "district").count();
     assert_eq!(units.iter().filter(|u| u.kind == "agency").count(), 5);
-    let officers = store
-        .users_with_roles("/", &[Role::CommunityOfficer])
-        .await
-        .unwrap();
-    let auxes = store
-        .users_with_roles("/", &[Role::Auxiliary])
-        .await
-        .unwrap();
+    let officers = store.users_with_roles("/", &[Role::CommunityOfficer]).await.unwrap();
+    let auxes = store.users_with_roles("/", &[Role::Auxiliary]).await.unwrap();
     assert_eq!(officers.len(), districts);
     assert_eq!(auxes.len(), districts);
 
     assert!(store.catalogue(false).await.unwrap().len() >= 48);
     assert_eq!(report.tasks, 300);
-    let all = store
-        .list_tasks(&TaskFilter::default(), PageReq::new(None, None))
-        .await
-        .unwrap();
+    let all = store.list_tasks(&TaskFilter::default(), PageReq::new(None, None)).await.unwrap();
     assert_eq!(all.total, 300);
     let states: Vec<&str> = report.by_state.iter().map(|(s, _)| s.as_str()).collect();
-    for s in [
-        "evaluated",
-        "in_progress",
-        "dispatched",
-        "draft",
-        "feedback_submitted",
-    ] {
-        assert!(
-            states.contains(&s),
-            "no task in state {s}: {:?}",
-            report.by_state
-        );
+    for s in ["evaluated", "in_progress", "dispatched", "draft", "feedback_submitted"] {
+        assert!(states.contains(&s), "no task in state {s}: {:?}", report.by_state);
     }
     assert_eq!(report.by_state.iter().map(|(_, n)| n).sum::<i64>(), 300);
     let overdue = store
-        .list_tasks(
-            &TaskFilter {
-                overdue_at: Some(now),
-                ..Default::default()
-            },
-            PageReq::new(None, None),
-        )
+        .list_tasks(&TaskFilter { overdue_at: Some(now), ..Default::default() }, PageReq::new(None, None))
         .await
         .unwrap();
     assert!(overdue.total > 0, "no overdue task");
@@ -143,12 +91,7 @@ async fn check(store: &dyn Store) {
         ChainStatus::Intact { records } => assert!(records > 300),
         ChainStatus::Broken(e) => panic!("audit chain broken: {e}"),
     }
-    assert!(
-        seed(store, HASH, now, &SeedOptions::default())
-            .await
-            .is_err(),
-        "seeding twice must fail"
-    );
+    assert!(seed(store, HASH, now, &SeedOptions::default()).await.is_err(), "seeding twice must fail");
 }
 
 #[tokio::test]
@@ -165,21 +108,8 @@ async fn seeding_is_deterministic() {
     let mut runs = vec![];
     for tag in ["det-a", "det-b"] {
         let (store, dir) = sqlite(tag).await;
-        seed(
-            &store,
-            HASH,
-            now,
-            &SeedOptions {
-                tasks: 80,
-                rng_seed: 7,
-            },
-        )
-        .await
-        .unwrap();
-        let page = store
-            .list_tasks(&TaskFilter::default(), PageReq::new(None, Some(500)))
-            .await
-            .unwrap();
+        seed(&store, HASH, now, &SeedOptions { tasks: 80, rng_seed: 7 }).await.unwrap();
+        let page = store.list_tasks(&TaskFilter::default(), PageReq::new(None, Some(500))).await.unwrap();
         let tasks: Vec<String> = page
             .items
             .iter()
@@ -190,15 +120,9 @@ async fn seeding_is_deterministic() {
                 )
             })
             .collect();
-        let users = store
-            .list_users("/", None, PageReq::new(None, Some(500)))
-            .await
-            .unwrap();
-        let names: Vec<String> = users
-            .items
-            .iter()
-            .map(|u| format!("{}|{}|{:?}", u.username, u.display_name, u.phone))
-            .collect();
+        let users = store.list_users("/", None, PageReq::new(None, Some(500))).await.unwrap();
+        let names: Vec<String> =
+            users.items.iter().map(|u| format!("{}|{}|{:?}", u.username, u.display_name, u.phone)).collect();
         runs.push((tasks, names));
         drop(store);
         let _ = std::fs::remove_dir_all(dir);
@@ -213,15 +137,8 @@ async fn seeding_is_deterministic() {
 async fn time_2000_sqlite() {
     let (store, dir) = sqlite("time").await;
     let started = Instant::now();
-    let report = seed(&store, HASH, Utc::now(), &SeedOptions::default())
-        .await
-        .unwrap();
-    println!(
-        "seeded {} tasks on SQLite in {:.1?}: {:?}",
-        report.tasks,
-        started.elapsed(),
-        report.by_state
-    );
+    let report = seed(&store, HASH, Utc::now(), &SeedOptions::default()).await.unwrap();
+    println!("seeded {} tasks on SQLite in {:.1?}: {:?}", report.tasks, started.elapsed(), report.by_state);
     drop(store);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -236,52 +153,20 @@ async fn spread_holds_at_other_times() {
     for k in 0..8i64 {
         let now = base + Duration::hours(k * 17 + 3) + Duration::days(k * 5);
         let (store, dir) = sqlite("spread").await;
-        let r = seed(
-            &store,
-            HASH,
-            now,
-            &SeedOptions {
-                tasks: 300,
-                rng_seed: k as u64,
-            },
-        )
-        .await
-        .unwrap();
+        let r = seed(&store, HASH, now, &SeedOptions { tasks: 300, rng_seed: k as u64 }).await.unwrap();
         let overdue = store
-            .list_tasks(
-                &TaskFilter {
-                    overdue_at: Some(now),
-                    ..Default::default()
-                },
-                PageReq::new(None, None),
-            )
+            .list_tasks(&TaskFilter { overdue_at: Some(now), ..Default::default() }, PageReq::new(None, None))
             .await
             .unwrap()
             .total;
         let due_soon = store
-            .list_tasks(
-                &TaskFilter {
-                    due_soon_at: Some(now),
-                    ..Default::default()
-                },
-                PageReq::new(None, None),
-            )
+            .list_tasks(&TaskFilter { due_soon_at: Some(now), ..Default::default() }, PageReq::new(None, None))
             .await
             .unwrap()
             .total;
-        println!(
-            "{now}: overdue {overdue}, due soon {due_soon}, {:?}",
-            r.by_state
-        );
+        println!("{now}: overdue {overdue}, due soon {due_soon}, {:?}", r.by_state);
         let states: Vec<&str> = r.by_state.iter().map(|(s, _)| s.as_str()).collect();
-        for s in [
-            "evaluated",
-            "in_progress",
-            "dispatched",
-            "draft",
-            "feedback_submitted",
-            "accepted",
-        ] {
+        for s in ["evaluated", "in_progress", "dispatched", "draft", "feedback_submitted", "accepted"] {
             assert!(states.contains(&s), "{now}: no task in state {s}");
         }
         assert!(overdue > 0, "{now}: no overdue task");
@@ -297,20 +182,12 @@ async fn seeds_postgres() {
         return;
     };
     let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     let db = format!("zf_demo_{}_{nanos}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await.unwrap();
     let db_url = with_database(&url, &db);
     let result = {
-        let store = zhufang_store::postgres::PgStore::connect(&db_url)
-            .await
-            .unwrap();
+        let store = zhufang_store::postgres::PgStore::connect(&db_url).await.unwrap();
         store.migrate().await.unwrap();
         store.ensure_defaults().await.unwrap();
         let started = Instant::now();
@@ -322,12 +199,10 @@ async fn seeds_postgres() {
         println!("postgres checks took {:.1?}", started.elapsed());
         r
     };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+        .execute(&admin)
+        .await
+        .unwrap();
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
@@ -340,10 +215,7 @@ fn with_database(url: &str, db: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
+    let host_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
     let mut out = format!("{}/{db}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');
@@ -354,16 +226,7 @@ fn with_database(url: &str, db: &str) -> String {
 
 #[test]
 fn replaces_the_database_in_a_url() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://u:p@h/test?sslmode=disable", "x"),
-        "postgres://u:p@h/x?sslmode=disable"
-    );
-    assert_eq!(
-        with_database("postgres://h:5432", "x"),
-        "postgres://h:5432/x"
-    );
+    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
+    assert_eq!(with_database("postgres://u:p@h/test?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+    assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
 }

@@ -233,7 +233,9 @@ async fn main() -> Result<()> {
                 bail!("kind must be one of {:?}", zhufang_web::controllers::org_units::KINDS);
             }
             let parent_id = match parent {
-                Some(p) => Some(store.org_unit_by_code(&p).await?.with_context(|| format!("no org unit with code {p}"))?.id),
+                Some(p) => {
+                    Some(store.org_unit_by_code(&p).await?.with_context(|| format!("no org unit with code {p}"))?.id)
+                }
                 None => {
                     if !store.org_units().await?.is_empty() {
                         bail!("the tree has a root already; give --parent");

@@ -215,7 +215,8 @@ pub async fn login(
         now,
         expires_at: expires,
     };
-    let ev = zhufang_domain::audit::AuditEvent::new(Some(user.id), &user.display_name, "user", user.id, "login", None, None);
+    let ev =
+        zhufang_domain::audit::AuditEvent::new(Some(user.id), &user.display_name, "user", user.id, "login", None, None);
     state.store.create_session(&ns, &ev).await?;
     Ok((token, user, csrf))
 }

@@ -185,12 +185,21 @@ pub async fn update(
 }
 
 /// `keep_phone`: an empty phone keeps the stored one (the page shows it masked).
-async fn update_user(state: &AppState, cu: &CurrentUser, id: i64, b: UpdateUserBody, keep_phone: bool) -> Result<User, AppError> {
+async fn update_user(
+    state: &AppState,
+    cu: &CurrentUser,
+    id: i64,
+    b: UpdateUserBody,
+    keep_phone: bool,
+) -> Result<User, AppError> {
     require_admin(cu)?;
     let before = target(state, cu, id).await?;
     let mut errs = vec![];
     let phone = match b.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(p) => PhoneNumber::parse(p).map_err(|e| errs.push(FieldError::new(e.field, e.message))).ok().map(|p| p.as_str().to_string()),
+        Some(p) => PhoneNumber::parse(p)
+            .map_err(|e| errs.push(FieldError::new(e.field, e.message)))
+            .ok()
+            .map(|p| p.as_str().to_string()),
         None if keep_phone => before.phone.clone(),
         None => None,
     };
@@ -232,7 +241,13 @@ pub async fn update_form(
     Path(id): Path<i64>,
     body: String,
 ) -> PageResult {
-    let mut b = UpdateUserBody { display_name: String::new(), phone: None, org_unit: String::new(), roles: vec![], active: false };
+    let mut b = UpdateUserBody {
+        display_name: String::new(),
+        phone: None,
+        org_unit: String::new(),
+        roles: vec![],
+        active: false,
+    };
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
         match k.as_ref() {
             "display_name" => b.display_name = v.into_owned(),

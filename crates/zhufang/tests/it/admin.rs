@@ -136,10 +136,22 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
     let app = TestApp::spawn().await;
     let (cmd, csrf) = crate::harness::page_session(&app, "s1.command").await;
     // without the CSRF header the form is refused
-    let form = [("title", "表单任务"), ("catalogue_code", "ZF-XF-001"), ("org_unit", "361202510000"), ("assignee", "s1.officer")];
+    let form = [
+        ("title", "表单任务"),
+        ("catalogue_code", "ZF-XF-001"),
+        ("org_unit", "361202510000"),
+        ("assignee", "s1.officer"),
+    ];
     let r = cmd.post(app.url("/tasks")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = cmd.post(app.url("/tasks")).header("x-csrf-token", &csrf).header("hx-request", "true").form(&form).send().await.unwrap();
+    let r = cmd
+        .post(app.url("/tasks"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let to = r.headers()["hx-redirect"].to_str().unwrap().to_string();
     let id: i64 = to.trim_start_matches("/tasks/").parse().unwrap();
@@ -147,7 +159,14 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
     assert_eq!(api.state(id).await, "dispatched", "created and dispatched in one form");
     // a form error comes back as a fragment for htmx, with the field named
     let bad = [("title", ""), ("catalogue_code", "ZF-XF-001"), ("org_unit", "361202510000")];
-    let r = cmd.post(app.url("/tasks")).header("x-csrf-token", &csrf).header("hx-request", "true").form(&bad).send().await.unwrap();
+    let r = cmd
+        .post(app.url("/tasks"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("data-testid=\"form-error\"") && html.contains("data-field=\"title\""), "{html}");
@@ -155,7 +174,13 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
     // the officer's action form (multipart) with a photo that is not an image
     let (off, ocsrf) = crate::harness::page_session(&app, "s1.officer").await;
     let mp = reqwest::multipart::Form::new().text("action", "accept");
-    let r = off.post(app.url(&format!("/tasks/{id}/transitions"))).header("x-csrf-token", &ocsrf).multipart(mp).send().await.unwrap();
+    let r = off
+        .post(app.url(&format!("/tasks/{id}/transitions")))
+        .header("x-csrf-token", &ocsrf)
+        .multipart(mp)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["hx-redirect"], format!("/tasks/{id}").as_str());
     off.post(app.url(&format!("/tasks/{id}/transitions")))
         .header("x-csrf-token", &ocsrf)
@@ -163,11 +188,20 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
         .send()
         .await
         .unwrap();
-    let mp = reqwest::multipart::Form::new()
-        .text("action", "submit_feedback")
-        .text("note", "见附件")
-        .part("photos", reqwest::multipart::Part::bytes(b"<svg onload=alert(1)>".to_vec()).file_name("x.png").mime_str("image/png").unwrap());
-    let r = off.post(app.url(&format!("/tasks/{id}/transitions"))).header("x-csrf-token", &ocsrf).multipart(mp).send().await.unwrap();
+    let mp = reqwest::multipart::Form::new().text("action", "submit_feedback").text("note", "见附件").part(
+        "photos",
+        reqwest::multipart::Part::bytes(b"<svg onload=alert(1)>".to_vec())
+            .file_name("x.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let r = off
+        .post(app.url(&format!("/tasks/{id}/transitions")))
+        .header("x-csrf-token", &ocsrf)
+        .multipart(mp)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(api.state(id).await, "in_progress", "nothing changed");
     let uploads: usize = walk(&app.dir.join("uploads"));
@@ -180,7 +214,10 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
     let uid = u["id"].as_i64().unwrap();
     let phone_before = app.store.user(uid).await.unwrap().unwrap().phone;
     let (ad, acsrf) = crate::harness::page_session(&app, "admin").await;
-    let body = format!("display_name=%E6%94%B9%E5%90%8D&phone=&org_unit={}&roles=auxiliary&roles=community_officer&active=1", u["org_unit"].as_str().unwrap());
+    let body = format!(
+        "display_name=%E6%94%B9%E5%90%8D&phone=&org_unit={}&roles=auxiliary&roles=community_officer&active=1",
+        u["org_unit"].as_str().unwrap()
+    );
     let r = ad
         .post(app.url(&format!("/admin/users/{uid}")))
         .header("x-csrf-token", &acsrf)

@@ -102,24 +102,59 @@ async fn user_add_and_demo_refuses_remote_bind() {
 async fn org_units_from_cli_and_api() {
     let app = TestApp::spawn().await;
     let url = app.db_url.clone();
-    let out = zhufang(&["org", "add", "--db", &url, "--code", "361202510099", "--name", "新建警务区", "--kind", "district", "--parent", "361202510000"]);
+    let out = zhufang(&[
+        "org",
+        "add",
+        "--db",
+        &url,
+        "--code",
+        "361202510099",
+        "--name",
+        "新建警务区",
+        "--kind",
+        "district",
+        "--parent",
+        "361202510000",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = zhufang(&["org", "add", "--db", &url, "--code", "999", "--name", "第二个根", "--kind", "bureau"]);
     assert!(!out.status.success(), "one root only");
     let out = zhufang(&["org", "list", "--db", &url]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("新建警务区"));
     let admin = app.login("admin").await;
-    let (s, v) = admin.post("/api/v1/org-units", json!({"code": "361202510098", "name": "API警务区", "kind": "district", "parent": "361202510000"})).await;
+    let (s, v) = admin
+        .post(
+            "/api/v1/org-units",
+            json!({"code": "361202510098", "name": "API警务区", "kind": "district", "parent": "361202510000"}),
+        )
+        .await;
     assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
     assert!(v["path"].as_str().unwrap().ends_with(&format!("/{}/", v["id"])));
-    let (s, v) = admin.post("/api/v1/org-units", json!({"code": "361202510098", "name": "重复", "kind": "district", "parent": "361202510000"})).await;
+    let (s, v) = admin
+        .post(
+            "/api/v1/org-units",
+            json!({"code": "361202510098", "name": "重复", "kind": "district", "parent": "361202510000"}),
+        )
+        .await;
     assert_eq!(s, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "duplicate code: {v}");
-    let (s, v) = admin.post("/api/v1/org-units", json!({"code": "x", "name": "", "kind": "planet", "parent": "nope"})).await;
+    let (s, v) =
+        admin.post("/api/v1/org-units", json!({"code": "x", "name": "", "kind": "planet", "parent": "nope"})).await;
     assert_eq!(v["error"]["fields"].as_array().unwrap().len(), 4, "{s} {v}");
     let leader = app.login("s1.leader").await;
-    let (s, _) = leader.post("/api/v1/org-units", json!({"code": "361202510097", "name": "x", "kind": "district", "parent": "361202510000"})).await;
+    let (s, _) = leader
+        .post(
+            "/api/v1/org-units",
+            json!({"code": "361202510097", "name": "x", "kind": "district", "parent": "361202510000"}),
+        )
+        .await;
     assert_eq!(s, reqwest::StatusCode::FORBIDDEN);
     let (_, units) = leader.get("/api/v1/org-units").await;
-    assert!(units.as_array().unwrap().iter().all(|u| u["path"].as_str().unwrap().starts_with(units[0]["path"].as_str().unwrap())));
+    assert!(
+        units
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["path"].as_str().unwrap().starts_with(units[0]["path"].as_str().unwrap()))
+    );
     app.stop().await;
 }
