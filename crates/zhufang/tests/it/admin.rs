@@ -73,7 +73,11 @@ async fn catalogue_is_seeded_and_admin_edited() {
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = admin.put("/api/v1/catalogue/ZF-NS-099", json!({"name": "", "category": "x", "guideline": "", "default_role": "boss", "accept_hours": 0, "finish_workdays": 500})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v.get("error").is_some(), true);
+    let fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for f in ["name", "guideline", "default_role", "accept_hours", "finish_workdays"] {
+        assert!(fields.contains(&f), "{f} in {v}");
+    }
     let leader = app.login("s1.leader").await;
     let (s, v) = leader.put("/api/v1/catalogue/ZF-NS-099", item).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
