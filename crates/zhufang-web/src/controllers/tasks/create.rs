@@ -1,5 +1,5 @@
 use super::TaskOut;
-use super::list::{Opt, visible_orgs};
+use super::list::{Opt, org_options};
 use crate::auth::{CurrentUser, PageUser};
 use crate::controllers::{ApiJson, parse_time};
 use crate::error::{ApiResult, AppError};
@@ -127,12 +127,7 @@ pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, hea
             guideline: c.guideline,
         })
         .collect();
-    let orgs = visible_orgs(&state, &cu.user)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .map(|o| Opt { value: o.code, label: o.name })
-        .collect();
+    let orgs = org_options(&state, &cu.user).await.map_err(err)?;
     let people = assignable(&state, &cu.user).await.map_err(err)?;
     render(NewTpl { shell, items, orgs, people }, &headers)
 }

@@ -68,12 +68,19 @@ impl ListTpl {
     }
 }
 
-/// Units the user may filter by (their subtree).
-pub async fn visible_orgs(
+/// Units the user may filter by or create tasks for (their subtree, no agencies), as options.
+pub async fn org_options(
     state: &AppState,
     user: &zhufang_store::model::User,
-) -> Result<Vec<OrgUnit>, crate::error::AppError> {
-    Ok(state.store.org_units().await?.into_iter().filter(|o| user.covers(&o.path) && o.kind != "agency").collect())
+) -> Result<Vec<Opt>, crate::error::AppError> {
+    Ok(state
+        .store
+        .org_units()
+        .await?
+        .into_iter()
+        .filter(|o: &OrgUnit| user.covers(&o.path) && o.kind != "agency")
+        .map(|o| Opt { value: o.code, label: o.name })
+        .collect())
 }
 
 pub async fn list_page(
@@ -94,12 +101,7 @@ pub async fn list_page(
         .iter()
         .map(|s| Opt { value: s.state.clone(), label: tr.pick(&s.label_zh, &s.label_en).to_string() })
         .collect();
-    let orgs = visible_orgs(&state, &cu.user)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .map(|o| Opt { value: o.code, label: o.name })
-        .collect();
+    let orgs = org_options(&state, &cu.user).await.map_err(err)?;
     let items = state
         .store
         .catalogue(false)
