@@ -12,6 +12,7 @@ pub mod me;
 pub mod notifications;
 pub mod org_units;
 pub mod session;
+pub mod settings;
 pub mod tasks;
 pub mod users;
 pub mod workflows;

@@ -119,14 +119,29 @@ async fn health_metrics_openapi_and_pages() {
     // the pages render for a signed-in user, in both languages
     let jar = Client::builder().cookie_store(true).build().unwrap();
     jar.post(app.url("/login")).form(&[("username", "admin"), ("password", "demo")]).send().await.unwrap();
-    for p in
-        ["/", "/tasks", "/tasks/new", "/m", "/notifications", "/admin/catalogue", "/admin/users", "/account/password"]
-    {
+    for p in [
+        "/",
+        "/tasks",
+        "/tasks/new",
+        "/m",
+        "/notifications",
+        "/admin/catalogue",
+        "/admin/users",
+        "/account/password",
+        "/admin/workflow",
+        "/admin/audit",
+    ] {
         let r = jar.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{p}");
         let html = r.text().await.unwrap();
         assert!(html.contains("派出所主防平台"), "{p}");
     }
+    let v = jar.get(app.url("/admin/audit/verify")).send().await.unwrap().text().await.unwrap();
+    assert!(v.contains("chain-intact"), "{v}");
+    // an officer gets no admin pages
+    let (off, _) = crate::harness::page_session(&app, "s1.officer").await;
+    assert_eq!(off.get(app.url("/admin/audit")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(off.get(app.url("/admin/workflow")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     jar.get(app.url("/lang/en")).send().await.unwrap();
     let html = jar.get(app.url("/tasks")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Task ledger"), "English switch");
@@ -242,4 +257,26 @@ fn walk(p: &std::path::Path) -> usize {
     std::fs::read_dir(p)
         .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
         .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn calendar_days_set_from_the_admin_page() {
+    let app = TestApp::spawn().await;
+    let (ad, csrf) = crate::harness::page_session(&app, "admin").await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(); // a Saturday
+    assert!(!app.store.calendar().await.unwrap().is_workday(day));
+    let post = |kind: &'static str| {
+        ad.post(app.url("/admin/calendar"))
+            .header("x-csrf-token", &csrf)
+            .form(&[("day", "2026-12-26"), ("kind", kind), ("name", "演练调休")])
+            .send()
+    };
+    assert_eq!(post("workday").await.unwrap().status(), StatusCode::OK);
+    assert!(app.store.calendar().await.unwrap().is_workday(day));
+    let html = ad.get(app.url("/admin/workflow")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("演练调休"));
+    assert_eq!(post("").await.unwrap().status(), StatusCode::OK);
+    assert!(!app.store.calendar().await.unwrap().is_workday(day), "back to an ordinary Saturday");
+    assert_eq!(post("party").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
 }
