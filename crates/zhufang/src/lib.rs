@@ -2,7 +2,7 @@
 //! starting the server. `main.rs` is only the command line; integration
 //! tests start the real app through [`start`].
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -174,11 +174,4 @@ pub async fn prepare_demo(store: &dyn Store, tasks: usize) -> Result<Option<zhuf
     let opts = zhufang_demo::SeedOptions { tasks, ..Default::default() };
     let report = zhufang_demo::seed(store, &hash, chrono::Utc::now(), &opts).await?;
     Ok(Some(report))
-}
-
-pub fn ensure(cond: bool, msg: &str) -> Result<()> {
-    if !cond {
-        bail!("{msg}");
-    }
-    Ok(())
 }

@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Form, Json};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhufang_domain::audit::AuditEvent;
@@ -110,6 +109,5 @@ pub async fn password_form(
     change(&state, &cu, PasswordBody { current_password: f.current_password, new_password: f.new_password })
         .await
         .map_err(|e| PageError::new(&headers, e))?;
-    let _ = Utc::now();
     Ok(hx_redirect("/?password_changed=1"))
 }
