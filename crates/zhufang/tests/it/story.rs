@@ -357,3 +357,38 @@ async fn workflow_and_calendar_are_data() {
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("day")));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn partner_agencies_see_only_what_was_handed_to_them_and_analysts_only_read() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let handed = command.create_task("占道经营移交12345处理", S1).await;
+    let kept = command.create_task("辖区内部巡查", S1).await;
+    let (s, v) = command.act(handed, json!({"action": "dispatch", "assignee": "p.12345"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let partner = app.login("p.12345").await;
+    let (_, list) = partner.get("/api/v1/tasks").await;
+    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![handed]);
+    assert_eq!(partner.get(&format!("/api/v1/tasks/{kept}")).await.0, StatusCode::NOT_FOUND);
+    // the agency signs for it (accepts), handles it and reports back
+    assert_eq!(partner.act(handed, json!({"action": "accept"})).await.1["state"], "accepted");
+    assert_eq!(partner.act(handed, json!({"action": "start"})).await.1["state"], "in_progress");
+    let (s, v) = partner.act(handed, json!({"action": "submit_feedback", "note": "已交城管中队处理完毕"})).await;
+    assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("feedback_submitted")));
+    assert_eq!(partner.get("/api/v1/org-units").await.1.as_array().unwrap().len(), 1, "its own unit only");
+
+    // the bureau analyst reads every station but acts on nothing
+    let analyst = app.login("analyst").await;
+    let other = app.login("s2.command").await;
+    let s2_task = other.create_task("樟林所任务", "361202520000").await;
+    let (_, all) = analyst.get("/api/v1/tasks").await;
+    assert_eq!(all["total"], 3);
+    assert!(all["items"].as_array().unwrap().iter().any(|t| t["id"] == s2_task));
+    let (s, v) = analyst.act(kept, json!({"action": "dispatch", "assignee": "s1.officer"})).await;
+    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (s, _) =
+        analyst.post("/api/v1/tasks", json!({"title": "x", "catalogue_code": "ZF-XF-001", "org_unit": S1})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
