@@ -34,6 +34,7 @@ fn tr(
         allowed: allowed.to_vec(),
         required: required.iter().map(|s| s.to_string()).collect(),
         effects: effects.to_vec(),
+        guards: vec![],
         label_zh: zh.into(),
         label_en: en.into(),
     }
@@ -193,6 +194,11 @@ pub fn default_workflow() -> Workflow {
             "Return for rework",
         ),
     ];
+    // Nobody evaluates or returns their own work.
+    let mut rules = rules;
+    for r in rules.iter_mut().filter(|r| matches!(r.action.as_str(), "evaluate" | "return")) {
+        r.guards.push(crate::workflow::Guard::NotAssignee);
+    }
     Workflow::new(WORKFLOW, states, rules).expect("the default task workflow is valid")
 }
 
@@ -360,6 +366,20 @@ mod tests {
             wf.decide(&s, &ActorCtx { user_id: 2, roles: &officer }, "refuse", &|_| false),
             Err(TransitionError::MissingFields(f)) if f == vec!["note".to_string()]
         ));
+    }
+
+    #[test]
+    fn nobody_evaluates_their_own_work() {
+        let wf = default_workflow();
+        let leader = [Role::StationLeader];
+        let s = Subject { state: "feedback_submitted", assignee: Some(1), dispatcher: Some(9), creator: Some(9) };
+        let have = |_: &str| true;
+        assert!(matches!(
+            wf.decide(&s, &ActorCtx { user_id: 1, roles: &leader }, "evaluate", &have),
+            Err(TransitionError::GuardFailed { .. })
+        ));
+        assert!(wf.available(&s, &ActorCtx { user_id: 1, roles: &leader }).is_empty());
+        assert!(wf.decide(&s, &ActorCtx { user_id: 2, roles: &leader }, "evaluate", &have).is_ok());
     }
 
     #[test]

@@ -109,6 +109,43 @@ impl FromStr for Effect {
     }
 }
 
+/// A condition on the actor beyond who may act: e.g. nobody evaluates
+/// their own work. Unknown names are rejected at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guard {
+    /// The actor must not be the subject's current assignee.
+    NotAssignee,
+    /// The actor must not be whoever dispatched the subject.
+    NotDispatcher,
+}
+
+impl Guard {
+    pub const ALL: [Guard; 2] = [Guard::NotAssignee, Guard::NotDispatcher];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guard::NotAssignee => "not_assignee",
+            Guard::NotDispatcher => "not_dispatcher",
+        }
+    }
+    fn holds(self, subject: &Subject<'_>, actor: &ActorCtx<'_>) -> bool {
+        match self {
+            Guard::NotAssignee => subject.assignee != Some(actor.user_id),
+            Guard::NotDispatcher => subject.dispatcher != Some(actor.user_id),
+        }
+    }
+}
+
+impl FromStr for Guard {
+    type Err = WorkflowDefError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Guard::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s.trim())
+            .ok_or_else(|| WorkflowDefError::UnknownGuard(s.to_string()))
+    }
+}
+
 /// One state of a workflow, with its labels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateDef {
@@ -130,6 +167,9 @@ pub struct TransitionRule {
     pub allowed: Vec<Actor>,
     pub required: Vec<String>,
     pub effects: Vec<Effect>,
+    /// Conditions on the actor (all must hold).
+    #[serde(default)]
+    pub guards: Vec<Guard>,
     pub label_zh: String,
     pub label_en: String,
 }
@@ -141,6 +181,8 @@ pub enum WorkflowDefError {
     UnknownActor(String),
     #[error("unknown effect `{0}`")]
     UnknownEffect(String),
+    #[error("unknown guard `{0}`")]
+    UnknownGuard(String),
     #[error("transition {action} refers to unknown state `{state}`")]
     UnknownState { action: String, state: String },
     #[error("transition {action} leaves terminal state `{state}`")]
@@ -162,6 +204,8 @@ pub enum TransitionError {
     InvalidTransition { state: String, action: String },
     #[error("this user may not `{action}` here")]
     Forbidden { action: String },
+    #[error("guard `{}` does not hold", guard.as_str())]
+    GuardFailed { guard: Guard },
     #[error("missing required fields: {0:?}")]
     MissingFields(Vec<String>),
 }
@@ -263,6 +307,9 @@ impl Workflow {
         if !rule.allowed.iter().any(|a| actor.matches(subject, a)) {
             return Err(TransitionError::Forbidden { action: action.to_string() });
         }
+        if let Some(g) = rule.guards.iter().find(|g| !g.holds(subject, actor)) {
+            return Err(TransitionError::GuardFailed { guard: *g });
+        }
         let missing: Vec<String> = rule.required.iter().filter(|f| !has_field(f)).cloned().collect();
         if !missing.is_empty() {
             return Err(TransitionError::MissingFields(missing));
@@ -274,7 +321,11 @@ impl Workflow {
     pub fn available<'w>(&'w self, subject: &Subject<'_>, actor: &ActorCtx<'_>) -> Vec<&'w TransitionRule> {
         self.rules
             .iter()
-            .filter(|r| r.from == subject.state && r.allowed.iter().any(|a| actor.matches(subject, a)))
+            .filter(|r| {
+                r.from == subject.state
+                    && r.allowed.iter().any(|a| actor.matches(subject, a))
+                    && r.guards.iter().all(|g| g.holds(subject, actor))
+            })
             .collect()
     }
 }

@@ -804,8 +804,8 @@ impl Store for Backend {
         .bind(name)
         .fetch_all(self.r())
         .await?;
-        let rows: Vec<(String, String, String, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT from_state, action, to_state, allowed, required_fields, effects, label_zh, label_en \
+        let rows: Vec<(String, String, String, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT from_state, action, to_state, allowed, required_fields, effects, guards, label_zh, label_en \
              FROM workflow_transitions WHERE workflow = $1 ORDER BY sort",
         )
         .bind(name)
@@ -817,7 +817,7 @@ impl Store for Backend {
             .map(|(state, label_zh, label_en, terminal, initial)| StateDef { state, label_zh, label_en, terminal, initial })
             .collect();
         let mut rules = vec![];
-        for (from, action, to, allowed, required, effects, label_zh, label_en) in rows {
+        for (from, action, to, allowed, required, effects, guards, label_zh, label_en) in rows {
             rules.push(TransitionRule {
                 from,
                 action,
@@ -825,6 +825,7 @@ impl Store for Backend {
                 allowed: parse_list(&allowed).map_err(bad)?,
                 required: required.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
                 effects: parse_list(&effects).map_err(bad)?,
+                guards: parse_list(&guards).map_err(bad)?,
                 label_zh,
                 label_en,
             });
@@ -854,7 +855,7 @@ impl Store for Backend {
             let effects: Vec<&str> = r.effects.iter().map(|e| e.as_str()).collect();
             sqlx::query(
                 "INSERT INTO workflow_transitions (workflow, from_state, action, to_state, allowed, required_fields, \
-                 effects, label_zh, label_en, sort) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 effects, guards, label_zh, label_en, sort) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&wf.name)
             .bind(&r.from)
@@ -863,6 +864,7 @@ impl Store for Backend {
             .bind(allowed.join(","))
             .bind(r.required.join(","))
             .bind(effects.join(","))
+            .bind(r.guards.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(","))
             .bind(&r.label_zh)
             .bind(&r.label_en)
             .bind(i as i64)

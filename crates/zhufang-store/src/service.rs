@@ -208,7 +208,7 @@ pub async fn transition(
     let rule = wf.decide(&subject(&t), &actor, &input.action, &has).map_err(|e| match e {
         TransitionError::UnknownAction(a) => ServiceError::field("action", &format!("未知的操作：{a}")),
         TransitionError::InvalidTransition { state, action } => ServiceError::InvalidTransition { state, action },
-        TransitionError::Forbidden { .. } => ServiceError::Forbidden,
+        TransitionError::Forbidden { .. } | TransitionError::GuardFailed { .. } => ServiceError::Forbidden,
         TransitionError::MissingFields(fs) => ServiceError::Validation(
             fs.into_iter()
                 .map(|f| {

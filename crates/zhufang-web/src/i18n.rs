@@ -193,6 +193,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ),
     ("wf.effects", "效果", "Effects"),
     ("wf.from", "当前状态", "From"),
+    ("wf.guards", "限制条件", "Guards"),
     ("wf.initial", "初始", "Initial"),
     ("wf.label", "名称", "Label"),
     ("wf.required", "必填项", "Required"),

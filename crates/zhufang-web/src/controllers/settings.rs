@@ -33,6 +33,7 @@ pub struct RuleView {
     pub who: String,
     pub required: String,
     pub effects: String,
+    pub guards: String,
 }
 
 #[derive(Template)]
@@ -75,6 +76,7 @@ pub async fn workflow_page(State(state): State<AppState>, PageUser(cu): PageUser
                 .join("、"),
             required: r.required.join(", "),
             effects: r.effects.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+            guards: r.guards.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "),
         })
         .collect();
     let days = state

@@ -392,3 +392,29 @@ async fn partner_agencies_see_only_what_was_handed_to_them_and_analysts_only_rea
     assert_eq!(s, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn nobody_evaluates_their_own_work() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let leader = app.login("s1.leader").await;
+    let id = command.create_task("所领导带班检查", S1).await;
+    command.act(id, json!({"action": "dispatch", "assignee": "s1.leader"})).await;
+    leader.act(id, json!({"action": "accept"})).await;
+    leader.act(id, json!({"action": "start"})).await;
+    assert_eq!(
+        leader.act(id, json!({"action": "submit_feedback", "note": "已检查"})).await.1["state"],
+        "feedback_submitted"
+    );
+    let (s, v) = leader.act(id, json!({"action": "evaluate", "score": 5})).await;
+    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (s, v) = leader.act(id, json!({"action": "return", "note": "自己退回"})).await;
+    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (_, d) = leader.get(&format!("/api/v1/tasks/{id}")).await;
+    assert!(d["actions"].as_array().unwrap().is_empty(), "{d}");
+    // the branch leader above evaluates it
+    let branch = app.login("b1.leader").await;
+    let (s, v) = branch.act(id, json!({"action": "evaluate", "score": 4})).await;
+    assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("evaluated")), "{v}");
+    app.stop().await;
+}
