@@ -42,7 +42,12 @@ impl Shell {
         zhufang_domain::task::may_create(&self.user.roles)
     }
     pub fn roles_label(&self) -> String {
-        self.user.roles.iter().map(|r| self.tr.pick(r.label_zh(), r.label_en())).collect::<Vec<_>>().join("、")
+        self.user
+            .roles
+            .iter()
+            .map(|r| self.tr.pick(r.label_zh(), r.label_en()))
+            .collect::<Vec<_>>()
+            .join(self.tr.pick("、", ", "))
     }
     pub fn lang_code(&self) -> &'static str {
         self.tr.lang.code()

@@ -73,7 +73,7 @@ pub async fn workflow_page(State(state): State<AppState>, PageUser(cu): PageUser
                     zhufang_domain::workflow::Actor::Creator => tr.t("wf.creator").to_string(),
                 })
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join(tr.pick("、", ", ")),
             required: r.required.join(", "),
             effects: r.effects.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
             guards: r.guards.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "),
