@@ -223,7 +223,7 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(api.state(id).await, "in_progress", "nothing changed");
-    let uploads: usize = walk(&app.dir.join("uploads"));
+    let uploads: usize = crate::harness::files_under(&app.dir.join("uploads"));
     assert_eq!(uploads, 0, "a refused upload leaves no file");
 
     // admin edits a user in the page: an empty phone keeps the stored one
@@ -251,12 +251,6 @@ async fn page_forms_create_dispatch_act_and_edit_users() {
     assert_eq!(after.phone, phone_before);
     assert_eq!(after.roles.len(), 2);
     app.stop().await;
-}
-
-fn walk(p: &std::path::Path) -> usize {
-    std::fs::read_dir(p)
-        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
-        .unwrap_or(0)
 }
 
 #[tokio::test]

@@ -136,3 +136,57 @@ async fn reset_forces_a_password_change() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn tokens_are_stored_hashed_and_cookies_secure_behind_tls() {
+    let app = TestApp::spawn().await;
+    let api = app.login("s1.officer").await;
+    // the raw token is nowhere in the sessions table; its SHA-256 is
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(api.token.as_bytes()))
+    };
+    let (raw_found, hash_found) = if app.db_url.starts_with("postgres") {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
+        let a: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
+            .bind(&api.token)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        let b: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
+            .bind(&hash)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        (a.0, b.0)
+    } else {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+        let a: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
+            .bind(&api.token)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        let b: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
+            .bind(&hash)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        (a.0, b.0)
+    };
+    assert_eq!((raw_found, hash_found), (0, 1));
+    // behind a TLS-terminating proxy the cookie is Secure
+    let r = Client::new()
+        .post(app.url("/api/v1/session"))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"username": "s1.officer", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("; Secure"));
+    // sign-ins are audited
+    let (_, audit) = app.login("admin").await.get("/api/v1/audit?object_type=user").await;
+    assert!(audit["items"].as_array().unwrap().iter().any(|r| r["action"] == "login" && r["actor"] != "system"));
+    app.stop().await;
+}

@@ -162,3 +162,10 @@ pub async fn page_session(app: &TestApp, username: &str) -> (Client, String) {
     let csrf = html.split("\"x-csrf-token\": \"").nth(1).unwrap().split('"').next().unwrap().to_string();
     (jar, csrf)
 }
+
+/// Files (not folders) below a directory.
+pub fn files_under(p: &std::path::Path) -> usize {
+    std::fs::read_dir(p)
+        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
+}

@@ -418,3 +418,67 @@ async fn nobody_evaluates_their_own_work() {
     assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("evaluated")), "{v}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn due_soon_is_flagged_and_notified_once() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let id = command.create_task("即将到期测试", S1).await;
+    // ZF-XF-001 gives 24 hours to accept: dispatched 21 hours ago is 87.5 % through
+    let wf = app.store.workflow("task").await.unwrap();
+    let cal = app.store.calendar().await.unwrap();
+    let (cmd_user, _) = app.store.user_by_username("s1.command").await.unwrap().unwrap();
+    let then = chrono::Utc::now() - chrono::Duration::hours(21);
+    let input = zhufang_store::service::TransitionInput {
+        action: "dispatch".into(),
+        assignee: Some("s1.officer".into()),
+        ..Default::default()
+    };
+    zhufang_store::service::transition(app.store.as_ref(), &wf, &cal, &cmd_user, id, input, then).await.unwrap();
+    let (_, p) = command.get("/api/v1/tasks?due_soon=1").await;
+    assert_eq!(p["total"], 1);
+    assert_eq!(p["items"][0]["due_status"], "due_soon");
+    assert_eq!(command.get("/api/v1/tasks?overdue=1").await.1["total"], 0);
+    let now = chrono::Utc::now();
+    assert_eq!(zhufang_store::service::scan_deadlines(app.store.as_ref(), now).await.unwrap(), (1, 0));
+    assert_eq!(zhufang_store::service::scan_deadlines(app.store.as_ref(), now).await.unwrap(), (0, 0));
+    let officer = app.login("s1.officer").await;
+    let (_, inbox) = officer.get("/api/v1/notifications").await;
+    assert_eq!(inbox["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "due_soon").count(), 1);
+    // accepting starts a new clock, which may be reported again later
+    assert_eq!(officer.act(id, json!({"action": "accept"})).await.1["state"], "accepted");
+    assert_eq!(command.get("/api/v1/tasks?due_soon=1").await.1["total"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_photos_are_refused_and_leave_nothing() {
+    let app = TestApp::spawn_with(|s| s.web.max_upload_bytes = 2_000).await;
+    let command = app.login("s1.command").await;
+    let officer = app.login("s1.officer").await;
+    let id = command.create_task("大文件测试", S1).await;
+    command.act(id, json!({"action": "dispatch", "assignee": "s1.officer"})).await;
+    officer.act(id, json!({"action": "accept"})).await;
+    officer.act(id, json!({"action": "start"})).await;
+    let mut big = PNG.to_vec();
+    big.resize(5_000, 0);
+    let form = reqwest::multipart::Form::new()
+        .text("action", "submit_feedback")
+        .text("note", "大照片")
+        .part("photos", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("ok.png"))
+        .part("photos", reqwest::multipart::Part::bytes(big).file_name("big.png"));
+    let r = officer
+        .c
+        .post(app.url(&format!("/api/v1/tasks/{id}/transitions")))
+        .bearer_auth(&officer.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = body(r).await;
+    assert_eq!((s, code(&v)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    assert_eq!(officer.state(id).await, "in_progress");
+    let files = crate::harness::files_under(&app.dir.join("uploads"));
+    assert_eq!(files, 0, "the first, accepted photo was removed too");
+    app.stop().await;
+}
