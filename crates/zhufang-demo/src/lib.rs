@@ -261,42 +261,49 @@ pub async fn seed(
     let items = catalogue_items()?;
     let mut rng = StdRng::seed_from_u64(opts.rng_seed);
 
+    // The organisation, people and catalogue exist from the day before the history.
+    let setup_at = now - Duration::days(HISTORY_DAYS + 1);
+
     // Organisation tree.
     let mut org_count = 0usize;
     let ev = |kind: &str| AuditEvent::new(None, "system", kind, 0, "create", None, None);
-    let bureau = store.create_org_unit(&city.bureau.code, &city.bureau.name, "bureau", None, &ev("org_unit")).await?;
+    let bureau =
+        store.create_org_unit(&city.bureau.code, &city.bureau.name, "bureau", None, setup_at, &ev("org_unit")).await?;
     org_count += 1;
     let mut branches: Vec<OrgUnit> = vec![];
     let mut station_units: Vec<(usize, OrgUnit, Vec<OrgUnit>)> = vec![];
     for (bi, b) in city.branch.iter().enumerate() {
-        let bu = store.create_org_unit(&b.code, &b.name, "branch", Some(bureau.id), &ev("org_unit")).await?;
+        let bu = store.create_org_unit(&b.code, &b.name, "branch", Some(bureau.id), setup_at, &ev("org_unit")).await?;
         org_count += 1;
         for s in &b.station {
-            let su = store.create_org_unit(&s.code, &s.name, "station", Some(bu.id), &ev("org_unit")).await?;
+            let su = store.create_org_unit(&s.code, &s.name, "station", Some(bu.id), setup_at, &ev("org_unit")).await?;
             org_count += 1;
             let mut ds = vec![];
             for d in &s.district {
-                ds.push(store.create_org_unit(&d.code, &d.name, "district", Some(su.id), &ev("org_unit")).await?);
+                ds.push(
+                    store.create_org_unit(&d.code, &d.name, "district", Some(su.id), setup_at, &ev("org_unit")).await?,
+                );
                 org_count += 1;
             }
             station_units.push((bi, su, ds));
         }
         branches.push(bu);
     }
-    let hotline = store.create_org_unit(HOTLINE.code, HOTLINE.name, "agency", Some(bureau.id), &ev("org_unit")).await?;
+    let hotline =
+        store.create_org_unit(HOTLINE.code, HOTLINE.name, "agency", Some(bureau.id), setup_at, &ev("org_unit")).await?;
     org_count += 1;
     let mut agency_units: Vec<Vec<OrgUnit>> = vec![];
     for specs in &STATION_AGENCIES {
         let mut v = vec![];
         for a in specs {
-            v.push(store.create_org_unit(a.code, a.name, "agency", Some(bureau.id), &ev("org_unit")).await?);
+            v.push(store.create_org_unit(a.code, a.name, "agency", Some(bureau.id), setup_at, &ev("org_unit")).await?);
             org_count += 1;
         }
         agency_units.push(v);
     }
 
     // Catalogue, dated before the history starts.
-    let catalogue_at = now - Duration::days(HISTORY_DAYS + 1);
+    let catalogue_at = setup_at;
     for item in &items {
         let audit = AuditEvent::new(
             None,
@@ -311,7 +318,7 @@ pub async fn seed(
     }
 
     // People.
-    let mut people = People::new(store, &city.names, password_hash);
+    let mut people = People::new(store, &city.names, password_hash, setup_at);
     people.add(&mut rng, "admin", bureau.id, Role::Admin).await?;
     people.add(&mut rng, "analyst", bureau.id, Role::BureauAnalyst).await?;
     for (bi, b) in branches.iter().enumerate() {
@@ -439,6 +446,8 @@ pub async fn seed(
 /// Creates the demo accounts with unique fictional names and phone numbers.
 struct People<'a> {
     store: &'a dyn Store,
+    /// When the accounts were opened (before the history starts).
+    at: DateTime<Utc>,
     names: &'a Names,
     hash: String,
     usernames: Vec<String>,
@@ -447,9 +456,10 @@ struct People<'a> {
 }
 
 impl<'a> People<'a> {
-    fn new(store: &'a dyn Store, names: &'a Names, hash: &str) -> Self {
+    fn new(store: &'a dyn Store, names: &'a Names, hash: &str, at: DateTime<Utc>) -> Self {
         Self {
             store,
+            at,
             names,
             hash: hash.to_string(),
             usernames: vec![],
@@ -483,6 +493,7 @@ impl<'a> People<'a> {
             password_hash: self.hash.clone(),
             roles: vec![role],
             must_change_password: false,
+            created_at: self.at,
         };
         self.store.create_user(&u, &AuditEvent::new(None, "system", "user", 0, "create", None, None)).await?;
         self.usernames.push(username.to_string());

@@ -29,6 +29,8 @@ async fn sqlite(tag: &str) -> (zhufang_store::sqlite::SqliteStore, PathBuf) {
 
 async fn check(store: &dyn Store) {
     let now: DateTime<Utc> = Utc::now();
+    // Records written when the database was set up (the default workflow) come first.
+    let before = store.audit_page(None, PageReq::new(Some(1), Some(1))).await.unwrap().total;
     let report = seed(store, HASH, now, &SeedOptions { tasks: 300, ..Default::default() }).await.unwrap();
     println!("{} report: {}", store.backend(), serde_json::to_string(&report).unwrap());
 
@@ -90,6 +92,21 @@ async fn check(store: &dyn Store) {
     match store.verify_audit().await.unwrap() {
         ChainStatus::Intact { records } => assert!(records > 300),
         ChainStatus::Broken(e) => panic!("audit chain broken: {e}"),
+    }
+    // The seeded part of the audit log reads in time order, as if the history had happened.
+    let mut page = 1;
+    let mut times = vec![];
+    loop {
+        let p = store.audit_page(None, PageReq::new(Some(page), Some(500))).await.unwrap();
+        times.extend(p.items.iter().filter(|r| r.seq > before).map(|r| (r.seq, r.at_ms)));
+        if p.items.len() < 500 {
+            break;
+        }
+        page += 1;
+    }
+    times.sort();
+    for w in times.windows(2) {
+        assert!(w[0].1 <= w[1].1, "audit record {} is older than record {}", w[1].0, w[0].0);
     }
     assert!(seed(store, HASH, now, &SeedOptions::default()).await.is_err(), "seeding twice must fail");
 }

@@ -481,8 +481,16 @@ impl Store for Backend {
         self.backup_to(dest).await
     }
 
-    async fn create_org_unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>, audit: &AuditEvent) -> Result<OrgUnit> {
-        let now = ms(Utc::now());
+    async fn create_org_unit(
+        &self,
+        code: &str,
+        name: &str,
+        kind: &str,
+        parent: Option<i64>,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<OrgUnit> {
+        let now = ms(at);
         let mut tx = self.w().begin().await?;
         let parent_path = match parent {
             Some(p) => {
@@ -538,7 +546,7 @@ impl Store for Backend {
     }
 
     async fn create_user(&self, u: &NewUser, audit: &AuditEvent) -> Result<User> {
-        let now = ms(Utc::now());
+        let now = ms(u.created_at);
         let mut tx = self.w().begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (username, display_name, phone, org_unit_id, password_hash, active, must_change_password, \

@@ -74,6 +74,7 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         kind: &str,
         parent: Option<i64>,
+        now: DateTime<Utc>,
         actor: &AuditEvent,
     ) -> Result<OrgUnit>;
     async fn org_units(&self) -> Result<Vec<OrgUnit>>;

@@ -76,6 +76,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub must_change_password: bool,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A session to create; the token itself is never stored, only its hash.

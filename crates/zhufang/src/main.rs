@@ -244,7 +244,7 @@ async fn main() -> Result<()> {
                 }
             };
             let ev = AuditEvent::new(None, "cli", "org_unit", 0, "create", None, None);
-            let u = store.create_org_unit(code.as_str(), &name, &kind, parent_id, &ev).await?;
+            let u = store.create_org_unit(code.as_str(), &name, &kind, parent_id, chrono::Utc::now(), &ev).await?;
             println!("created {} {} ({})", u.code, u.name, u.kind);
             Ok(())
         }
@@ -291,6 +291,7 @@ async fn main() -> Result<()> {
                         password_hash: hash,
                         roles,
                         must_change_password: !no_change_required,
+                        created_at: chrono::Utc::now(),
                     },
                     &ev,
                 )

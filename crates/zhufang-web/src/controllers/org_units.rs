@@ -64,7 +64,14 @@ pub async fn create(
     let ev = AuditEvent::new(Some(cu.user.id), &cu.user.display_name, "org_unit", 0, "create", None, None);
     let unit = state
         .store
-        .create_org_unit(code.expect("checked").as_str(), b.name.trim(), &b.kind, parent.map(|p| p.id), &ev)
+        .create_org_unit(
+            code.expect("checked").as_str(),
+            b.name.trim(),
+            &b.kind,
+            parent.map(|p| p.id),
+            chrono::Utc::now(),
+            &ev,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(unit)))
 }

@@ -139,6 +139,7 @@ async fn create_user(state: &AppState, cu: &CurrentUser, b: NewUserBody) -> Resu
         password_hash: hash,
         roles,
         must_change_password: true,
+        created_at: Utc::now(),
     };
     Ok(state.store.create_user(&nu, &ev).await?)
 }
