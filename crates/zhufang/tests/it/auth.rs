@@ -146,35 +146,9 @@ async fn tokens_are_stored_hashed_and_cookies_secure_behind_tls() {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(api.token.as_bytes()))
     };
-    let (raw_found, hash_found) = if app.db_url.starts_with("postgres") {
-        use sqlx::Connection;
-        let mut c = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
-        let a: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
-            .bind(&api.token)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        let b: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
-            .bind(&hash)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        (a.0, b.0)
-    } else {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
-        let a: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
-            .bind(&api.token)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        let b: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
-            .bind(&hash)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        (a.0, b.0)
-    };
+    let q = "SELECT COUNT(*) FROM sessions WHERE token_hash = $1";
+    let raw_found = crate::harness::db_count(&app.db_url, q, &api.token).await;
+    let hash_found = crate::harness::db_count(&app.db_url, q, &hash).await;
     assert_eq!((raw_found, hash_found), (0, 1));
     // behind a TLS-terminating proxy the cookie is Secure
     let r = Client::new()

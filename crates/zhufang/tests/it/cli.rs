@@ -8,18 +8,6 @@ fn zhufang(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_zhufang")).args(args).env("RUST_LOG", "warn").output().unwrap()
 }
 
-async fn exec(url: &str, sql: &str) {
-    if url.starts_with("postgres") {
-        use sqlx::Connection;
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.unwrap();
-    } else {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.unwrap();
-    }
-}
-
 #[tokio::test]
 async fn audit_verify_names_the_first_broken_record() {
     let app = TestApp::spawn().await;
@@ -38,12 +26,16 @@ async fn audit_verify_names_the_first_broken_record() {
     assert!(std::fs::metadata(&backup).unwrap().len() > 0);
 
     // edit a record in the middle
-    exec(&url, "UPDATE audit_log SET action = 'tampered' WHERE seq = 5").await;
+    crate::harness::db_exec(&url, "UPDATE audit_log SET action = 'tampered' WHERE seq = 5").await;
     let out = zhufang(&["audit", "verify", "--db", &url]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("record 5"), "{err}");
-    exec(&url, "UPDATE audit_log SET action = (SELECT action FROM audit_log WHERE seq = 4) WHERE seq = 5").await;
+    crate::harness::db_exec(
+        &url,
+        "UPDATE audit_log SET action = (SELECT action FROM audit_log WHERE seq = 4) WHERE seq = 5",
+    )
+    .await;
 
     // the backup verifies (SQLite only: it is itself a database)
     if !url.starts_with("postgres") {
@@ -59,7 +51,7 @@ async fn audit_verify_detects_deletions() {
     let command = app.login("s1.command").await;
     command.create_task("删除测试", "361202510000").await;
     let url = app.db_url.clone();
-    exec(&url, "DELETE FROM audit_log WHERE seq = 3").await;
+    crate::harness::db_exec(&url, "DELETE FROM audit_log WHERE seq = 3").await;
     let out = zhufang(&["audit", "verify", "--db", &url]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("record 3"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -135,6 +135,11 @@ impl Api {
     pub async fn act(&self, id: i64, v: Value) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/tasks/{id}/transitions"), v).await
     }
+    /// A transition as multipart/form-data (with photos).
+    pub async fn act_multipart(&self, id: i64, form: reqwest::multipart::Form) -> (StatusCode, Value) {
+        let url = format!("{}/api/v1/tasks/{id}/transitions", self.base);
+        body(self.c.post(url).bearer_auth(&self.token).multipart(form).send().await.unwrap()).await
+    }
     pub async fn create_task(&self, title: &str, org: &str) -> i64 {
         let (s, v) = self
             .post("/api/v1/tasks", json!({"title": title, "catalogue_code": "ZF-XF-001", "org_unit": org, "description": "测试任务", "location": {"lat": 28.01, "lon": 116.3}}))
@@ -168,4 +173,28 @@ pub fn files_under(p: &std::path::Path) -> usize {
     std::fs::read_dir(p)
         .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum())
         .unwrap_or(0)
+}
+
+/// Runs one statement directly on the test database (to tamper with it).
+pub async fn db_exec(url: &str, sql: &str) {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if url.starts_with("postgres") {
+        sqlx::query(sql).execute(&mut sqlx::PgConnection::connect(url).await.unwrap()).await.unwrap();
+    } else {
+        sqlx::query(sql).execute(&mut sqlx::SqliteConnection::connect(url).await.unwrap()).await.unwrap();
+    }
+}
+
+/// `SELECT COUNT(*) … WHERE … = $1` directly on the test database.
+pub async fn db_count(url: &str, sql: &'static str, arg: &str) -> i64 {
+    use sqlx::Connection;
+    let (n,): (i64,) = if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).bind(arg).fetch_one(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).bind(arg).fetch_one(&mut c).await.unwrap()
+    };
+    n
 }

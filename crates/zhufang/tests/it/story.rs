@@ -46,15 +46,7 @@ async fn whole_loop_with_rework_photos_timeline_and_audit() {
             "photos",
             reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("现场.png").mime_str("image/png").unwrap(),
         );
-    let r = officer
-        .c
-        .post(app.url(&format!("/api/v1/tasks/{id}/transitions")))
-        .bearer_auth(&officer.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let (s, v) = body(r).await;
+    let (s, v) = officer.act_multipart(id, form).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "feedback_submitted");
     assert_eq!(v["feedback_lat"], 28.0101);
@@ -467,15 +459,7 @@ async fn oversized_photos_are_refused_and_leave_nothing() {
         .text("note", "大照片")
         .part("photos", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("ok.png"))
         .part("photos", reqwest::multipart::Part::bytes(big).file_name("big.png"));
-    let r = officer
-        .c
-        .post(app.url(&format!("/api/v1/tasks/{id}/transitions")))
-        .bearer_auth(&officer.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let (s, v) = body(r).await;
+    let (s, v) = officer.act_multipart(id, form).await;
     assert_eq!((s, code(&v)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
     assert_eq!(officer.state(id).await, "in_progress");
     let files = crate::harness::files_under(&app.dir.join("uploads"));
