@@ -1,0 +1,576 @@
+//! Grids (警务区 / 网格) and routing located items to them.
+//!
+//! Coordinates are held as integers in 1e-7 degrees (about 1 cm), so the
+//! geometric predicates are exact (cross products in `i128`): a point on a
+//! shared edge is on the boundary of both grids, never "a little inside"
+//! one of them by rounding. Routing prefers a grid that contains the point
+//! strictly inside; among grids that only touch it (shared edges and
+//! vertices) the smallest grid code wins, so the answer is deterministic.
+//! An R-tree over bounding boxes narrows the candidates; exact containment
+//! decides.
+
+use crate::types::ValueError;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A grid code after GB/T 30428: 15 digits = 6 administrative region +
+/// 3 street (乡镇/街道) + 3 community (村/社区) + 3 grid sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct GridCode(String);
+
+impl GridCode {
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let s = raw.trim();
+        let digits = s.len() == 15 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits {
+            return Err(ValueError::new("code", "网格编码须为15位数字（6位行政区划+3位街道+3位社区+3位序号）"));
+        }
+        // Province codes run from 11 (北京) to 82 (澳门).
+        let province: u32 = s[..2].parse().unwrap_or(0);
+        if !(11..=82).contains(&province) {
+            return Err(ValueError::new("code", "网格编码的前两位须为有效的省级行政区划代码"));
+        }
+        if &s[12..] == "000" {
+            return Err(ValueError::new("code", "网格序号不能为000"));
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The 6-digit administrative region.
+    pub fn region(&self) -> &str {
+        &self.0[..6]
+    }
+    /// The 12-digit community (村/社区) the grid lies in.
+    pub fn community(&self) -> &str {
+        &self.0[..12]
+    }
+}
+
+impl fmt::Display for GridCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for GridCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        GridCode::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Degrees × 10⁷.
+pub const SCALE: f64 = 1e7;
+
+/// A point in 1e-7 degrees: `x` is longitude, `y` latitude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct E7 {
+    pub x: i64,
+    pub y: i64,
+}
+
+impl E7 {
+    pub fn from_deg(lon: f64, lat: f64) -> Self {
+        Self { x: (lon * SCALE).round() as i64, y: (lat * SCALE).round() as i64 }
+    }
+    pub fn lon(&self) -> f64 {
+        self.x as f64 / SCALE
+    }
+    pub fn lat(&self) -> f64 {
+        self.y as f64 / SCALE
+    }
+}
+
+impl From<crate::Wgs84Point> for E7 {
+    fn from(p: crate::Wgs84Point) -> Self {
+        E7::from_deg(p.lon(), p.lat())
+    }
+}
+
+/// Twice the signed area of the triangle a, b, c: > 0 when c is left of a→b.
+fn orient(a: E7, b: E7, c: E7) -> i128 {
+    (b.x - a.x) as i128 * (c.y - a.y) as i128 - (b.y - a.y) as i128 * (c.x - a.x) as i128
+}
+
+fn on_segment(p: E7, a: E7, b: E7) -> bool {
+    orient(a, b, p) == 0 && p.x >= a.x.min(b.x) && p.x <= a.x.max(b.x) && p.y >= a.y.min(b.y) && p.y <= a.y.max(b.y)
+}
+
+/// Whether segments ab and cd share any point (touching counts).
+fn segments_meet(a: E7, b: E7, c: E7, d: E7) -> bool {
+    let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
+    if o1.signum() * o2.signum() < 0 && o3.signum() * o4.signum() < 0 {
+        return true;
+    }
+    on_segment(c, a, b) || on_segment(d, a, b) || on_segment(a, c, d) || on_segment(b, c, d)
+}
+
+/// Where a point lies relative to a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Containment {
+    Outside,
+    Boundary,
+    Inside,
+}
+
+/// A closed ring: first point = last point, at least 4 points, simple.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ring(Vec<E7>);
+
+/// Why a geometry was rejected (Chinese, with the ring that failed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GeometryError {
+    #[error("第{ring}个环不闭合（首尾坐标须相同）")]
+    NotClosed { ring: usize },
+    #[error("第{ring}个环的点数少于4个")]
+    TooFewPoints { ring: usize },
+    #[error("第{ring}个环存在自相交（第{a}条边与第{b}条边相交）")]
+    SelfIntersection { ring: usize, a: usize, b: usize },
+    #[error("第{ring}个环面积为零")]
+    ZeroArea { ring: usize },
+    #[error("坐标超出范围：{0}")]
+    OutOfRange(String),
+    #[error("多边形为空")]
+    Empty,
+}
+
+impl Ring {
+    /// Checks closure, size, non-zero area and simplicity (no two
+    /// non-adjacent edges meet; adjacent edges meet only at their shared point).
+    pub fn new(points: Vec<E7>, ring: usize) -> Result<Self, GeometryError> {
+        if points.len() < 4 {
+            return Err(GeometryError::TooFewPoints { ring });
+        }
+        if points.first() != points.last() {
+            return Err(GeometryError::NotClosed { ring });
+        }
+        for p in &points {
+            if !(-1_800_000_000..=1_800_000_000).contains(&p.x) || !(-900_000_000..=900_000_000).contains(&p.y) {
+                return Err(GeometryError::OutOfRange(format!("{}, {}", p.lon(), p.lat())));
+            }
+        }
+        let r = Ring(points);
+        let n = r.0.len() - 1; // edges
+        for i in 0..n {
+            for j in i + 1..n {
+                let adjacent = j == i + 1 || (i == 0 && j == n - 1);
+                let (a, b, c, d) = (r.0[i], r.0[i + 1], r.0[j], r.0[j + 1]);
+                if adjacent {
+                    // Adjacent edges may only share their common vertex: no overlap back along each other.
+                    let shared = if j == i + 1 { b } else { a };
+                    let other_a = if j == i + 1 { a } else { b };
+                    let other_c = if j == i + 1 { d } else { c };
+                    let overlap = orient(other_a, shared, other_c) == 0
+                        && (on_segment(other_c, other_a, shared) || on_segment(other_a, shared, other_c));
+                    if overlap {
+                        return Err(GeometryError::SelfIntersection { ring, a: i + 1, b: j + 1 });
+                    }
+                } else if segments_meet(a, b, c, d) {
+                    return Err(GeometryError::SelfIntersection { ring, a: i + 1, b: j + 1 });
+                }
+            }
+        }
+        if r.twice_area() == 0 {
+            return Err(GeometryError::ZeroArea { ring });
+        }
+        Ok(r)
+    }
+
+    pub fn points(&self) -> &[E7] {
+        &self.0
+    }
+
+    fn twice_area(&self) -> i128 {
+        self.0.windows(2).map(|w| w[0].x as i128 * w[1].y as i128 - w[1].x as i128 * w[0].y as i128).sum()
+    }
+
+    /// Exact point-in-ring test (crossing number with a half-open rule).
+    pub fn contains(&self, p: E7) -> Containment {
+        let mut inside = false;
+        for w in self.0.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if on_segment(p, a, b) {
+                return Containment::Boundary;
+            }
+            let up = a.y <= p.y && b.y > p.y;
+            let down = b.y <= p.y && a.y > p.y;
+            if (up && orient(a, b, p) > 0) || (down && orient(a, b, p) < 0) {
+                inside = !inside;
+            }
+        }
+        if inside { Containment::Inside } else { Containment::Outside }
+    }
+
+    fn bbox(&self) -> ([i64; 2], [i64; 2]) {
+        let mut lo = [i64::MAX; 2];
+        let mut hi = [i64::MIN; 2];
+        for p in &self.0 {
+            lo = [lo[0].min(p.x), lo[1].min(p.y)];
+            hi = [hi[0].max(p.x), hi[1].max(p.y)];
+        }
+        (lo, hi)
+    }
+}
+
+/// A polygon: an exterior ring and holes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Polygon {
+    pub exterior: Ring,
+    pub holes: Vec<Ring>,
+}
+
+impl Polygon {
+    pub fn contains(&self, p: E7) -> Containment {
+        match self.exterior.contains(p) {
+            Containment::Outside => Containment::Outside,
+            Containment::Boundary => Containment::Boundary,
+            Containment::Inside => {
+                for h in &self.holes {
+                    match h.contains(p) {
+                        Containment::Inside => return Containment::Outside,
+                        Containment::Boundary => return Containment::Boundary,
+                        Containment::Outside => {}
+                    }
+                }
+                Containment::Inside
+            }
+        }
+    }
+}
+
+/// A grid's area: one or more polygons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Area(pub Vec<Polygon>);
+
+impl Area {
+    /// From GeoJSON-style rings in degrees (`[lon, lat]`): a list of
+    /// polygons, each a list of rings, the first the exterior.
+    pub fn from_deg(polygons: &[Vec<Vec<[f64; 2]>>]) -> Result<Self, GeometryError> {
+        if polygons.is_empty() {
+            return Err(GeometryError::Empty);
+        }
+        let mut out = vec![];
+        let mut ring_no = 0;
+        for poly in polygons {
+            let mut rings = vec![];
+            for ring in poly {
+                ring_no += 1;
+                if ring.iter().any(|c| !c[0].is_finite() || !c[1].is_finite()) {
+                    return Err(GeometryError::OutOfRange(format!("第{ring_no}个环含非数字坐标")));
+                }
+                rings.push(Ring::new(ring.iter().map(|c| E7::from_deg(c[0], c[1])).collect(), ring_no)?);
+            }
+            if rings.is_empty() {
+                return Err(GeometryError::Empty);
+            }
+            let exterior = rings.remove(0);
+            out.push(Polygon { exterior, holes: rings });
+        }
+        Ok(Area(out))
+    }
+
+    /// The best of its polygons' answers (a point inside any part is inside).
+    pub fn contains(&self, p: E7) -> Containment {
+        self.0.iter().map(|poly| poly.contains(p)).max().unwrap_or(Containment::Outside)
+    }
+
+    pub fn bbox(&self) -> ([i64; 2], [i64; 2]) {
+        let mut lo = [i64::MAX; 2];
+        let mut hi = [i64::MIN; 2];
+        for poly in &self.0 {
+            let (l, h) = poly.exterior.bbox();
+            lo = [lo[0].min(l[0]), lo[1].min(l[1])];
+            hi = [hi[0].max(h[0]), hi[1].max(h[1])];
+        }
+        (lo, hi)
+    }
+}
+
+/// Orders two candidate grids for a point: strictly inside beats boundary;
+/// then the smaller code.
+fn better(a: (Containment, &GridCode), b: (Containment, &GridCode)) -> Ordering {
+    b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1))
+}
+
+/// The routing index: an R-tree over grid bounding boxes.
+pub struct GridIndex {
+    grids: Vec<(GridCode, Area)>,
+    tree: RTree<GeomWithData<Rectangle<[i64; 2]>, usize>>,
+}
+
+impl GridIndex {
+    pub fn new(grids: Vec<(GridCode, Area)>) -> Self {
+        let boxes = grids
+            .iter()
+            .enumerate()
+            .map(|(i, (_, area))| {
+                let (lo, hi) = area.bbox();
+                GeomWithData::new(Rectangle::from_corners(lo, hi), i)
+            })
+            .collect();
+        Self { tree: RTree::bulk_load(boxes), grids }
+    }
+
+    pub fn len(&self) -> usize {
+        self.grids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.grids.is_empty()
+    }
+
+    /// The grid a point belongs to, if any.
+    pub fn locate(&self, p: E7) -> Option<&GridCode> {
+        let env = AABB::from_point([p.x, p.y]);
+        self.tree
+            .locate_in_envelope_intersecting(&env)
+            .filter_map(|g| {
+                let (code, area) = &self.grids[g.data];
+                match area.contains(p) {
+                    Containment::Outside => None,
+                    c => Some((c, code)),
+                }
+            })
+            .min_by(|a, b| better(*a, *b))
+            .map(|(_, code)| code)
+    }
+
+    /// The same answer by checking every grid (for tests and tools).
+    pub fn locate_brute_force(&self, p: E7) -> Option<&GridCode> {
+        self.grids
+            .iter()
+            .filter_map(|(code, area)| match area.contains(p) {
+                Containment::Outside => None,
+                c => Some((c, code)),
+            })
+            .min_by(|a, b| better(*a, *b))
+            .map(|(_, code)| code)
+    }
+}
+
+/// GCJ-02 (高德/腾讯, "Mars" coordinates) to WGS-84, by the usual iteration of
+/// the published forward transform; accurate to well under a metre in China.
+pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
+    if out_of_china(lon, lat) {
+        return (lon, lat);
+    }
+    let (mut wlon, mut wlat) = (lon, lat);
+    for _ in 0..10 {
+        let (glon, glat) = wgs84_to_gcj02(wlon, wlat);
+        wlon -= glon - lon;
+        wlat -= glat - lat;
+    }
+    (wlon, wlat)
+}
+
+/// BD-09 (百度) to WGS-84 (via GCJ-02).
+pub fn bd09_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
+    let x_pi = std::f64::consts::PI * 3000.0 / 180.0;
+    let (x, y) = (lon - 0.0065, lat - 0.006);
+    let z = (x * x + y * y).sqrt() - 0.00002 * (y * x_pi).sin();
+    let theta = y.atan2(x) - 0.000003 * (x * x_pi).cos();
+    gcj02_to_wgs84(z * theta.cos(), z * theta.sin())
+}
+
+/// The published WGS-84 → GCJ-02 transform (Krasovsky ellipsoid).
+pub fn wgs84_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
+    use std::f64::consts::PI;
+    if out_of_china(lon, lat) {
+        return (lon, lat);
+    }
+    const A: f64 = 6378245.0;
+    const EE: f64 = 0.006_693_421_622_965_943;
+    let (x, y) = (lon - 105.0, lat - 35.0);
+    let mut dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();
+    dlat += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    dlat += (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0;
+    dlat += (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
+    let mut dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt();
+    dlon += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    dlon += (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0;
+    dlon += (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
+    let radlat = lat / 180.0 * PI;
+    let magic = 1.0 - EE * radlat.sin() * radlat.sin();
+    let sqrtmagic = magic.sqrt();
+    dlat = (dlat * 180.0) / ((A * (1.0 - EE)) / (magic * sqrtmagic) * PI);
+    dlon = (dlon * 180.0) / (A / sqrtmagic * radlat.cos() * PI);
+    (lon + dlon, lat + dlat)
+}
+
+fn out_of_china(lon: f64, lat: f64) -> bool {
+    !(72.004..=137.8347).contains(&lon) || !(0.8293..=55.8271).contains(&lat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sq(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<Vec<[f64; 2]>> {
+        vec![vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]
+    }
+
+    fn code(n: u32) -> GridCode {
+        GridCode::parse(&format!("361202510{:03}{:03}", n / 1000, n % 1000 + 1)).unwrap()
+    }
+
+    #[test]
+    fn grid_codes() {
+        let c = GridCode::parse("361202510001001").unwrap();
+        assert_eq!((c.region(), c.community()), ("361202", "361202510001"));
+        assert!(GridCode::parse("36120251000100").is_err());
+        assert!(GridCode::parse("36120251000100x").is_err());
+        assert!(GridCode::parse("991202510001001").is_err());
+        assert!(GridCode::parse("361202510001000").is_err());
+    }
+
+    #[test]
+    fn rings_are_checked() {
+        assert!(matches!(
+            Area::from_deg(&[vec![vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]]]),
+            Err(GeometryError::NotClosed { .. })
+        ));
+        assert!(matches!(
+            Area::from_deg(&[vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]]]),
+            Err(GeometryError::TooFewPoints { .. })
+        ));
+        // a bow tie
+        let bow = vec![vec![[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]];
+        assert!(matches!(Area::from_deg(&[bow]), Err(GeometryError::SelfIntersection { .. })));
+        // a spike that doubles back along itself
+        let spike = vec![vec![[0.0, 0.0], [2.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]];
+        assert!(Area::from_deg(&[spike]).is_err());
+        let flat = vec![vec![[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 0.0]]];
+        assert!(Area::from_deg(&[flat]).is_err());
+        assert!(Area::from_deg(&[sq(116.0, 28.0, 116.1, 28.1)]).is_ok());
+        assert!(matches!(Area::from_deg(&[]), Err(GeometryError::Empty)));
+    }
+
+    #[test]
+    fn shared_edges_go_to_one_grid() {
+        let a = Area::from_deg(&[sq(0.0, 0.0, 1.0, 1.0)]).unwrap();
+        let b = Area::from_deg(&[sq(1.0, 0.0, 2.0, 1.0)]).unwrap();
+        let idx = GridIndex::new(vec![(code(2), b), (code(1), a)]);
+        assert_eq!(idx.locate(E7::from_deg(0.5, 0.5)), Some(&code(1)));
+        assert_eq!(idx.locate(E7::from_deg(1.5, 0.5)), Some(&code(2)));
+        // the shared edge and its vertices: the smaller code, every time
+        assert_eq!(idx.locate(E7::from_deg(1.0, 0.5)), Some(&code(1)));
+        assert_eq!(idx.locate(E7::from_deg(1.0, 1.0)), Some(&code(1)));
+        // an outer edge belongs to the only grid that touches it
+        assert_eq!(idx.locate(E7::from_deg(2.0, 0.5)), Some(&code(2)));
+        assert_eq!(idx.locate(E7::from_deg(3.0, 0.5)), None);
+    }
+
+    #[test]
+    fn holes_and_multipolygons() {
+        let ring_with_hole = vec![
+            vec![[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [0.0, 0.0]],
+            vec![[1.0, 1.0], [3.0, 1.0], [3.0, 3.0], [1.0, 3.0], [1.0, 1.0]],
+        ];
+        let area = Area::from_deg(&[ring_with_hole, sq(10.0, 10.0, 11.0, 11.0)[..].to_vec()]).unwrap();
+        assert_eq!(area.contains(E7::from_deg(0.5, 0.5)), Containment::Inside);
+        assert_eq!(area.contains(E7::from_deg(2.0, 2.0)), Containment::Outside);
+        assert_eq!(area.contains(E7::from_deg(1.0, 2.0)), Containment::Boundary);
+        assert_eq!(area.contains(E7::from_deg(10.5, 10.5)), Containment::Inside);
+        // a grid filling the hole takes its inside and wins its edge only by code
+        let inner = Area::from_deg(&[sq(1.0, 1.0, 3.0, 3.0)]).unwrap();
+        let idx = GridIndex::new(vec![(code(1), area), (code(2), inner)]);
+        assert_eq!(idx.locate(E7::from_deg(2.0, 2.0)), Some(&code(2)));
+        assert_eq!(idx.locate(E7::from_deg(1.0, 2.0)), Some(&code(1)));
+    }
+
+    #[test]
+    fn mars_coordinates_round_trip() {
+        // 南昌八一广场, WGS-84
+        let (lon, lat) = (115.9060, 28.6760);
+        let (glon, glat) = wgs84_to_gcj02(lon, lat);
+        assert!((glon - lon).abs() > 1e-4, "GCJ-02 is offset");
+        let (wlon, wlat) = gcj02_to_wgs84(glon, glat);
+        assert!((wlon - lon).abs() < 1e-7 && (wlat - lat).abs() < 1e-7);
+        // BD-09 forward, then back
+        let x_pi = std::f64::consts::PI * 3000.0 / 180.0;
+        let z = (glon * glon + glat * glat).sqrt() + 0.00002 * (glat * x_pi).sin();
+        let theta = glat.atan2(glon) + 0.000003 * (glon * x_pi).cos();
+        let (blon, blat) = (z * theta.cos() + 0.0065, z * theta.sin() + 0.006);
+        let (wlon, wlat) = bd09_to_wgs84(blon, blat);
+        assert!((wlon - lon).abs() < 1e-5 && (wlat - lat).abs() < 1e-5, "{wlon} {wlat}");
+        assert_eq!(gcj02_to_wgs84(2.35, 48.85), (2.35, 48.85), "outside China unchanged");
+    }
+
+    /// A star-shaped polygon around a centre: simple by construction.
+    fn star(cx: i64, cy: i64, radii: &[i64]) -> Vec<E7> {
+        let n = radii.len();
+        let mut pts: Vec<E7> = radii
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                E7 { x: cx + (*r as f64 * t.cos()).round() as i64, y: cy + (*r as f64 * t.sin()).round() as i64 }
+            })
+            .collect();
+        pts.dedup();
+        pts.push(pts[0]);
+        pts
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The R-tree answer equals checking every grid, for random simple
+        /// polygons on a small integer lattice (so points often fall exactly
+        /// on edges and vertices), and for their own vertices and edge midpoints.
+        #[test]
+        fn index_matches_brute_force(
+            shapes in proptest::collection::vec((0i64..40, 0i64..40, proptest::collection::vec(3i64..15, 3..9)), 1..12),
+            probes in proptest::collection::vec((0i64..60, 0i64..60), 1..60),
+        ) {
+            let mut grids = vec![];
+            for (i, (cx, cy, radii)) in shapes.iter().enumerate() {
+                let pts = star(*cx, *cy, radii);
+                if let Ok(ring) = Ring::new(pts, 1) {
+                    grids.push((code(i as u32), Area(vec![Polygon { exterior: ring, holes: vec![] }])));
+                }
+            }
+            prop_assume!(!grids.is_empty());
+            let mut points: Vec<E7> = probes.iter().map(|(x, y)| E7 { x: *x, y: *y }).collect();
+            for (_, area) in &grids {
+                for w in area.0[0].exterior.points().windows(2) {
+                    points.push(w[0]);
+                    if (w[0].x + w[1].x) % 2 == 0 && (w[0].y + w[1].y) % 2 == 0 {
+                        points.push(E7 { x: (w[0].x + w[1].x) / 2, y: (w[0].y + w[1].y) / 2 });
+                    }
+                }
+            }
+            let idx = GridIndex::new(grids);
+            for p in points {
+                prop_assert_eq!(idx.locate(p), idx.locate_brute_force(p), "at {:?}", p);
+            }
+        }
+
+        /// On a convex polygon, the crossing test agrees with "left of every edge".
+        #[test]
+        fn containment_matches_half_planes(w in 1i64..50, h in 1i64..50, px in -5i64..60, py in -5i64..60) {
+            let ring = Ring::new(vec![E7{x:0,y:0}, E7{x:w,y:0}, E7{x:w,y:h}, E7{x:0,y:h}, E7{x:0,y:0}], 1).unwrap();
+            let p = E7 { x: px, y: py };
+            let expected = if px > 0 && px < w && py > 0 && py < h {
+                Containment::Inside
+            } else if (0..=w).contains(&px) && (0..=h).contains(&py) {
+                Containment::Boundary
+            } else {
+                Containment::Outside
+            };
+            prop_assert_eq!(ring.contains(p), expected);
+        }
+
+        #[test]
+        fn grid_code_parse_never_panics(s in "\\PC{0,20}") {
+            let _ = GridCode::parse(&s);
+        }
+    }
+}
