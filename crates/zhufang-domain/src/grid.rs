@@ -11,7 +11,7 @@
 
 use crate::types::ValueError;
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use rstar::{AABB, RTree, RTreeObject};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::fmt;
@@ -293,6 +293,71 @@ impl Area {
     }
 }
 
+impl Area {
+    fn edges(&self) -> impl Iterator<Item = (E7, E7)> + '_ {
+        self.0
+            .iter()
+            .flat_map(|p| std::iter::once(&p.exterior).chain(p.holes.iter()))
+            .flat_map(|r| r.0.windows(2).map(|w| (w[0], w[1])))
+    }
+
+    /// Whether the interiors of two areas intersect (touching along edges
+    /// or at vertices does not count). Used to report overlapping siblings.
+    pub fn overlaps(&self, other: &Area) -> bool {
+        let (alo, ahi) = self.bbox();
+        let (blo, bhi) = other.bbox();
+        if ahi[0] <= blo[0] || bhi[0] <= alo[0] || ahi[1] <= blo[1] || bhi[1] <= alo[1] {
+            return false;
+        }
+        for (a, b) in self.edges() {
+            for (c, d) in other.edges() {
+                let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
+                if o1.signum() * o2.signum() < 0 && o3.signum() * o4.signum() < 0 {
+                    return true;
+                }
+            }
+        }
+        let inside = |x: &Area, y: &Area| {
+            x.edges().any(|(a, b)| {
+                y.contains(a) == Containment::Inside
+                    || y.contains(E7 { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }) == Containment::Inside
+            })
+        };
+        if inside(self, other) || inside(other, self) {
+            return true;
+        }
+        // Congruent shapes: every vertex of each on the other's boundary.
+        (alo, ahi) == (blo, bhi)
+            && self.edges().all(|(a, _)| other.contains(a) == Containment::Boundary)
+            && other.edges().all(|(a, _)| self.contains(a) == Containment::Boundary)
+    }
+}
+
+/// Pairs of grids whose interiors overlap, found through the R-tree.
+pub fn overlapping_pairs(grids: &[(GridCode, Area)]) -> Vec<(&GridCode, &GridCode)> {
+    let boxes: Vec<_> = grids
+        .iter()
+        .enumerate()
+        .map(|(i, (_, a))| {
+            let (lo, hi) = a.bbox();
+            GeomWithData::new(Rectangle::from_corners(lo, hi), i)
+        })
+        .collect();
+    let tree = RTree::bulk_load(boxes.clone());
+    let mut out = vec![];
+    for b in &boxes {
+        let i = b.data;
+        for other in tree.locate_in_envelope_intersecting(&b.geom().envelope()) {
+            let j = other.data;
+            if j > i && grids[i].1.overlaps(&grids[j].1) {
+                out.push((&grids[i].0, &grids[j].0));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Orders two candidate grids for a point: strictly inside beats boundary;
 /// then the smaller code.
 fn better(a: (Containment, &GridCode), b: (Containment, &GridCode)) -> Ordering {
@@ -484,6 +549,25 @@ mod tests {
         let idx = GridIndex::new(vec![(code(1), area), (code(2), inner)]);
         assert_eq!(idx.locate(E7::from_deg(2.0, 2.0)), Some(&code(2)));
         assert_eq!(idx.locate(E7::from_deg(1.0, 2.0)), Some(&code(1)));
+    }
+
+    #[test]
+    fn overlaps_are_found_touching_is_not() {
+        let a = Area::from_deg(&[sq(0.0, 0.0, 1.0, 1.0)]).unwrap();
+        let touching = Area::from_deg(&[sq(1.0, 0.0, 2.0, 1.0)]).unwrap();
+        let corner = Area::from_deg(&[sq(1.0, 1.0, 2.0, 2.0)]).unwrap();
+        let crossing = Area::from_deg(&[sq(0.5, 0.5, 1.5, 1.5)]).unwrap();
+        let inner = Area::from_deg(&[sq(0.2, 0.2, 0.4, 0.4)]).unwrap();
+        let same = Area::from_deg(&[sq(0.0, 0.0, 1.0, 1.0)]).unwrap();
+        assert!(!a.overlaps(&touching) && !a.overlaps(&corner));
+        assert!(a.overlaps(&crossing) && crossing.overlaps(&a));
+        assert!(a.overlaps(&inner) && inner.overlaps(&a));
+        assert!(a.overlaps(&same));
+        let grids = vec![(code(1), a), (code(2), touching), (code(3), crossing), (code(4), inner)];
+        let pairs: Vec<(String, String)> =
+            overlapping_pairs(&grids).into_iter().map(|(x, y)| (x.to_string(), y.to_string())).collect();
+        let c = |n| code(n).to_string();
+        assert_eq!(pairs, vec![(c(1), c(3)), (c(1), c(4)), (c(2), c(3))]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod geojson;
 pub mod grid;
 pub mod role;
 pub mod task;
