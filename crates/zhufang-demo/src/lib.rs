@@ -1231,6 +1231,8 @@ async fn replay(
     let mut next_scan = events.first().map(|e| e.0).unwrap_or(now);
     // Notices older than this are taken as read.
     let read_cutoff = now - Duration::hours(36);
+    // Tasks are routed to grids the way live writes are (none until grids are imported).
+    let router = service::GridRouter::from_records(&store.grids(None).await?);
     let mut read_done = false;
     let mut usernames: Vec<&String> = users.keys().collect();
     usernames.sort();
@@ -1248,7 +1250,7 @@ async fn replay(
         }
         let p = &plans[i];
         if k == 0 {
-            let t = service::create_task(store, user(&p.creator)?, p.input.clone(), at)
+            let t = service::create_task(store, &router, user(&p.creator)?, p.input.clone(), at)
                 .await
                 .map_err(|e| anyhow::anyhow!("creating demo task «{}»: {e:?}", p.input.title))?;
             ids[i] = Some(t.id);

@@ -95,6 +95,11 @@ fn rings(v: &Value, datum: Datum) -> Result<Vec<Vec<[f64; 2]>>, String> {
         .collect()
 }
 
+/// A stored GeoJSON geometry (WGS-84) back into an [`Area`].
+pub fn area_from_geometry(geometry: &Value) -> Result<Area, String> {
+    area_of(geometry, Datum::Wgs84)
+}
+
 fn area_of(geometry: &Value, datum: Datum) -> Result<Area, String> {
     let kind = geometry.get("type").and_then(Value::as_str).unwrap_or("");
     let coords = geometry.get("coordinates").ok_or("缺少 coordinates")?;
@@ -115,12 +120,19 @@ fn area_of(geometry: &Value, datum: Datum) -> Result<Area, String> {
 /// (bad JSON, bad codes, missing names or stations, invalid rings,
 /// self-intersections, duplicate codes) — never a partial result.
 pub fn parse_grids(text_in: &str, datum: Datum) -> Result<Vec<GridFeature>, Vec<FeatureError>> {
-    let doc: Value = serde_json::from_str(text_in).map_err(|e| vec![err(None, format!("不是有效的JSON：{e}"))])?;
+    let (grids, errors) = parse_grids_all(text_in, datum).map_err(|e| vec![e])?;
+    if errors.is_empty() { Ok(grids) } else { Err(errors) }
+}
+
+/// Like [`parse_grids`], but returns the good features together with the
+/// problems of the others, so a caller can check the good ones further and
+/// report everything at once. Only a file-level problem is an `Err`.
+pub fn parse_grids_all(text_in: &str, datum: Datum) -> Result<(Vec<GridFeature>, Vec<FeatureError>), FeatureError> {
+    let doc: Value = serde_json::from_str(text_in).map_err(|e| err(None, format!("不是有效的JSON：{e}")))?;
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        return Err(vec![err(None, "文件须为 GeoJSON FeatureCollection")]);
+        return Err(err(None, "文件须为 GeoJSON FeatureCollection"));
     }
-    let features =
-        doc.get("features").and_then(Value::as_array).ok_or_else(|| vec![err(None, "缺少 features 数组")])?;
+    let features = doc.get("features").and_then(Value::as_array).ok_or_else(|| err(None, "缺少 features 数组"))?;
     let mut out = vec![];
     let mut errors = vec![];
     let mut seen = std::collections::HashMap::new();
@@ -188,11 +200,16 @@ pub fn parse_grids(text_in: &str, datum: Datum) -> Result<Vec<GridFeature>, Vec<
             area: area.expect("checked"),
         });
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    Ok((out, errors))
 }
 
 /// A grid as a GeoJSON Feature (WGS-84, `[lon, lat]`).
 pub fn feature(props: Value, area: &Area) -> Value {
+    json!({"type": "Feature", "properties": props, "geometry": geometry(area)})
+}
+
+/// The GeoJSON geometry of an area: a Polygon, or a MultiPolygon.
+pub fn geometry(area: &Area) -> Value {
     let polys: Vec<Value> = area
         .0
         .iter()
@@ -205,12 +222,11 @@ pub fn feature(props: Value, area: &Area) -> Value {
             Value::from(rings)
         })
         .collect();
-    let geometry = if polys.len() == 1 {
+    if polys.len() == 1 {
         json!({"type": "Polygon", "coordinates": polys[0]})
     } else {
         json!({"type": "MultiPolygon", "coordinates": polys})
-    };
-    json!({"type": "Feature", "properties": props, "geometry": geometry})
+    }
 }
 
 #[cfg(test)]

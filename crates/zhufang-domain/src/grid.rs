@@ -407,6 +407,21 @@ impl GridIndex {
             .map(|(_, code)| code)
     }
 
+    /// The grid whose bounding box is nearest to a point outside every grid
+    /// (ties: smaller code). Distances in `i128`, so nothing overflows.
+    pub fn nearest(&self, p: E7) -> Option<&GridCode> {
+        self.grids
+            .iter()
+            .map(|(code, area)| {
+                let (lo, hi) = area.bbox();
+                let dx = (lo[0] - p.x).max(0).max(p.x - hi[0]) as i128;
+                let dy = (lo[1] - p.y).max(0).max(p.y - hi[1]) as i128;
+                (dx * dx + dy * dy, code)
+            })
+            .min()
+            .map(|(_, code)| code)
+    }
+
     /// The same answer by checking every grid (for tests and tools).
     pub fn locate_brute_force(&self, p: E7) -> Option<&GridCode> {
         self.grids
@@ -531,6 +546,8 @@ mod tests {
         // an outer edge belongs to the only grid that touches it
         assert_eq!(idx.locate(E7::from_deg(2.0, 0.5)), Some(&code(2)));
         assert_eq!(idx.locate(E7::from_deg(3.0, 0.5)), None);
+        assert_eq!(idx.nearest(E7::from_deg(3.0, 0.5)), Some(&code(2)));
+        assert_eq!(idx.nearest(E7::from_deg(-1.0, 0.5)), Some(&code(1)));
     }
 
     #[test]

@@ -117,6 +117,9 @@ struct TaskRow {
     assignee_name: Option<String>,
     lat: Option<f64>,
     lon: Option<f64>,
+    grid_id: Option<i64>,
+    grid_code: Option<String>,
+    grid_name: Option<String>,
     due_at: Option<i64>,
     clock_started_at: Option<i64>,
     due_soon_at: Option<i64>,
@@ -159,6 +162,9 @@ impl From<TaskRow> for Task {
             assignee_name: r.assignee_name,
             lat: r.lat,
             lon: r.lon,
+            grid_id: r.grid_id,
+            grid_code: r.grid_code,
+            grid_name: r.grid_name,
             due_at: opt_from_ms(r.due_at),
             clock_started_at: opt_from_ms(r.clock_started_at),
             due_soon_at: opt_from_ms(r.due_soon_at),
@@ -186,12 +192,13 @@ macro_rules! task_select {
     () => {
         "SELECT t.id, t.number, t.title, t.description, t.catalogue_code, c.name AS catalogue_name, t.org_unit_id, \
          o.code AS org_code, o.name AS org_name, t.org_path, t.state, t.creator_id, t.dispatcher_id, t.assignee_id, \
-         u.username AS assignee, u.display_name AS assignee_name, t.lat, t.lon, t.due_at, t.clock_started_at, \
+         u.username AS assignee, u.display_name AS assignee_name, t.lat, t.lon, t.grid_id, g.code AS grid_code, \
+         g.name AS grid_name, t.due_at, t.clock_started_at, \
          t.due_soon_at, t.deadline_at, t.rework_count, t.refuse_count, t.score, t.eval_comment, t.feedback_text, \
          t.feedback_lat, t.feedback_lon, t.created_at, t.updated_at, t.dispatched_at, t.accepted_at, t.started_at, \
          t.feedback_at, t.closed_at, t.version \
          FROM tasks t JOIN catalogue_items c ON c.code = t.catalogue_code JOIN org_units o ON o.id = t.org_unit_id \
-         LEFT JOIN users u ON u.id = t.assignee_id"
+         LEFT JOIN users u ON u.id = t.assignee_id LEFT JOIN grids g ON g.id = t.grid_id"
     };
 }
 
@@ -268,6 +275,23 @@ impl From<AuditRow> for AuditRecord {
             hash: r.hash,
         }
     }
+}
+
+#[derive(FromRow)]
+struct GridRow {
+    id: i64,
+    code: String,
+    name: String,
+    kind: String,
+    station_id: i64,
+    station_code: String,
+    station_name: String,
+    station_path: String,
+    officer: Option<String>,
+    officer_name: Option<String>,
+    village: Option<String>,
+    geometry: String,
+    version: i64,
 }
 
 /// A bind value of a dynamically built query.
@@ -920,8 +944,8 @@ impl Store for Backend {
         let mut tx = self.w().begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO tasks (number, title, description, catalogue_code, org_unit_id, org_path, state, creator_id, \
-             lat, lon, due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $11) \
-             RETURNING id",
+             lat, lon, due_at, created_at, updated_at, grid_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $11, $12) RETURNING id",
         )
         .bind(format!("tmp-{}", rand::random::<u64>()))
         .bind(&t.title)
@@ -934,6 +958,7 @@ impl Store for Backend {
         .bind(t.lon)
         .bind(t.due_at.map(ms))
         .bind(now)
+        .bind(t.grid_id)
         .fetch_one(&mut *tx)
         .await?;
         let number = format!("RW{}{:06}", zhufang_domain::calendar::local_date(t.now).format("%Y%m%d"), id);
@@ -1176,6 +1201,141 @@ impl Store for Backend {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn grids(&self, station_path: Option<&str>) -> Result<Vec<GridRecord>> {
+        let rows: Vec<GridRow> = sqlx::query_as(
+            "SELECT g.id, g.code, g.name, g.kind, g.station_id, o.code AS station_code, o.name AS station_name, \
+             o.path AS station_path, u.username AS officer, u.display_name AS officer_name, g.village, g.geometry, g.version \
+             FROM grids g JOIN org_units o ON o.id = g.station_id LEFT JOIN users u ON u.id = g.officer_id \
+             WHERE $1 IS NULL OR o.path LIKE $1 ORDER BY g.code",
+        )
+        .bind(station_path.map(|p| format!("{p}%")))
+        .fetch_all(self.r())
+        .await?;
+        let aux: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT a.grid_id, u.username FROM grid_auxiliaries a JOIN users u ON u.id = a.user_id ORDER BY a.grid_id, u.username",
+        )
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| GridRecord {
+                auxiliaries: aux.iter().filter(|(g, _)| *g == r.id).map(|(_, u)| u.clone()).collect(),
+                id: r.id,
+                code: r.code,
+                name: r.name,
+                kind: r.kind,
+                station_id: r.station_id,
+                station_code: r.station_code,
+                station_name: r.station_name,
+                station_path: r.station_path,
+                officer: r.officer,
+                officer_name: r.officer_name,
+                village: r.village,
+                geometry: r.geometry,
+                version: r.version,
+            })
+            .collect())
+    }
+
+    async fn import_grids(&self, grids: &[NewGrid], actor_id: Option<i64>, actor_name: &str, now: DateTime<Utc>) -> Result<(usize, usize)> {
+        let at = ms(now);
+        let mut tx = self.w().begin().await?;
+        let (mut created, mut updated) = (0, 0);
+        for g in grids {
+            let old: Option<(i64, String, i64, String)> =
+                sqlx::query_as("SELECT id, name, station_id, geometry FROM grids WHERE code = $1")
+                    .bind(&g.code)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let id = match &old {
+                Some((id, old_name, old_station, old_geometry)) => {
+                    sqlx::query(
+                        "INSERT INTO grid_history (grid_id, changed_at, actor_id, actor_name, old_name, old_station_id, old_geometry) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(id)
+                    .bind(at)
+                    .bind(actor_id)
+                    .bind(actor_name)
+                    .bind(old_name)
+                    .bind(old_station)
+                    .bind(old_geometry)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE grids SET name = $1, kind = $2, station_id = $3, officer_id = $4, village = $5, geometry = $6, \
+                         min_x = $7, min_y = $8, max_x = $9, max_y = $10, version = version + 1, updated_at = $11 WHERE id = $12",
+                    )
+                    .bind(&g.name)
+                    .bind(&g.kind)
+                    .bind(g.station_id)
+                    .bind(g.officer_id)
+                    .bind(&g.village)
+                    .bind(&g.geometry)
+                    .bind(g.bbox.0[0])
+                    .bind(g.bbox.0[1])
+                    .bind(g.bbox.1[0])
+                    .bind(g.bbox.1[1])
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM grid_auxiliaries WHERE grid_id = $1").bind(id).execute(&mut *tx).await?;
+                    updated += 1;
+                    *id
+                }
+                None => {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO grids (code, name, kind, station_id, officer_id, village, geometry, min_x, min_y, max_x, max_y, \
+                         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                    )
+                    .bind(&g.code)
+                    .bind(&g.name)
+                    .bind(&g.kind)
+                    .bind(g.station_id)
+                    .bind(g.officer_id)
+                    .bind(&g.village)
+                    .bind(&g.geometry)
+                    .bind(g.bbox.0[0])
+                    .bind(g.bbox.0[1])
+                    .bind(g.bbox.1[0])
+                    .bind(g.bbox.1[1])
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    created += 1;
+                    id
+                }
+            };
+            for u in &g.auxiliary_ids {
+                sqlx::query("INSERT INTO grid_auxiliaries (grid_id, user_id) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
+            }
+            let digest = |v: &str| serde_json::Value::String(v.to_string());
+            let ev = AuditEvent::new(
+                actor_id,
+                actor_name,
+                "grid",
+                id,
+                if old.is_some() { "update" } else { "create" },
+                old.as_ref().map(|o| digest(&o.3)).as_ref(),
+                Some(&digest(&g.geometry)),
+            );
+            append_audit(&mut tx, &ev, at).await?;
+        }
+        tx.commit().await?;
+        Ok((created, updated))
+    }
+
+    async fn grid_history(&self, grid_id: i64) -> Result<Vec<(DateTime<Utc>, String, String, String)>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT changed_at, actor_name, old_name, old_geometry FROM grid_history WHERE grid_id = $1 ORDER BY id",
+        )
+        .bind(grid_id)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(|(t, a, n, g)| (from_ms(t), a, n, g)).collect())
     }
 
     async fn state_counts(&self) -> Result<Vec<(String, i64)>> {

@@ -151,6 +151,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn state_counts(&self) -> Result<Vec<(String, i64)>>;
 
+    // grids
+    /// Grids of the stations under `station_path` (all when None), by code.
+    async fn grids(&self, station_path: Option<&str>) -> Result<Vec<GridRecord>>;
+    /// Creates or replaces grids by code in one transaction, keeping the old
+    /// version of each replaced grid in its history. Returns (created, updated).
+    async fn import_grids(
+        &self,
+        grids: &[NewGrid],
+        actor_id: Option<i64>,
+        actor_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize)>;
+    /// (when, who, old name, old geometry) of a grid's earlier versions.
+    async fn grid_history(&self, grid_id: i64) -> Result<Vec<(DateTime<Utc>, String, String, String)>>;
+
     // notifications
     async fn notifications(&self, user_id: i64, unread_only: bool, page: PageReq) -> Result<Page<Notification>>;
     async fn unread_count(&self, user_id: i64) -> Result<i64>;

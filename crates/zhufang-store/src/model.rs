@@ -133,6 +133,10 @@ pub struct Task {
     pub assignee_name: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// The grid the location fell in at write time (None: no location, or outside every grid).
+    pub grid_id: Option<i64>,
+    pub grid_code: Option<String>,
+    pub grid_name: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
     pub clock_started_at: Option<DateTime<Utc>>,
     pub due_soon_at: Option<DateTime<Utc>>,
@@ -161,6 +165,42 @@ impl Task {
             _ => None,
         }
     }
+}
+
+/// A grid as stored. `geometry` is GeoJSON (WGS-84).
+#[derive(Debug, Clone, Serialize)]
+pub struct GridRecord {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub station_id: i64,
+    pub station_code: String,
+    pub station_name: String,
+    #[serde(skip)]
+    pub station_path: String,
+    pub officer: Option<String>,
+    pub officer_name: Option<String>,
+    pub auxiliaries: Vec<String>,
+    pub village: Option<String>,
+    #[serde(skip)]
+    pub geometry: String,
+    pub version: i64,
+}
+
+/// A grid to create or replace (by code) in an import.
+#[derive(Debug, Clone)]
+pub struct NewGrid {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub station_id: i64,
+    pub officer_id: Option<i64>,
+    pub auxiliary_ids: Vec<i64>,
+    pub village: Option<String>,
+    pub geometry: String,
+    /// Bounding box in 1e-7 degrees: (min x, min y), (max x, max y).
+    pub bbox: ([i64; 2], [i64; 2]),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -228,6 +268,7 @@ pub struct NewTask {
     pub org_path: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    pub grid_id: Option<i64>,
     pub due_at: Option<DateTime<Utc>>,
     pub creator_id: i64,
     pub creator_name: String,

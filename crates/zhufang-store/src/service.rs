@@ -5,8 +5,9 @@ use crate::model::*;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use zhufang_domain::calendar::WorkCalendar;
+use zhufang_domain::grid::{E7, GridCode, GridIndex};
 use zhufang_domain::task::{self, PhaseLimits};
 use zhufang_domain::workflow::{ActorCtx, Effect, Subject, TransitionError, Workflow};
 use zhufang_domain::{Role, Wgs84Point};
@@ -77,6 +78,68 @@ pub fn can_see(user: &User, t: &Task) -> bool {
     }
 }
 
+/// Routes located items to grids: the R-tree index of the domain plus the
+/// stored ids. Rebuilt whenever grids change.
+pub struct GridRouter {
+    index: GridIndex,
+    ids: HashMap<GridCode, (i64, i64)>,
+}
+
+/// Where a point was routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Routed {
+    pub grid_id: i64,
+    pub station_id: i64,
+}
+
+impl GridRouter {
+    pub fn empty() -> Self {
+        Self { index: GridIndex::new(vec![]), ids: HashMap::new() }
+    }
+
+    /// From stored grids; a grid whose stored geometry no longer parses is
+    /// left out (and logged), never silently routed to.
+    pub fn from_records(grids: &[GridRecord]) -> Self {
+        let mut areas = vec![];
+        let mut ids = HashMap::new();
+        for g in grids {
+            let parsed = serde_json::from_str(&g.geometry)
+                .map_err(|e| e.to_string())
+                .and_then(|v| zhufang_domain::geojson::area_from_geometry(&v));
+            match (GridCode::parse(&g.code), parsed) {
+                (Ok(code), Ok(area)) => {
+                    ids.insert(code.clone(), (g.id, g.station_id));
+                    areas.push((code, area));
+                }
+                (c, a) => {
+                    tracing::error!(grid = %g.code, code_ok = c.is_ok(), geometry = ?a.err(), "grid left out of routing")
+                }
+            }
+        }
+        Self { index: GridIndex::new(areas), ids }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The nearest grid (by bounding box) for a point outside every grid:
+    /// its station's command room takes the unrouted item.
+    pub fn nearest(&self, p: Wgs84Point) -> Option<Routed> {
+        let code = self.index.nearest(E7::from(p))?;
+        self.ids.get(code).map(|(grid_id, station_id)| Routed { grid_id: *grid_id, station_id: *station_id })
+    }
+
+    pub fn locate(&self, p: Wgs84Point) -> Option<Routed> {
+        let code = self.index.locate(E7::from(p))?;
+        self.ids.get(code).map(|(grid_id, station_id)| Routed { grid_id: *grid_id, station_id: *station_id })
+    }
+}
+
 /// Input for a new task (already parsed at the edge).
 #[derive(Debug, Clone)]
 pub struct CreateTask {
@@ -88,7 +151,13 @@ pub struct CreateTask {
     pub due_at: Option<DateTime<Utc>>,
 }
 
-pub async fn create_task(store: &dyn Store, user: &User, input: CreateTask, now: DateTime<Utc>) -> SResult<Task> {
+pub async fn create_task(
+    store: &dyn Store,
+    router: &GridRouter,
+    user: &User,
+    input: CreateTask,
+    now: DateTime<Utc>,
+) -> SResult<Task> {
     if !task::may_create(&user.roles) {
         return Err(ServiceError::Forbidden);
     }
@@ -125,6 +194,7 @@ pub async fn create_task(store: &dyn Store, user: &User, input: CreateTask, now:
             org_path: org.path,
             lat: input.location.map(|p| p.lat()),
             lon: input.location.map(|p| p.lon()),
+            grid_id: input.location.and_then(|p| router.locate(p)).map(|r| r.grid_id),
             due_at: input.due_at,
             creator_id: user.id,
             creator_name: user.display_name.clone(),
@@ -368,4 +438,156 @@ pub async fn scan_deadlines(store: &dyn Store, now: DateTime<Utc>) -> Result<(us
         overdue += 1;
     }
     Ok((soon, overdue))
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct GridImportReport {
+    pub features: usize,
+    pub created: usize,
+    pub updated: usize,
+    /// Pairs of grids of the same station whose areas overlap (reported, not refused).
+    pub overlaps: Vec<(String, String)>,
+    pub dry_run: bool,
+}
+
+/// Imports a GeoJSON FeatureCollection of grids. Every problem — bad JSON,
+/// bad codes, invalid rings, self-intersections, unknown stations or people,
+/// stations outside the actor's jurisdiction — is reported with its feature
+/// index as `features[i]`, and then nothing is written.
+pub async fn import_grids(
+    store: &dyn Store,
+    text: &str,
+    datum: zhufang_domain::geojson::Datum,
+    actor: Option<&User>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> SResult<GridImportReport> {
+    use zhufang_domain::geojson::{self, FeatureError};
+    let to_fields = |errs: Vec<FeatureError>| {
+        ServiceError::Validation(
+            errs.into_iter()
+                .map(|e| {
+                    FieldError::new(
+                        e.index.map(|i| format!("features[{i}]")).unwrap_or_else(|| "file".into()),
+                        e.reason,
+                    )
+                })
+                .collect(),
+        )
+    };
+    if let Some(u) = actor
+        && !u.has(Role::Admin)
+    {
+        return Err(ServiceError::Forbidden);
+    }
+    let (features, mut errors) = geojson::parse_grids_all(text, datum).map_err(|e| to_fields(vec![e]))?;
+    let units: HashMap<String, OrgUnit> = store.org_units().await?.into_iter().map(|o| (o.code.clone(), o)).collect();
+    let mut people: HashMap<String, Option<i64>> = HashMap::new();
+    let mut grids = vec![];
+    for f in &features {
+        let mut problems = vec![];
+        let station = match units.get(&f.station) {
+            Some(o) if o.kind == "station" => match actor {
+                Some(u) if !u.covers(&o.path) => {
+                    problems.push(format!("派出所 {} 不在您的管辖范围内", f.station));
+                    None
+                }
+                _ => Some(o),
+            },
+            Some(_) => {
+                problems.push(format!("{} 不是派出所", f.station));
+                None
+            }
+            None => {
+                problems.push(format!("没有编码为 {} 的派出所", f.station));
+                None
+            }
+        };
+        let mut person = async |name: &str| -> Result<Option<i64>, StoreError> {
+            if let Some(id) = people.get(name) {
+                return Ok(*id);
+            }
+            let id = store.user_by_username(&name.to_ascii_lowercase()).await?.map(|(u, _)| u.id);
+            people.insert(name.to_string(), id);
+            Ok(id)
+        };
+        let officer_id = match &f.officer {
+            Some(name) => match person(name).await? {
+                Some(id) => Some(id),
+                None => {
+                    problems.push(format!("没有用户 {name}（责任民警）"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut auxiliary_ids = vec![];
+        for name in &f.auxiliaries {
+            match person(name).await? {
+                Some(id) => auxiliary_ids.push(id),
+                None => problems.push(format!("没有用户 {name}（辅警）")),
+            }
+        }
+        if !problems.is_empty() {
+            errors.extend(problems.into_iter().map(|p| FeatureError { index: Some(f.index), reason: p }));
+            continue;
+        }
+        grids.push(NewGrid {
+            code: f.code.to_string(),
+            name: f.name.clone(),
+            kind: f.kind.clone(),
+            station_id: station.expect("checked").id,
+            officer_id,
+            auxiliary_ids,
+            village: f.village.clone(),
+            geometry: geojson::geometry(&f.area).to_string(),
+            bbox: f.area.bbox(),
+        });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.index);
+        return Err(to_fields(errors));
+    }
+    // Overlaps between siblings: the imported grids together with the stored
+    // grids of the same stations that this file does not replace.
+    let mut by_station: HashMap<i64, Vec<(GridCode, zhufang_domain::grid::Area)>> = HashMap::new();
+    for (f, g) in features.iter().zip(&grids) {
+        by_station.entry(g.station_id).or_default().push((f.code.clone(), f.area.clone()));
+    }
+    let replaced: HashSet<&str> = grids.iter().map(|g| g.code.as_str()).collect();
+    for old in store.grids(None).await? {
+        if replaced.contains(old.code.as_str()) {
+            continue;
+        }
+        if let Some(list) = by_station.get_mut(&old.station_id)
+            && let (Ok(code), Ok(area)) = (
+                GridCode::parse(&old.code),
+                serde_json::from_str(&old.geometry)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| geojson::area_from_geometry(&v)),
+            )
+        {
+            list.push((code, area));
+        }
+    }
+    let mut overlaps: Vec<(String, String)> = by_station
+        .values()
+        .flat_map(|list| {
+            zhufang_domain::grid::overlapping_pairs(list)
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    overlaps.sort();
+    let existing: HashSet<String> = store.grids(None).await?.into_iter().map(|g| g.code).collect();
+    let (created, updated) = if dry_run {
+        let updated = grids.iter().filter(|g| existing.contains(&g.code)).count();
+        (grids.len() - updated, updated)
+    } else {
+        let (id, name) = actor.map(|u| (Some(u.id), u.display_name.as_str())).unwrap_or((None, "cli"));
+        store.import_grids(&grids, id, name, now).await?
+    };
+    Ok(GridImportReport { features: features.len(), created, updated, overlaps, dry_run })
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use zhufang_domain::calendar::WorkCalendar;
 use zhufang_domain::workflow::Workflow;
+use zhufang_store::service::GridRouter;
 use zhufang_store::{Store, StoreError};
 
 /// Settings of the web layer.
@@ -45,6 +46,7 @@ pub struct Inner {
     pub cfg: WebConfig,
     workflow: RwLock<Arc<Workflow>>,
     calendar: RwLock<Arc<WorkCalendar>>,
+    router: RwLock<Arc<GridRouter>>,
     pub metrics: Metrics,
 }
 
@@ -62,12 +64,14 @@ impl AppState {
     pub async fn new(store: Arc<dyn Store>, cfg: WebConfig) -> Result<Self, StoreError> {
         let wf = store.workflow(zhufang_domain::task::WORKFLOW).await?;
         let cal = store.calendar().await?;
+        let router = GridRouter::from_records(&store.grids(None).await?);
         std::fs::create_dir_all(cfg.uploads()).map_err(|e| StoreError::Invalid(format!("uploads dir: {e}")))?;
         Ok(Self(Arc::new(Inner {
             store,
             cfg,
             workflow: RwLock::new(Arc::new(wf)),
             calendar: RwLock::new(Arc::new(cal)),
+            router: RwLock::new(Arc::new(router)),
             metrics: Metrics::default(),
         })))
     }
@@ -79,6 +83,18 @@ impl AppState {
 
     pub fn calendar(&self) -> Arc<WorkCalendar> {
         self.calendar.read().expect("calendar lock").clone()
+    }
+
+    /// The grid router as last built from the database.
+    pub fn router(&self) -> Arc<GridRouter> {
+        self.router.read().expect("router lock").clone()
+    }
+
+    /// Rebuilds the grid router after grids change.
+    pub async fn reload_grids(&self) -> Result<(), StoreError> {
+        let router = GridRouter::from_records(&self.store.grids(None).await?);
+        *self.router.write().expect("router lock") = Arc::new(router);
+        Ok(())
     }
 
     /// Reloads the workflow and calendar after an edit.

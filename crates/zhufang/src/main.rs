@@ -89,6 +89,16 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import data files.
+    Import {
+        #[command(subcommand)]
+        cmd: ImportCmd,
+    },
+    /// Export data files.
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCmd,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -141,6 +151,34 @@ enum OrgCmd {
     List {
         #[command(flatten)]
         db: DbOpts,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Grids from a GeoJSON FeatureCollection (properties: code, name, station,
+    /// kind, officer, auxiliaries, village). All or nothing.
+    Grids {
+        #[command(flatten)]
+        db: DbOpts,
+        file: PathBuf,
+        /// Datum of the coordinates: wgs84 (also cgcs2000), gcj02 (高德) or bd09 (百度).
+        #[arg(long, default_value = "wgs84")]
+        datum: String,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Grids as a GeoJSON FeatureCollection (WGS-84).
+    Grids {
+        #[command(flatten)]
+        db: DbOpts,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -297,6 +335,57 @@ async fn main() -> Result<()> {
                 )
                 .await?;
             println!("created user {} (id {})", u.username, u.id);
+            Ok(())
+        }
+        Cmd::Import { cmd: ImportCmd::Grids { db, file, datum, dry_run } } => {
+            let settings = db.settings(None)?;
+            let datum =
+                zhufang_domain::geojson::Datum::parse(&datum).context("--datum must be wgs84, gcj02 or bd09")?;
+            let bar = indicatif::ProgressBar::new(3);
+            bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("template"));
+            bar.set_message("reading");
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            bar.inc(1);
+            bar.set_message("checking");
+            let store = open_store(&settings.database_url).await?;
+            bar.inc(1);
+            bar.set_message(if dry_run { "dry run" } else { "writing" });
+            let result =
+                zhufang_store::service::import_grids(store.as_ref(), &text, datum, None, dry_run, chrono::Utc::now())
+                    .await;
+            bar.inc(1);
+            bar.finish_and_clear();
+            match result {
+                Ok(r) => {
+                    println!(
+                        "{} features: {} created, {} updated{}",
+                        r.features,
+                        r.created,
+                        r.updated,
+                        if r.dry_run { " (dry run, nothing written)" } else { "" }
+                    );
+                    for (a, b) in &r.overlaps {
+                        println!("overlap: {a} and {b}");
+                    }
+                    Ok(())
+                }
+                Err(zhufang_store::service::ServiceError::Validation(errs)) => {
+                    for e in &errs {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    bail!("{} problems; nothing was imported", errs.len());
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
+        }
+        Cmd::Export { cmd: ExportCmd::Grids { db, out } } => {
+            let settings = db.settings(None)?;
+            let store = open_store(&settings.database_url).await?;
+            let grids = store.grids(None).await?;
+            let fc = zhufang_web::controllers::grids::feature_collection(&grids);
+            std::fs::write(&out, serde_json::to_string_pretty(&fc)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("{} grids written to {}", grids.len(), out.display());
             Ok(())
         }
         Cmd::Backup { db, out } => {

@@ -7,6 +7,7 @@ pub mod board;
 pub mod calendar;
 pub mod catalogue;
 pub mod files;
+pub mod grids;
 pub mod health;
 pub mod me;
 pub mod notifications;

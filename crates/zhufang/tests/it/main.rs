@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod cli;
+mod grids;
 mod harness;
 mod props;
 mod story;

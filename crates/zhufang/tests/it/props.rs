@@ -36,6 +36,7 @@ async fn random_sequences_respect_the_table_and_the_chain() {
                 let org = store.org_unit_by_code("361202510000").await.unwrap().unwrap();
                 let t = service::create_task(
                     store.as_ref(),
+                    &service::GridRouter::empty(),
                     &creator,
                     service::CreateTask {
                         title: "性质测试".into(),

@@ -87,7 +87,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateTaskBody>,
 ) -> ApiResult<(StatusCode, Json<TaskOut>)> {
     let input = parse_body(body)?;
-    let t = service::create_task(state.store.as_ref(), &cu.user, input, Utc::now()).await?;
+    let t = service::create_task(state.store.as_ref(), &state.router(), &cu.user, input, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(TaskOut::new(t, &state.workflow()))))
 }
 
@@ -200,7 +200,9 @@ pub async fn create_form(
     };
     let input = parse_body(body).map_err(err)?;
     let now = Utc::now();
-    let t = service::create_task(state.store.as_ref(), &cu.user, input, now).await.map_err(|e| err(e.into()))?;
+    let t = service::create_task(state.store.as_ref(), &state.router(), &cu.user, input, now)
+        .await
+        .map_err(|e| err(e.into()))?;
     if let Some(a) = f.assignee.filter(|a| !a.trim().is_empty()) {
         let input = TransitionInput { action: "dispatch".into(), assignee: Some(a), ..Default::default() };
         service::transition(state.store.as_ref(), &state.workflow(), &state.calendar(), &cu.user, t.id, input, now)
