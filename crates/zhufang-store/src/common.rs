@@ -427,6 +427,10 @@ async fn insert_notifications(tx: &mut Transaction<'static, Db>, notes: &[NewNot
     Ok(())
 }
 
+fn job_from((name, state, cursor_id, total, done, changed, requested_at, finished_at): (String, String, i64, i64, i64, i64, i64, Option<i64>)) -> Job {
+    Job { name, state, cursor_id, total, done, changed, requested_at: from_ms(requested_at), finished_at: opt_from_ms(finished_at) }
+}
+
 fn role_list(roles: &[String]) -> Vec<Role> {
     let mut v: Vec<Role> = roles.iter().filter_map(|r| r.parse().ok()).collect();
     v.sort();
@@ -1200,6 +1204,91 @@ impl Store for Backend {
             append_audit(&mut tx, &ev, ms(now)).await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn request_job(&self, name: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO jobs (name, state, cursor_id, total, done, changed, requested_at, finished_at) \
+             VALUES ($1, 'pending', 0, 0, 0, 0, $2, NULL) \
+             ON CONFLICT (name) DO UPDATE SET state = 'pending', cursor_id = 0, total = 0, done = 0, changed = 0, \
+             requested_at = excluded.requested_at, finished_at = NULL",
+        )
+        .bind(name)
+        .bind(ms(now))
+        .execute(self.w())
+        .await?;
+        Ok(())
+    }
+
+    async fn job(&self, name: &str) -> Result<Option<Job>> {
+        let row: Option<(String, String, i64, i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT name, state, cursor_id, total, done, changed, requested_at, finished_at FROM jobs WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row.map(job_from))
+    }
+
+    async fn unfinished_jobs(&self) -> Result<Vec<Job>> {
+        let rows: Vec<(String, String, i64, i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT name, state, cursor_id, total, done, changed, requested_at, finished_at FROM jobs \
+             WHERE state <> 'done' ORDER BY requested_at",
+        )
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(job_from).collect())
+    }
+
+    async fn located_tasks(&self, after: i64, limit: i64) -> Result<(Vec<(i64, f64, f64, Option<i64>)>, i64)> {
+        let rows = sqlx::query_as(
+            "SELECT id, lat, lon, grid_id FROM tasks WHERE id > $1 AND lat IS NOT NULL AND lon IS NOT NULL ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?;
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tasks WHERE lat IS NOT NULL AND lon IS NOT NULL")
+            .fetch_one(self.r())
+            .await?;
+        Ok((rows, total))
+    }
+
+    async fn reroute_batch(&self, job: &str, batch: &RerouteBatch, now: DateTime<Utc>) -> Result<()> {
+        let (moves, cursor, seen, total) = (&batch.moves, batch.cursor, batch.seen, batch.total);
+        let mut tx = self.w().begin().await?;
+        for (task, grid) in moves {
+            sqlx::query("UPDATE tasks SET grid_id = $1 WHERE id = $2").bind(grid).bind(task).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "UPDATE jobs SET state = 'running', cursor_id = $1, done = done + $2, changed = changed + $3, total = $4 WHERE name = $5",
+        )
+        .bind(cursor)
+        .bind(seen)
+        .bind(moves.len() as i64)
+        .bind(total)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+        if !moves.is_empty() {
+            let ev = AuditEvent::new(
+                None,
+                "system",
+                "job",
+                job,
+                "reroute",
+                None,
+                Some(&serde_json::json!(moves.iter().map(|(t, g)| [Some(*t), *g]).collect::<Vec<_>>())),
+            );
+            append_audit(&mut tx, &ev, ms(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE jobs SET state = 'done', finished_at = $1 WHERE name = $2").bind(ms(now)).bind(name).execute(self.w()).await?;
         Ok(())
     }
 

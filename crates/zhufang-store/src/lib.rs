@@ -151,6 +151,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn state_counts(&self) -> Result<Vec<(String, i64)>>;
 
+    // resumable jobs
+    /// Asks for a job to run (again) from the start.
+    async fn request_job(&self, name: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn job(&self, name: &str) -> Result<Option<Job>>;
+    /// Jobs requested or interrupted, oldest first.
+    async fn unfinished_jobs(&self) -> Result<Vec<Job>>;
+    /// Located tasks after `cursor` in id order: (id, lat, lon, grid_id); and how many there are in all.
+    async fn located_tasks(&self, after: i64, limit: i64) -> Result<(Vec<(i64, f64, f64, Option<i64>)>, i64)>;
+    /// Applies one batch of new grid assignments and saves the job's cursor, in one transaction.
+    async fn reroute_batch(&self, job: &str, batch: &RerouteBatch, now: DateTime<Utc>) -> Result<()>;
+    async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()>;
+
     // grids
     /// Grids of the stations under `station_path` (all when None), by code.
     async fn grids(&self, station_path: Option<&str>) -> Result<Vec<GridRecord>>;

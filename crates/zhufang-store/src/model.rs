@@ -188,6 +188,34 @@ pub struct GridRecord {
     pub version: i64,
 }
 
+/// A resumable background job and its progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub name: String,
+    /// pending, running or done
+    pub state: String,
+    #[serde(skip)]
+    pub cursor_id: i64,
+    pub total: i64,
+    pub done: i64,
+    /// Items whose result changed (e.g. tasks moved to another grid).
+    pub changed: i64,
+    pub requested_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One batch of a re-routing job.
+#[derive(Debug, Clone, Default)]
+pub struct RerouteBatch {
+    /// (task id, new grid id) for the tasks whose grid changed.
+    pub moves: Vec<(i64, Option<i64>)>,
+    /// The last task id looked at.
+    pub cursor: i64,
+    /// How many tasks the batch looked at.
+    pub seen: i64,
+    pub total: i64,
+}
+
 /// A grid to create or replace (by code) in an import.
 #[derive(Debug, Clone)]
 pub struct NewGrid {

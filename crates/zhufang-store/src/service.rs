@@ -587,7 +587,47 @@ pub async fn import_grids(
         (grids.len() - updated, updated)
     } else {
         let (id, name) = actor.map(|u| (Some(u.id), u.display_name.as_str())).unwrap_or((None, "cli"));
-        store.import_grids(&grids, id, name, now).await?
+        let counts = store.import_grids(&grids, id, name, now).await?;
+        // Located tasks follow the new shapes (see `run_reroute`).
+        store.request_job(REROUTE_TASKS, now).await?;
+        counts
     };
     Ok(GridImportReport { features: features.len(), created, updated, overlaps, dry_run })
+}
+
+/// The job that re-routes located tasks after grids change.
+pub const REROUTE_TASKS: &str = "reroute_tasks";
+
+/// Runs, or resumes after a crash, the re-routing job if it was requested:
+/// every located task gets the grid its point falls in now. Batches of 500
+/// are written together with the job's cursor, so a restart continues where
+/// the last batch ended. `progress` sees the job after each batch.
+pub async fn run_reroute(
+    store: &dyn Store,
+    router: &GridRouter,
+    progress: &mut (dyn FnMut(&Job) + Send),
+) -> Result<Option<Job>, StoreError> {
+    let Some(job) = store.job(REROUTE_TASKS).await? else { return Ok(None) };
+    if job.state == "done" {
+        return Ok(Some(job));
+    }
+    let mut cursor = job.cursor_id;
+    loop {
+        let (rows, total) = store.located_tasks(cursor, 500).await?;
+        let Some(last) = rows.last() else { break };
+        let mut batch = RerouteBatch { cursor: last.0, seen: rows.len() as i64, total, moves: vec![] };
+        for (id, lat, lon, grid) in rows {
+            let now_in = Wgs84Point::new(lat, lon).ok().and_then(|p| router.locate(p)).map(|r| r.grid_id);
+            if now_in != grid {
+                batch.moves.push((id, now_in));
+            }
+        }
+        store.reroute_batch(REROUTE_TASKS, &batch, Utc::now()).await?;
+        cursor = batch.cursor;
+        if let Some(j) = store.job(REROUTE_TASKS).await? {
+            progress(&j);
+        }
+    }
+    store.finish_job(REROUTE_TASKS, Utc::now()).await?;
+    store.job(REROUTE_TASKS).await
 }

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}/phone", get(users::reveal_phone))
         .route("/grids", get(grids::list))
         .route("/grids/locate", get(grids::locate))
+        .route("/jobs/{name}", get(grids::job))
         .route("/grids/import", post(grids::import).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
@@ -101,6 +102,9 @@ pub async fn run_background(
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                if let Err(e) = state.run_jobs().await {
+                    tracing::error!(error = %e, "background job failed");
+                }
                 match zhufang_store::service::scan_deadlines(state.store.as_ref(), chrono::Utc::now()).await {
                     Ok((soon, overdue)) if soon + overdue > 0 => tracing::info!(soon, overdue, "deadline scan"),
                     Ok(_) => {}

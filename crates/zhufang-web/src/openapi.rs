@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
         tasks::list::list, tasks::create::create, tasks::show::show, tasks::transition::transition, tasks::export::export, files::download,
         catalogue::list, catalogue::upsert, users::list, users::create, users::update, users::reset_password,
         users::reveal_phone, notifications::list, notifications::mark_read, workflows::show, workflows::replace,
-        calendar::list, calendar::set_day, audit::list, grids::list, grids::locate, grids::import,
+        calendar::list, calendar::set_day, audit::list, grids::list, grids::locate, grids::import, grids::job,
     )
 )]
 pub struct ApiDoc;

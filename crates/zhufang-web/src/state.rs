@@ -47,6 +47,8 @@ pub struct Inner {
     workflow: RwLock<Arc<Workflow>>,
     calendar: RwLock<Arc<WorkCalendar>>,
     router: RwLock<Arc<GridRouter>>,
+    /// One job runner at a time.
+    jobs: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
 }
 
@@ -72,6 +74,7 @@ impl AppState {
             workflow: RwLock::new(Arc::new(wf)),
             calendar: RwLock::new(Arc::new(cal)),
             router: RwLock::new(Arc::new(router)),
+            jobs: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
         })))
     }
@@ -94,6 +97,19 @@ impl AppState {
     pub async fn reload_grids(&self) -> Result<(), StoreError> {
         let router = GridRouter::from_records(&self.store.grids(None).await?);
         *self.router.write().expect("router lock") = Arc::new(router);
+        Ok(())
+    }
+
+    /// Runs requested or interrupted jobs (re-routing after grid changes).
+    pub async fn run_jobs(&self) -> Result<(), StoreError> {
+        let _one = self.jobs.lock().await;
+        let router = self.router();
+        let mut log = |j: &zhufang_store::model::Job| tracing::info!(job = %j.name, done = j.done, total = j.total, changed = j.changed, "job progress");
+        if let Some(j) = zhufang_store::service::run_reroute(self.store.as_ref(), &router, &mut log).await?
+            && j.finished_at.is_some()
+        {
+            tracing::debug!(job = %j.name, changed = j.changed, "job done");
+        }
         Ok(())
     }
 

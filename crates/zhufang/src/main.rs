@@ -356,6 +356,30 @@ async fn main() -> Result<()> {
             bar.inc(1);
             bar.finish_and_clear();
             match result {
+                Ok(r) if !r.dry_run => {
+                    println!("{} features: {} created, {} updated", r.features, r.created, r.updated);
+                    for (a, b) in &r.overlaps {
+                        println!("overlap: {a} and {b}");
+                    }
+                    // Re-route located tasks now, with a progress bar (a server would do it in the background).
+                    let records = store.grids(None).await?;
+                    let router = zhufang_store::service::GridRouter::from_records(&records);
+                    let bar = indicatif::ProgressBar::new(0);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template("re-routing tasks {bar:30} {pos}/{len}")
+                            .expect("template"),
+                    );
+                    let mut show = |j: &zhufang_store::model::Job| {
+                        bar.set_length(j.total as u64);
+                        bar.set_position(j.done as u64);
+                    };
+                    let job = zhufang_store::service::run_reroute(store.as_ref(), &router, &mut show).await?;
+                    bar.finish_and_clear();
+                    if let Some(j) = job {
+                        println!("re-routed {} located tasks, {} moved to another grid", j.done, j.changed);
+                    }
+                    Ok(())
+                }
                 Ok(r) => {
                     println!(
                         "{} features: {} created, {} updated{}",

@@ -126,6 +126,22 @@ pub async fn import(
     let report = service::import_grids(state.store.as_ref(), &body, datum, Some(&cu.user), dry_run, Utc::now()).await?;
     if !dry_run {
         state.reload_grids().await?;
+        let s = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = s.run_jobs().await {
+                tracing::error!(error = %e, "re-routing after import failed");
+            }
+        });
     }
     Ok(Json(report))
+}
+
+/// Progress of a background job, e.g. `reroute_tasks` after a grid import.
+#[utoipa::path(get, path = "/api/v1/jobs/{name}", tag = "grids", responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn job(
+    State(state): State<AppState>,
+    _cu: CurrentUser,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> ApiResult<Json<zhufang_store::model::Job>> {
+    Ok(Json(state.store.job(&name).await?.ok_or(AppError::NotFound)?))
 }

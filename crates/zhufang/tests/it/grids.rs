@@ -191,3 +191,61 @@ async fn cli_imports_amap_coordinates_and_exports() {
     assert_eq!(back[0].code.as_str(), "361202510001001");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn new_grids_reroute_located_tasks_and_the_job_resumes() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let command = app.login("s1.command").await;
+    let mut ids = vec![];
+    for i in 0..3 {
+        let (s, t) = command
+            .post(
+                "/api/v1/tasks",
+                json!({"title": format!("先于网格的任务{i}"), "catalogue_code": "ZF-XF-001", "org_unit": S1,
+                    "location": {"lat": 28.001 + 0.001 * i as f64, "lon": 116.301}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert!(t["grid_id"].is_null());
+        ids.push(t["id"].as_i64().unwrap());
+    }
+    // importing a grid over them re-routes them in the background, with progress
+    let (s, _) = import(&admin, "", fc(vec![square("361202510001001", S1, 116.30, 28.00, 0.01)])).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut job = json!(null);
+    for _ in 0..100 {
+        job = admin.get("/api/v1/jobs/reroute_tasks").await.1;
+        if job["state"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (job["state"].as_str(), job["done"].as_i64(), job["changed"].as_i64()),
+        (Some("done"), Some(3), Some(3)),
+        "{job}"
+    );
+    for id in &ids {
+        assert_eq!(command.get(&format!("/api/v1/tasks/{id}")).await.1["grid_code"], "361202510001001");
+    }
+
+    // a crash after the first batch: the next run continues from the saved cursor
+    let store = app.store.as_ref();
+    let now = chrono::Utc::now();
+    store.request_job(zhufang_store::service::REROUTE_TASKS, now).await.unwrap();
+    let batch = zhufang_store::model::RerouteBatch { moves: vec![(ids[0], None)], cursor: ids[0], seen: 1, total: 3 };
+    store.reroute_batch(zhufang_store::service::REROUTE_TASKS, &batch, now).await.unwrap();
+    let router = zhufang_store::service::GridRouter::from_records(&store.grids(None).await.unwrap());
+    let mut seen = vec![];
+    let job = zhufang_store::service::run_reroute(store, &router, &mut |j| seen.push(j.done)).await.unwrap().unwrap();
+    assert_eq!((job.state.as_str(), job.done), ("done", 3), "1 before the crash + 2 after");
+    assert_eq!(seen, vec![3]);
+    assert_eq!(store.task(ids[0]).await.unwrap().unwrap().grid_code, None, "the batch before the crash stands");
+    assert_eq!(store.task(ids[1]).await.unwrap().unwrap().grid_code.as_deref(), Some("361202510001001"));
+    // a finished job does nothing more
+    let again =
+        zhufang_store::service::run_reroute(store, &router, &mut |_| panic!("no batches")).await.unwrap().unwrap();
+    assert_eq!(again.done, 3);
+    app.stop().await;
+}
