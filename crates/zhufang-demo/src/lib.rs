@@ -9,6 +9,7 @@
 //! scan along the way, so ids, task numbers, notices and audit records come
 //! out in the order they would have happened.
 
+pub mod geography;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use rand::distributions::WeightedIndex;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use zhufang_domain::audit::AuditEvent;
 use zhufang_domain::calendar::WorkCalendar;
+use zhufang_domain::geojson::Datum;
 use zhufang_domain::task::{PhaseLimits, next_clock};
 use zhufang_domain::workflow::{Effect, Workflow};
 use zhufang_domain::{Role, Wgs84Point};
@@ -34,11 +36,13 @@ const HISTORY_DAYS: i64 = 90;
 pub struct SeedOptions {
     pub tasks: usize,
     pub rng_seed: u64,
+    /// Cut the town into grids (tests of the grid import start without).
+    pub grids: bool,
 }
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        Self { tasks: 2000, rng_seed: 20231128 }
+        Self { tasks: 2000, rng_seed: 20231128, grids: true }
     }
 }
 
@@ -47,6 +51,8 @@ pub struct SeedReport {
     pub org_units: usize,
     pub users: usize,
     pub catalogue_items: usize,
+    /// Grids (Voronoi cells of the town) imported.
+    pub grids: usize,
     pub tasks: usize,
     pub by_state: Vec<(String, i64)>,
 }
@@ -413,6 +419,45 @@ pub async fn seed(
         .cloned()
         .collect();
 
+    // The town's grids: Voronoi cells around every 警务区 and station centre.
+    let mut grid_count = 0;
+    if opts.grids {
+        let mut seeds = vec![];
+        for st in &stations {
+            let first = &st.districts[0];
+            seeds.push(geography::Seed {
+                at: st.centre,
+                code: format!("{}900", st.code),
+                name: format!("{}驻地网格", st.short),
+                kind: "网格",
+                station: st.code.clone(),
+                officer: first.officer.clone(),
+                auxiliaries: vec![first.aux.clone()],
+                village: format!("{}集镇", st.short),
+            });
+            for d in &st.districts {
+                seeds.push(geography::Seed {
+                    at: d.centre,
+                    code: d.code.clone(),
+                    name: format!("{}网格", d.village),
+                    kind: if d.rural { "村" } else { "社区" },
+                    station: st.code.clone(),
+                    officer: d.officer.clone(),
+                    auxiliaries: vec![d.aux.clone()],
+                    village: d.village.clone(),
+                });
+            }
+        }
+        let grids_geojson = geography::feature_collection(&seeds, 2.5).to_string();
+        let report = service::import_grids(store, &grids_geojson, Datum::Wgs84, None, false, setup_at)
+            .await
+            .map_err(|e| anyhow::anyhow!("importing the demo grids: {e:?}"))?;
+        let no_tasks_yet = service::GridRouter::from_records(&store.grids(None).await?);
+        service::run_reroute(store, &no_tasks_yet, &mut |_| {}).await?;
+        tracing::info!(grids = report.created, overlaps = report.overlaps.len(), "demo grids");
+        grid_count = report.created;
+    }
+
     // Task history.
     let wf = store.workflow("task").await?;
     let cal = store.calendar().await?;
@@ -438,6 +483,7 @@ pub async fn seed(
         org_units: org_count,
         users: people.usernames.len(),
         catalogue_items: items.len(),
+        grids: grid_count,
         tasks: created,
         by_state,
     })

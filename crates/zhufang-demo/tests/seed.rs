@@ -89,6 +89,15 @@ async fn check(store: &dyn Store) {
     for t in &all.items {
         assert!(t.created_at <= now && t.updated_at <= now);
     }
+    // The town is cut into grids and every located task landed in one.
+    assert!(report.grids >= 24, "{} grids", report.grids);
+    let grids = store.grids(None).await.unwrap();
+    assert_eq!(grids.len(), report.grids);
+    assert!(grids.iter().all(|g| g.officer.is_some() && g.auxiliaries.len() == 1));
+    let (located, _) = store.located_tasks(0, 100_000).await.unwrap();
+    assert!(!located.is_empty());
+    let unrouted = located.iter().filter(|t| t.3.is_none()).count();
+    assert_eq!(unrouted, 0, "{unrouted} of {} located tasks outside every grid", located.len());
     match store.verify_audit().await.unwrap() {
         ChainStatus::Intact { records } => assert!(records > 300),
         ChainStatus::Broken(e) => panic!("audit chain broken: {e}"),
@@ -125,7 +134,7 @@ async fn seeding_is_deterministic() {
     let mut runs = vec![];
     for tag in ["det-a", "det-b"] {
         let (store, dir) = sqlite(tag).await;
-        seed(&store, HASH, now, &SeedOptions { tasks: 80, rng_seed: 7 }).await.unwrap();
+        seed(&store, HASH, now, &SeedOptions { tasks: 80, rng_seed: 7, ..Default::default() }).await.unwrap();
         let page = store.list_tasks(&TaskFilter::default(), PageReq::new(None, Some(500))).await.unwrap();
         let tasks: Vec<String> = page
             .items
@@ -170,7 +179,9 @@ async fn spread_holds_at_other_times() {
     for k in 0..8i64 {
         let now = base + Duration::hours(k * 17 + 3) + Duration::days(k * 5);
         let (store, dir) = sqlite("spread").await;
-        let r = seed(&store, HASH, now, &SeedOptions { tasks: 300, rng_seed: k as u64 }).await.unwrap();
+        let r = seed(&store, HASH, now, &SeedOptions { tasks: 300, rng_seed: k as u64, ..Default::default() })
+            .await
+            .unwrap();
         let overdue = store
             .list_tasks(&TaskFilter { overdue_at: Some(now), ..Default::default() }, PageReq::new(None, None))
             .await

@@ -167,11 +167,18 @@ pub fn is_loopback(bind: &str) -> bool {
 
 /// The demo: seeds `data_dir` if it has no organisation yet.
 pub async fn prepare_demo(store: &dyn Store, tasks: usize) -> Result<Option<zhufang_demo::SeedReport>> {
+    prepare_demo_with(store, zhufang_demo::SeedOptions { tasks, ..Default::default() }).await
+}
+
+/// [`prepare_demo`] with every seeding option.
+pub async fn prepare_demo_with(
+    store: &dyn Store,
+    opts: zhufang_demo::SeedOptions,
+) -> Result<Option<zhufang_demo::SeedReport>> {
     if !store.org_units().await?.is_empty() {
         return Ok(None);
     }
     let hash = zhufang_web::auth::password::hash("demo".into()).await.map_err(anyhow::Error::msg)?;
-    let opts = zhufang_demo::SeedOptions { tasks, ..Default::default() };
     let report = zhufang_demo::seed(store, &hash, chrono::Utc::now(), &opts).await?;
     Ok(Some(report))
 }

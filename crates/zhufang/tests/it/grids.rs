@@ -34,7 +34,7 @@ async fn import(api: &crate::harness::Api, query: &str, text: String) -> (Status
 
 #[tokio::test]
 async fn import_locate_route_and_history() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_without_grids().await;
     let admin = app.login("admin").await;
 
     // a file with problems changes nothing and names each feature
@@ -153,7 +153,7 @@ async fn import_locate_route_and_history() {
 
 #[tokio::test]
 async fn cli_imports_amap_coordinates_and_exports() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_without_grids().await;
     let (glon, glat) = zhufang_domain::grid::wgs84_to_gcj02(116.30, 28.00);
     let file = app.dir.join("grids.geojson");
     std::fs::write(&file, fc(vec![square("361202510001001", S1, glon, glat, 0.01)])).unwrap();
@@ -194,7 +194,7 @@ async fn cli_imports_amap_coordinates_and_exports() {
 
 #[tokio::test]
 async fn new_grids_reroute_located_tasks_and_the_job_resumes() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_without_grids().await;
     let admin = app.login("admin").await;
     let command = app.login("s1.command").await;
     let mut ids = vec![];

@@ -42,12 +42,22 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// The demo city without its grids (for the grid import tests).
+    pub async fn spawn_without_grids() -> TestApp {
+        Self::spawn_opts(false, |_| {}).await
+    }
+
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_opts(true, tweak).await
+    }
+
+    async fn spawn_opts(grids: bool, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = std::env::temp_dir().join(unique("zhufang-it"));
         std::fs::create_dir_all(&dir).unwrap();
         let (db_url, pg_drop) = fresh_db(&dir).await;
         let store = zhufang::open_store(&db_url).await.expect("open store");
-        zhufang::prepare_demo(store.as_ref(), 0).await.expect("seed");
+        let opts = zhufang_demo::SeedOptions { tasks: 0, grids, ..Default::default() };
+        zhufang::prepare_demo_with(store.as_ref(), opts).await.expect("seed");
         let mut settings = Settings::resolve(
             zhufang::FileConfig::default(),
             Some(dir.clone()),
