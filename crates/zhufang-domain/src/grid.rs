@@ -358,6 +358,80 @@ pub fn overlapping_pairs(grids: &[(GridCode, Area)]) -> Vec<(&GridCode, &GridCod
     out
 }
 
+/// A hole between sibling grids: uncovered ground enclosed by them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gap {
+    /// A point inside the gap (degrees).
+    pub lat: f64,
+    pub lon: f64,
+    /// Rough size, from the sampling lattice (square metres).
+    pub approx_area_m2: f64,
+}
+
+/// Finds gaps between sibling grids by sampling their common bounding box
+/// on a `steps`×`steps` lattice: an uncovered sample counts when covered
+/// samples lie on all four sides of it in its row and column (so the open
+/// ground around the outside is not a gap). Neighbouring gap samples are
+/// merged into one gap. A survey tool: gaps narrower than the lattice
+/// spacing can go unseen.
+pub fn gaps(grids: &[(GridCode, Area)], steps: usize) -> Vec<Gap> {
+    if grids.len() < 2 || steps < 3 {
+        return vec![];
+    }
+    let idx = GridIndex::new(grids.to_vec());
+    let (mut lo, mut hi) = ([i64::MAX; 2], [i64::MIN; 2]);
+    for (_, a) in grids {
+        let (l, h) = a.bbox();
+        lo = [lo[0].min(l[0]), lo[1].min(l[1])];
+        hi = [hi[0].max(h[0]), hi[1].max(h[1])];
+    }
+    let n = steps;
+    let at = |i: usize, j: usize| E7 {
+        x: lo[0] + ((hi[0] - lo[0]) as i128 * (2 * i as i128 + 1) / (2 * n as i128)) as i64,
+        y: lo[1] + ((hi[1] - lo[1]) as i128 * (2 * j as i128 + 1) / (2 * n as i128)) as i64,
+    };
+    let covered: Vec<Vec<bool>> = (0..n).map(|i| (0..n).map(|j| idx.locate(at(i, j)).is_some()).collect()).collect();
+    let enclosed = |i: usize, j: usize| {
+        !covered[i][j]
+            && (0..i).any(|k| covered[k][j])
+            && (i + 1..n).any(|k| covered[k][j])
+            && (0..j).any(|k| covered[i][k])
+            && (j + 1..n).any(|k| covered[i][k])
+    };
+    let mut seen = vec![vec![false; n]; n];
+    let mut out = vec![];
+    let cell_m2 = {
+        let mid_lat = ((lo[1] + hi[1]) as f64 / 2.0 / SCALE).to_radians();
+        let w = (hi[0] - lo[0]) as f64 / SCALE / n as f64 * 111_320.0 * mid_lat.cos();
+        let h = (hi[1] - lo[1]) as f64 / SCALE / n as f64 * 111_000.0;
+        w * h
+    };
+    for i in 0..n {
+        for j in 0..n {
+            if seen[i][j] || !enclosed(i, j) {
+                continue;
+            }
+            // flood-fill the enclosed samples around (i, j)
+            let mut stack = vec![(i, j)];
+            seen[i][j] = true;
+            let mut cells = vec![];
+            while let Some((a, b)) = stack.pop() {
+                cells.push((a, b));
+                let next = [(a.wrapping_sub(1), b), (a + 1, b), (a, b.wrapping_sub(1)), (a, b + 1)];
+                for (c, d) in next {
+                    if c < n && d < n && !seen[c][d] && enclosed(c, d) {
+                        seen[c][d] = true;
+                        stack.push((c, d));
+                    }
+                }
+            }
+            let p = at(cells[0].0, cells[0].1);
+            out.push(Gap { lat: p.lat(), lon: p.lon(), approx_area_m2: cells.len() as f64 * cell_m2 });
+        }
+    }
+    out
+}
+
 /// Orders two candidate grids for a point: strictly inside beats boundary;
 /// then the smaller code.
 fn better(a: (Containment, &GridCode), b: (Containment, &GridCode)) -> Ordering {
@@ -585,6 +659,35 @@ mod tests {
             overlapping_pairs(&grids).into_iter().map(|(x, y)| (x.to_string(), y.to_string())).collect();
         let c = |n| code(n).to_string();
         assert_eq!(pairs, vec![(c(1), c(3)), (c(1), c(4)), (c(2), c(3))]);
+    }
+
+    #[test]
+    fn gaps_between_siblings_are_found() {
+        // a 3×3 block of squares with the middle one missing: one gap
+        let mut grids = vec![];
+        for i in 0..3 {
+            for j in 0..3 {
+                if (i, j) != (1, 1) {
+                    let (x, y) = (116.0 + 0.01 * i as f64, 28.0 + 0.01 * j as f64);
+                    grids.push((code(i * 3 + j), Area::from_deg(&[sq(x, y, x + 0.01, y + 0.01)]).unwrap()));
+                }
+            }
+        }
+        let found = gaps(&grids, 60);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let g = &found[0];
+        assert!((116.01..116.02).contains(&g.lon) && (28.01..28.02).contains(&g.lat), "{g:?}");
+        // about one square of ~980 m × 1110 m
+        assert!((0.7e6..1.4e6).contains(&g.approx_area_m2), "{}", g.approx_area_m2);
+        // fill it: no gap; an L-shape's open corner is not a gap either
+        grids.push((code(99), Area::from_deg(&[sq(116.01, 28.01, 116.02, 28.02)]).unwrap()));
+        assert!(gaps(&grids, 60).is_empty());
+        let l_shape = vec![
+            (code(1), Area::from_deg(&[sq(0.0, 0.0, 1.0, 1.0)]).unwrap()),
+            (code(2), Area::from_deg(&[sq(1.0, 0.0, 2.0, 1.0)]).unwrap()),
+            (code(3), Area::from_deg(&[sq(0.0, 1.0, 1.0, 2.0)]).unwrap()),
+        ];
+        assert!(gaps(&l_shape, 40).is_empty());
     }
 
     #[test]

@@ -440,6 +440,13 @@ pub async fn scan_deadlines(store: &dyn Store, now: DateTime<Utc>) -> Result<(us
     Ok((soon, overdue))
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct StationGap {
+    pub station: String,
+    #[serde(flatten)]
+    pub gap: zhufang_domain::grid::Gap,
+}
+
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Serialize)]
 pub struct GridImportReport {
@@ -448,6 +455,8 @@ pub struct GridImportReport {
     pub updated: usize,
     /// Pairs of grids of the same station whose areas overlap (reported, not refused).
     pub overlaps: Vec<(String, String)>,
+    /// Holes enclosed by a station's grids (reported, not refused), by station code.
+    pub gaps: Vec<StationGap>,
     pub dry_run: bool,
 }
 
@@ -581,6 +590,17 @@ pub async fn import_grids(
         })
         .collect();
     overlaps.sort();
+    let station_code: HashMap<i64, &str> = units.values().map(|o| (o.id, o.code.as_str())).collect();
+    let mut gaps: Vec<StationGap> = by_station
+        .iter()
+        .flat_map(|(sid, list)| {
+            let station = station_code.get(sid).copied().unwrap_or_default().to_string();
+            zhufang_domain::grid::gaps(list, 100)
+                .into_iter()
+                .map(move |gap| StationGap { station: station.clone(), gap })
+        })
+        .collect();
+    gaps.sort_by(|a, b| a.station.cmp(&b.station).then(a.gap.lat.total_cmp(&b.gap.lat)));
     let existing: HashSet<String> = store.grids(None).await?.into_iter().map(|g| g.code).collect();
     let (created, updated) = if dry_run {
         let updated = grids.iter().filter(|g| existing.contains(&g.code)).count();
@@ -592,7 +612,7 @@ pub async fn import_grids(
         store.request_job(REROUTE_TASKS, now).await?;
         counts
     };
-    Ok(GridImportReport { features: features.len(), created, updated, overlaps, dry_run })
+    Ok(GridImportReport { features: features.len(), created, updated, overlaps, gaps, dry_run })
 }
 
 /// The job that re-routes located tasks after grids change.

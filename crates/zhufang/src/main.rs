@@ -361,6 +361,12 @@ async fn main() -> Result<()> {
                     for (a, b) in &r.overlaps {
                         println!("overlap: {a} and {b}");
                     }
+                    for g in &r.gaps {
+                        println!(
+                            "gap in {}: near {:.6}, {:.6} (about {:.0} m²)",
+                            g.station, g.gap.lat, g.gap.lon, g.gap.approx_area_m2
+                        );
+                    }
                     // Re-route located tasks now, with a progress bar (a server would do it in the background).
                     let records = store.grids(None).await?;
                     let router = zhufang_store::service::GridRouter::from_records(&records);
@@ -390,6 +396,12 @@ async fn main() -> Result<()> {
                     );
                     for (a, b) in &r.overlaps {
                         println!("overlap: {a} and {b}");
+                    }
+                    for g in &r.gaps {
+                        println!(
+                            "gap in {}: near {:.6}, {:.6} (about {:.0} m²)",
+                            g.station, g.gap.lat, g.gap.lon, g.gap.approx_area_m2
+                        );
                     }
                     Ok(())
                 }

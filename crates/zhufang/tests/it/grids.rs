@@ -91,6 +91,22 @@ async fn import_locate_route_and_history() {
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["created"], 4);
     assert_eq!(r["overlaps"], json!([["361202510001001", "361202510001009"]]), "the small square overlaps its sibling");
+    assert_eq!(r["gaps"], json!([]), "side by side: no gap");
+    // a ring of squares around an empty middle is reported as a gap (and still imported)
+    let mut ring = vec![];
+    for (k, (i, j)) in [(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (0, 2), (1, 2), (2, 2)].iter().enumerate() {
+        ring.push(square(
+            &format!("3612025200020{:02}", k + 1),
+            S2,
+            116.50 + 0.01 * *i as f64,
+            28.00 + 0.01 * *j as f64,
+            0.01,
+        ));
+    }
+    let (s, r) = import(&admin, "?dry_run=true", fc(ring)).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["gaps"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["gaps"][0]["station"], S2);
 
     // GeoJSON out, scoped to the caller and filterable by station
     let (_, all) = admin.get("/api/v1/grids").await;
