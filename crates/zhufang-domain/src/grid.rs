@@ -94,7 +94,7 @@ impl From<crate::Wgs84Point> for E7 {
 }
 
 /// Twice the signed area of the triangle a, b, c: > 0 when c is left of a→b.
-fn orient(a: E7, b: E7, c: E7) -> i128 {
+pub fn orient(a: E7, b: E7, c: E7) -> i128 {
     (b.x - a.x) as i128 * (c.y - a.y) as i128 - (b.y - a.y) as i128 * (c.x - a.x) as i128
 }
 

@@ -43,7 +43,9 @@
 //!
 //! `cargo bench -p zhufang --bench routing -- --points 200000 --skip-postgis`
 
+mod common;
 use anyhow::{Context, Result, bail};
+use common::{cpu_model, loadavg, rate};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -169,10 +171,6 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
     a
 }
 
-fn orient(a: E7, b: E7, c: E7) -> i128 {
-    (b.x - a.x) as i128 * (c.y - a.y) as i128 - (b.y - a.y) as i128 * (c.x - a.x) as i128
-}
-
 fn generate(o: &Opts) -> Data {
     let mut rng = StdRng::seed_from_u64(o.seed);
     let (nx, ny) = (o.nx as i64, o.ny as i64);
@@ -217,7 +215,7 @@ fn generate(o: &Opts) -> Data {
                 assert!(g >= 2, "every edge has interior integer points");
                 let k = rng.gen_range(1..g);
                 let p = E7 { x: a.x + k * (b.x - a.x) / g, y: a.y + k * (b.y - a.y) / g };
-                assert_eq!(orient(a, b, p), 0, "edge point lies exactly on its edge");
+                assert_eq!(zhufang_domain::grid::orient(a, b, p), 0, "edge point lies exactly on its edge");
                 (Kind::Edge, p)
             }
             2 => loop {
@@ -247,28 +245,6 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-fn rate(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64().max(1e-12)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 // ---------------------------------------------------------------- PostGIS

@@ -23,7 +23,9 @@
 //!
 //! `cargo bench -p zhufang --bench transitions -- --db sqlite --tasks 200 --concurrency 1,8`
 
+mod common;
 use anyhow::{Context, Result, anyhow, bail};
+use common::{cpu_model, loadavg, rate};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -124,18 +126,6 @@ const HELP: &str = "transitions bench: task transitions/s through HTTP
 
 // ---------------------------------------------------------------- machine facts
 
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
 fn mem_total() -> String {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -143,12 +133,6 @@ fn mem_total() -> String {
             s.lines().find(|l| l.starts_with("MemTotal")).map(|l| l.trim_start_matches("MemTotal:").trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn git_rev() -> String {
@@ -640,10 +624,6 @@ async fn drive(app: &App, db: &'static str, concurrency: usize, opts: &Opts) -> 
 
 // ---------------------------------------------------------------- report
 
-fn tps(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64().max(1e-9)
-}
-
 fn opt_pct(v: Option<f64>) -> String {
     v.map(|x| format!("{:.0} %", x * 100.0)).unwrap_or_else(|| "?".into())
 }
@@ -661,7 +641,7 @@ fn print_run(r: &RunResult) {
         "create:        {} tasks in {:.2} s = {:.1} tasks/s (p50 {:.1} ms, p95 {:.1} ms)",
         r.create_stats.n,
         r.create_wall.as_secs_f64(),
-        tps(r.create_stats.n, r.create_wall),
+        rate(r.create_stats.n, r.create_wall),
         r.create_stats.p50,
         r.create_stats.p95
     );
@@ -669,8 +649,8 @@ fn print_run(r: &RunResult) {
         "transitions:   {} in {:.2} s = {:.1} transitions/s ({:.1} task loops/s)",
         r.transitions,
         r.wall.as_secs_f64(),
-        tps(r.transitions, r.wall),
-        tps(r.tasks, r.wall)
+        rate(r.transitions, r.wall),
+        rate(r.tasks, r.wall)
     );
     println!(
         "latency ms:    mean {:.2}  p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
@@ -709,13 +689,13 @@ fn print_table(rs: &[RunResult]) {
             r.tasks,
             r.transitions,
             r.wall.as_secs_f64(),
-            tps(r.transitions, r.wall),
+            rate(r.transitions, r.wall),
             r.all.p50,
             r.all.p95,
             r.all.p99,
             r.errors,
             r.audit_records,
-            tps(r.create_stats.n, r.create_wall),
+            rate(r.create_stats.n, r.create_wall),
             login
         );
     }
