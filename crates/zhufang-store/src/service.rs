@@ -83,6 +83,7 @@ pub fn can_see(user: &User, t: &Task) -> bool {
 pub struct GridRouter {
     index: GridIndex,
     ids: HashMap<GridCode, (i64, i64)>,
+    records: HashMap<i64, GridRecord>,
 }
 
 /// Where a point was routed.
@@ -94,7 +95,7 @@ pub struct Routed {
 
 impl GridRouter {
     pub fn empty() -> Self {
-        Self { index: GridIndex::new(vec![]), ids: HashMap::new() }
+        Self { index: GridIndex::new(vec![]), ids: HashMap::new(), records: HashMap::new() }
     }
 
     /// From stored grids; a grid whose stored geometry no longer parses is
@@ -102,6 +103,7 @@ impl GridRouter {
     pub fn from_records(grids: &[GridRecord]) -> Self {
         let mut areas = vec![];
         let mut ids = HashMap::new();
+        let mut records = HashMap::new();
         for g in grids {
             let parsed = serde_json::from_str(&g.geometry)
                 .map_err(|e| e.to_string())
@@ -109,6 +111,7 @@ impl GridRouter {
             match (GridCode::parse(&g.code), parsed) {
                 (Ok(code), Ok(area)) => {
                     ids.insert(code.clone(), (g.id, g.station_id));
+                    records.insert(g.id, g.clone());
                     areas.push((code, area));
                 }
                 (c, a) => {
@@ -116,7 +119,12 @@ impl GridRouter {
                 }
             }
         }
-        Self { index: GridIndex::new(areas), ids }
+        Self { index: GridIndex::new(areas), ids, records }
+    }
+
+    /// The stored grid a routing answer refers to.
+    pub fn record(&self, grid_id: i64) -> Option<&GridRecord> {
+        self.records.get(&grid_id)
     }
 
     pub fn len(&self) -> usize {
@@ -565,7 +573,8 @@ pub async fn import_grids(
         by_station.entry(g.station_id).or_default().push((f.code.clone(), f.area.clone()));
     }
     let replaced: HashSet<&str> = grids.iter().map(|g| g.code.as_str()).collect();
-    for old in store.grids(None).await? {
+    let stored = store.grids(None).await?;
+    for old in &stored {
         if replaced.contains(old.code.as_str()) {
             continue;
         }
@@ -601,9 +610,9 @@ pub async fn import_grids(
         })
         .collect();
     gaps.sort_by(|a, b| a.station.cmp(&b.station).then(a.gap.lat.total_cmp(&b.gap.lat)));
-    let existing: HashSet<String> = store.grids(None).await?.into_iter().map(|g| g.code).collect();
+    let existing: HashSet<&str> = stored.iter().map(|g| g.code.as_str()).collect();
     let (created, updated) = if dry_run {
-        let updated = grids.iter().filter(|g| existing.contains(&g.code)).count();
+        let updated = grids.iter().filter(|g| existing.contains(g.code.as_str())).count();
         (grids.len() - updated, updated)
     } else {
         let (id, name) = actor.map(|u| (Some(u.id), u.display_name.as_str())).unwrap_or((None, "cli"));

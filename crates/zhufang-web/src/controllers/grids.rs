@@ -94,8 +94,7 @@ pub async fn locate(
         None => (router.nearest(p), false),
     };
     let Some(hit) = hit else { return Ok(Json(LocateOut { grid: None, station: None, routed: false })) };
-    let grids = state.store.grids(None).await?;
-    let g = grids.iter().find(|g| g.id == hit.grid_id).ok_or(AppError::NotFound)?;
+    let g = router.record(hit.grid_id).ok_or(AppError::NotFound)?;
     let station = json!({"id": g.station_id, "code": g.station_code, "name": g.station_name});
     Ok(Json(LocateOut { grid: routed.then(|| props(g)), station: Some(station), routed }))
 }
