@@ -121,6 +121,8 @@ struct ItemCfg {
     default_role: String,
     accept_hours: i64,
     finish_workdays: i64,
+    #[serde(default)]
+    activity: String,
 }
 
 fn city() -> anyhow::Result<City> {
@@ -145,6 +147,7 @@ pub fn catalogue_items() -> anyhow::Result<Vec<CatalogueItem>> {
             accept_hours: i.accept_hours,
             finish_workdays: i.finish_workdays,
             active: true,
+            activity: i.activity,
         })
         .collect())
 }

@@ -94,9 +94,10 @@ async fn check(store: &dyn Store) {
     let grids = store.grids(None).await.unwrap();
     assert_eq!(grids.len(), report.grids);
     assert!(grids.iter().all(|g| g.officer.is_some() && g.auxiliaries.len() == 1));
-    let (located, _) = store.located_tasks(0, 100_000).await.unwrap();
+    let (located, _) = store.located_items(0, 100_000).await.unwrap();
     assert!(!located.is_empty());
-    let unrouted = located.iter().filter(|t| t.3.is_none()).count();
+    assert!(located.iter().all(|t| t.station_id.is_some()), "every located item has a station");
+    let unrouted = located.iter().filter(|t| t.grid_id.is_none()).count();
     assert_eq!(unrouted, 0, "{unrouted} of {} located tasks outside every grid", located.len());
     match store.verify_audit().await.unwrap() {
         ChainStatus::Intact { records } => assert!(records > 300),

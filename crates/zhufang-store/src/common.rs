@@ -79,6 +79,7 @@ struct CatRow {
     accept_hours: i64,
     finish_workdays: i64,
     active: bool,
+    activity: String,
 }
 
 impl From<CatRow> for CatalogueItem {
@@ -93,6 +94,7 @@ impl From<CatRow> for CatalogueItem {
             accept_hours: r.accept_hours,
             finish_workdays: r.finish_workdays,
             active: r.active,
+            activity: r.activity,
         }
     }
 }
@@ -334,6 +336,91 @@ macro_rules! bind_args {
         }
         q
     }};
+}
+
+/// The table that owns each kind of located item (its `grid_id` follows re-routing).
+fn located_table(kind: &str) -> Option<&'static str> {
+    match kind {
+        "task" => Some("tasks"),
+        _ => None,
+    }
+}
+
+fn e7(deg: f64) -> i64 {
+    (deg * 1e7).round() as i64
+}
+
+const MAP_POINT_COLS: &str =
+    "m.kind, m.item_id, m.label, m.category, m.state, m.lat_e7, m.lon_e7, m.grid_id, m.station_id, m.occurred_at";
+
+#[derive(FromRow)]
+struct MapPointRow {
+    kind: String,
+    item_id: i64,
+    label: String,
+    category: String,
+    state: String,
+    lat_e7: i64,
+    lon_e7: i64,
+    grid_id: Option<i64>,
+    station_id: Option<i64>,
+    occurred_at: i64,
+}
+
+impl From<MapPointRow> for MapPoint {
+    fn from(r: MapPointRow) -> Self {
+        MapPoint {
+            kind: r.kind,
+            item_id: r.item_id,
+            label: r.label,
+            category: r.category,
+            state: r.state,
+            lat_e7: r.lat_e7,
+            lon_e7: r.lon_e7,
+            grid_id: r.grid_id,
+            station_id: r.station_id,
+            occurred_at: from_ms(r.occurred_at),
+        }
+    }
+}
+
+fn map_where(q: &MapQuery) -> Where {
+    let mut w = Where::default();
+    if q.kinds.is_empty() {
+        w.raw("1 = 0");
+    } else {
+        let mut ors = vec![];
+        for k in &q.kinds {
+            w.args.push(Arg::S(k.clone()));
+            ors.push(format!("${}", w.args.len()));
+        }
+        w.raw(&format!("m.kind IN ({})", ors.join(", ")));
+    }
+    if let Some(p) = &q.scope_path {
+        w.push("m.org_path LIKE $?", Arg::S(format!("{p}%")));
+    }
+    if let Some([x0, y0, x1, y1]) = q.bbox {
+        w.push("m.lon_e7 >= $?", Arg::I(x0));
+        w.push("m.lon_e7 <= $?", Arg::I(x1));
+        w.push("m.lat_e7 >= $?", Arg::I(y0));
+        w.push("m.lat_e7 <= $?", Arg::I(y1));
+    }
+    if let Some(f) = q.from {
+        w.push("m.occurred_at >= $?", Arg::I(ms(f)));
+    }
+    if let Some(t) = q.to {
+        w.push("m.occurred_at < $?", Arg::I(ms(t)));
+    }
+    if q.open_only {
+        w.raw("m.is_open");
+    }
+    if let Some(c) = &q.category {
+        w.push("m.category = $?", Arg::S(c.clone()));
+    }
+    if let Some(g) = q.grid_id {
+        w.push("m.grid_id = $?", Arg::I(g));
+    }
+    w
 }
 
 fn task_where(f: &TaskFilter) -> Where {
@@ -786,7 +873,7 @@ impl Store for Backend {
 
     async fn catalogue(&self, include_inactive: bool) -> Result<Vec<CatalogueItem>> {
         let rows: Vec<CatRow> = sqlx::query_as(
-            "SELECT code, name, name_en, category, guideline, default_role, accept_hours, finish_workdays, active \
+            "SELECT code, name, name_en, category, guideline, default_role, accept_hours, finish_workdays, active, activity \
              FROM catalogue_items WHERE active = TRUE OR $1 ORDER BY code",
         )
         .bind(include_inactive)
@@ -797,7 +884,7 @@ impl Store for Backend {
 
     async fn catalogue_item(&self, code: &str) -> Result<Option<CatalogueItem>> {
         let row: Option<CatRow> = sqlx::query_as(
-            "SELECT code, name, name_en, category, guideline, default_role, accept_hours, finish_workdays, active \
+            "SELECT code, name, name_en, category, guideline, default_role, accept_hours, finish_workdays, active, activity \
              FROM catalogue_items WHERE code = $1",
         )
         .bind(code)
@@ -810,8 +897,8 @@ impl Store for Backend {
         let mut tx = self.w().begin().await?;
         sqlx::query(
             "INSERT INTO catalogue_items (code, name, name_en, category, guideline, default_role, accept_hours, \
-             finish_workdays, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
+             finish_workdays, active, updated_at, activity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, activity = excluded.activity, \
              category = excluded.category, guideline = excluded.guideline, default_role = excluded.default_role, \
              accept_hours = excluded.accept_hours, finish_workdays = excluded.finish_workdays, \
              active = excluded.active, updated_at = excluded.updated_at",
@@ -826,6 +913,7 @@ impl Store for Backend {
         .bind(item.finish_workdays)
         .bind(item.active)
         .bind(ms(now))
+        .bind(&item.activity)
         .execute(&mut *tx)
         .await?;
         append_audit(&mut tx, audit, ms(now)).await?;
@@ -977,6 +1065,21 @@ impl Store for Backend {
         .bind(&t.creator_name)
         .execute(&mut *tx)
         .await?;
+        if let (Some(lat), Some(lon)) = (t.lat, t.lon) {
+            sqlx::query(
+                "INSERT INTO map_items (kind, item_id, label, category, activity, state, is_open, deadline_at, org_path, \
+                 lat_e7, lon_e7, grid_id, station_id, occurred_at) \
+                 SELECT 'task', t.id, t.number || ' ' || t.title, t.catalogue_code, c.activity, t.state, TRUE, t.deadline_at, \
+                 t.org_path, $2, $3, t.grid_id, $4, t.created_at \
+                 FROM tasks t JOIN catalogue_items c ON c.code = t.catalogue_code WHERE t.id = $1",
+            )
+            .bind(id)
+            .bind(e7(lat))
+            .bind(e7(lon))
+            .bind(t.station_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         let task = self.task_in(&mut tx, id).await?;
         let ev = AuditEvent::new(Some(t.creator_id), &t.creator_name, "task", id, "create", None, Some(&task_json(&task)));
         append_audit(&mut tx, &ev, now).await?;
@@ -1115,6 +1218,18 @@ impl Store for Backend {
         if r.rows_affected() == 0 {
             return Err(crate::StoreError::Conflict);
         }
+        sqlx::query(
+            "UPDATE map_items SET state = $1, is_open = $2, deadline_at = $3, \
+             done_at = CASE WHEN $4 THEN $5 ELSE done_at END WHERE kind = 'task' AND item_id = $6",
+        )
+        .bind(&wr.to_state)
+        .bind(!wr.closes)
+        .bind(wr.clock.map(|c| ms(c.deadline_at)))
+        .bind(wr.feedback.is_some())
+        .bind(now)
+        .bind(wr.task_id)
+        .execute(&mut *tx)
+        .await?;
         let (event_id,): (i64,) = sqlx::query_as(
             "INSERT INTO task_events (task_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -1241,25 +1356,50 @@ impl Store for Backend {
         Ok(rows.into_iter().map(job_from).collect())
     }
 
-    async fn located_tasks(&self, after: i64, limit: i64) -> Result<(Vec<(i64, f64, f64, Option<i64>)>, i64)> {
-        let rows = sqlx::query_as(
-            "SELECT id, lat, lon, grid_id FROM tasks WHERE id > $1 AND lat IS NOT NULL AND lon IS NOT NULL ORDER BY id LIMIT $2",
+    async fn located_items(&self, after: i64, limit: i64) -> Result<(Vec<LocatedRow>, i64)> {
+        let rows: Vec<(i64, String, i64, i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, kind, item_id, lat_e7, lon_e7, grid_id, station_id FROM map_items WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
         .fetch_all(self.r())
         .await?;
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tasks WHERE lat IS NOT NULL AND lon IS NOT NULL")
-            .fetch_one(self.r())
-            .await?;
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM map_items").fetch_one(self.r()).await?;
+        let rows = rows
+            .into_iter()
+            .map(|(id, kind, item_id, lat_e7, lon_e7, grid_id, station_id)| LocatedRow {
+                id,
+                kind,
+                item_id,
+                lat_e7,
+                lon_e7,
+                grid_id,
+                station_id,
+            })
+            .collect();
         Ok((rows, total))
     }
 
     async fn reroute_batch(&self, job: &str, batch: &RerouteBatch, now: DateTime<Utc>) -> Result<()> {
         let (moves, cursor, seen, total) = (&batch.moves, batch.cursor, batch.seen, batch.total);
         let mut tx = self.w().begin().await?;
-        for (task, grid) in moves {
-            sqlx::query("UPDATE tasks SET grid_id = $1 WHERE id = $2").bind(grid).bind(task).execute(&mut *tx).await?;
+        let mut moved = vec![];
+        for m in moves {
+            let row: Option<(String, i64)> = sqlx::query_as(
+                "UPDATE map_items SET grid_id = $1, station_id = $2 WHERE id = $3 RETURNING kind, item_id",
+            )
+            .bind(m.grid_id)
+            .bind(m.station_id)
+            .bind(m.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((kind, item_id)) = row else { continue };
+            // the owning table keeps its own grid for its ledger filters
+            if let Some(table) = located_table(&kind) {
+                let sql = format!("UPDATE {table} SET grid_id = $1 WHERE id = $2");
+                sqlx::query(AssertSqlSafe(sql)).bind(m.grid_id).bind(item_id).execute(&mut *tx).await?;
+            }
+            moved.push(serde_json::json!({"kind": kind, "id": item_id, "grid_id": m.grid_id, "station_id": m.station_id}));
         }
         sqlx::query(
             "UPDATE jobs SET state = 'running', cursor_id = $1, done = done + $2, changed = changed + $3, total = $4 WHERE name = $5",
@@ -1271,20 +1411,129 @@ impl Store for Backend {
         .bind(job)
         .execute(&mut *tx)
         .await?;
-        if !moves.is_empty() {
-            let ev = AuditEvent::new(
-                None,
-                "system",
-                "job",
-                job,
-                "reroute",
-                None,
-                Some(&serde_json::json!(moves.iter().map(|(t, g)| [Some(*t), *g]).collect::<Vec<_>>())),
-            );
+        if !moved.is_empty() {
+            let ev = AuditEvent::new(None, "system", "job", job, "reroute", None, Some(&serde_json::json!(moved)));
             append_audit(&mut tx, &ev, ms(now)).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn map_count(&self, q: &MapQuery) -> Result<i64> {
+        let w = map_where(q);
+        let sql = format!("SELECT COUNT(*) FROM map_items m{}", w.sql());
+        let (n,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_one(self.r()).await?;
+        Ok(n)
+    }
+
+    async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>> {
+        let w = map_where(q);
+        let sql = format!(
+            "SELECT {MAP_POINT_COLS} FROM map_items m{} ORDER BY m.occurred_at DESC, m.id DESC LIMIT ${}",
+            w.sql(),
+            w.next()
+        );
+        let rows: Vec<MapPointRow> =
+            bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).bind(limit).fetch_all(self.r()).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn map_cells(&self, q: &MapQuery, cell_e7: i64) -> Result<Vec<MapCell>> {
+        let w = map_where(q);
+        let [x0, y0, _, _] = q.bbox.unwrap_or([-1_800_000_000, -900_000_000, 1_800_000_000, 900_000_000]);
+        let n = w.next();
+        // integer division of a non-negative offset: the same cell on both backends
+        let sql = format!(
+            "SELECT m.kind, (m.lon_e7 - ${n}) / ${c} AS cx, (m.lat_e7 - ${y}) / ${c} AS cy, COUNT(*) AS n, \
+             CAST(AVG(m.lat_e7) AS BIGINT) AS lat, CAST(AVG(m.lon_e7) AS BIGINT) AS lon, MIN(m.item_id) AS item, MIN(m.label) AS label \
+             FROM map_items m{} GROUP BY m.kind, (m.lon_e7 - ${n}) / ${c}, (m.lat_e7 - ${y}) / ${c}",
+            w.sql(),
+            y = n + 1,
+            c = n + 2,
+        );
+        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, String)> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+            .bind(x0)
+            .bind(y0)
+            .bind(cell_e7.max(1))
+            .fetch_all(self.r())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, cx, cy, count, lat_e7, lon_e7, item_id, label)| MapCell {
+                kind,
+                cx,
+                cy,
+                count,
+                lat_e7,
+                lon_e7,
+                item_id,
+                label,
+            })
+            .collect())
+    }
+
+    async fn map_positions(&self, q: &MapQuery, limit: i64) -> Result<Vec<(i64, i64)>> {
+        let w = map_where(q);
+        let sql = format!("SELECT m.lat_e7, m.lon_e7 FROM map_items m{} LIMIT ${}", w.sql(), w.next());
+        Ok(bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).bind(limit).fetch_all(self.r()).await?)
+    }
+
+    async fn grid_figures(
+        &self,
+        q: &MapQuery,
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<GridFigures>> {
+        let mut w = map_where(q);
+        w.raw("m.grid_id IS NOT NULL");
+        let n = w.next();
+        let (now_p, from_p, to_p) = (n, n + 1, n + 2);
+        let sql = format!(
+            "SELECT m.grid_id, m.kind, \
+             COUNT(CASE WHEN m.is_open THEN 1 END), \
+             COUNT(CASE WHEN m.is_open AND m.deadline_at < ${now_p} THEN 1 END), \
+             COUNT(CASE WHEN m.occurred_at >= ${from_p} AND m.occurred_at < ${to_p} THEN 1 END), \
+             COUNT(CASE WHEN m.done_at >= ${from_p} AND m.done_at < ${to_p} THEN 1 END), \
+             COUNT(CASE WHEN m.activity <> '' AND m.done_at >= ${from_p} AND m.done_at < ${to_p} THEN 1 END) \
+             FROM map_items m{} GROUP BY m.grid_id, m.kind",
+            w.sql()
+        );
+        let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+            .bind(ms(now))
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_all(self.r())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(grid_id, kind, open, overdue, in_period, done_in_period, duty_done)| GridFigures {
+                grid_id,
+                kind,
+                open,
+                overdue,
+                in_period,
+                done_in_period,
+                duty_done,
+            })
+            .collect())
+    }
+
+    async fn unrouted_items(&self, station_path: &str, page: PageReq) -> Result<Page<MapPoint>> {
+        let from = "FROM map_items m JOIN org_units o ON o.id = m.station_id WHERE m.grid_id IS NULL AND o.path LIKE $1";
+        let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT COUNT(*) {from}")))
+            .bind(format!("{station_path}%"))
+            .fetch_one(self.r())
+            .await?;
+        let rows: Vec<MapPointRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {MAP_POINT_COLS} {from} ORDER BY m.occurred_at DESC, m.id DESC LIMIT $2 OFFSET $3"
+        )))
+        .bind(format!("{station_path}%"))
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(self.r())
+        .await?;
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), total, page: page.page, per_page: page.per_page })
     }
 
     async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()> {

@@ -157,11 +157,33 @@ pub trait Store: Send + Sync + 'static {
     async fn job(&self, name: &str) -> Result<Option<Job>>;
     /// Jobs requested or interrupted, oldest first.
     async fn unfinished_jobs(&self) -> Result<Vec<Job>>;
-    /// Located tasks after `cursor` in id order: (id, lat, lon, grid_id); and how many there are in all.
-    async fn located_tasks(&self, after: i64, limit: i64) -> Result<(Vec<(i64, f64, f64, Option<i64>)>, i64)>;
+    /// Located items after `cursor` in id order; and how many there are in all.
+    async fn located_items(&self, after: i64, limit: i64) -> Result<(Vec<LocatedRow>, i64)>;
     /// Applies one batch of new grid assignments and saves the job's cursor, in one transaction.
     async fn reroute_batch(&self, job: &str, batch: &RerouteBatch, now: DateTime<Utc>) -> Result<()>;
     async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()>;
+
+    // the map: everything with a place
+    /// How many located items a query covers.
+    async fn map_count(&self, q: &MapQuery) -> Result<i64>;
+    /// Located items, newest first, at most `limit`.
+    async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>>;
+    /// Items counted per kind and square cell of `cell_e7` (1e-7 degrees)
+    /// from the query's bbox corner.
+    async fn map_cells(&self, q: &MapQuery, cell_e7: i64) -> Result<Vec<MapCell>>;
+    /// Positions only (lat_e7, lon_e7), at most `limit`: for heat cells.
+    async fn map_positions(&self, q: &MapQuery, limit: i64) -> Result<Vec<(i64, i64)>>;
+    /// Figures per grid and kind: open and overdue now, occurred and done in [from, to).
+    async fn grid_figures(
+        &self,
+        q: &MapQuery,
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<GridFigures>>;
+    /// Located items outside every grid whose nearest station is under
+    /// `station_path`: the command room's unrouted queue, newest first.
+    async fn unrouted_items(&self, station_path: &str, page: PageReq) -> Result<Page<MapPoint>>;
 
     // grids
     /// Grids of the stations under `station_path` (all when None), by code.

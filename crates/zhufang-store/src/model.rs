@@ -110,6 +110,8 @@ pub struct CatalogueItem {
     pub accept_hours: i64,
     pub finish_workdays: i64,
     pub active: bool,
+    /// Which duty the item is, for the duty map's coverage: `patrol`, `visit` or empty.
+    pub activity: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -207,13 +209,95 @@ pub struct Job {
 /// One batch of a re-routing job.
 #[derive(Debug, Clone, Default)]
 pub struct RerouteBatch {
-    /// (task id, new grid id) for the tasks whose grid changed.
-    pub moves: Vec<(i64, Option<i64>)>,
-    /// The last task id looked at.
+    /// The located items whose grid or station changed.
+    pub moves: Vec<RerouteMove>,
+    /// The last map item id looked at.
     pub cursor: i64,
-    /// How many tasks the batch looked at.
+    /// How many items the batch looked at.
     pub seen: i64,
     pub total: i64,
+}
+
+/// A located item's new routing: `grid_id` None = outside every grid, and
+/// then `station_id` is the nearest station's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RerouteMove {
+    pub id: i64,
+    pub grid_id: Option<i64>,
+    pub station_id: Option<i64>,
+}
+
+/// A located item as the re-routing job reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedRow {
+    pub id: i64,
+    pub kind: String,
+    pub item_id: i64,
+    pub lat_e7: i64,
+    pub lon_e7: i64,
+    pub grid_id: Option<i64>,
+    pub station_id: Option<i64>,
+}
+
+/// Which located items a map request covers. Coordinates in 1e-7 degrees.
+#[derive(Debug, Clone, Default)]
+pub struct MapQuery {
+    /// Org subtree the caller may see (None = everything).
+    pub scope_path: Option<String>,
+    /// Item kinds (`task`, later `incident`, …); empty = none.
+    pub kinds: Vec<String>,
+    /// (min lon, min lat, max lon, max lat)
+    pub bbox: Option<[i64; 4]>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub open_only: bool,
+    pub category: Option<String>,
+    pub grid_id: Option<i64>,
+}
+
+/// One located item on the map.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MapPoint {
+    pub kind: String,
+    pub item_id: i64,
+    pub label: String,
+    pub category: String,
+    pub state: String,
+    pub lat_e7: i64,
+    pub lon_e7: i64,
+    pub grid_id: Option<i64>,
+    pub station_id: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Items of one kind falling in one square cell of a cluster grid.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MapCell {
+    pub kind: String,
+    pub cx: i64,
+    pub cy: i64,
+    pub count: i64,
+    /// Mean position of the items in the cell.
+    pub lat_e7: i64,
+    pub lon_e7: i64,
+    /// For a cell of one item: that item.
+    pub item_id: i64,
+    pub label: String,
+}
+
+/// Figures of one kind of item in one grid.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct GridFigures {
+    pub grid_id: i64,
+    pub kind: String,
+    pub open: i64,
+    pub overdue: i64,
+    /// Items that occurred in the period.
+    pub in_period: i64,
+    /// Items done (handled, fed back) in the period.
+    pub done_in_period: i64,
+    /// Patrols and visits done in the period.
+    pub duty_done: i64,
 }
 
 /// A grid to create or replace (by code) in an import.
@@ -297,6 +381,8 @@ pub struct NewTask {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub grid_id: Option<i64>,
+    /// The routed station: the grid's, or the nearest one's when outside every grid.
+    pub station_id: Option<i64>,
     pub due_at: Option<DateTime<Utc>>,
     pub creator_id: i64,
     pub creator_name: String,

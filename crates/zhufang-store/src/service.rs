@@ -142,6 +142,13 @@ impl GridRouter {
         self.ids.get(code).map(|(grid_id, station_id)| Routed { grid_id: *grid_id, station_id: *station_id })
     }
 
+    /// Where an item at `p` belongs: its grid (`true`), or outside every
+    /// grid the nearest one (`false`), whose station's command room takes it.
+    /// None only when there are no grids at all.
+    pub fn route(&self, p: Wgs84Point) -> Option<(Routed, bool)> {
+        self.locate(p).map(|r| (r, true)).or_else(|| self.nearest(p).map(|r| (r, false)))
+    }
+
     pub fn locate(&self, p: Wgs84Point) -> Option<Routed> {
         let code = self.index.locate(E7::from(p))?;
         self.ids.get(code).map(|(grid_id, station_id)| Routed { grid_id: *grid_id, station_id: *station_id })
@@ -193,6 +200,7 @@ pub async fn create_task(
         return Err(ServiceError::Validation(errs));
     }
     let org = org.expect("checked above");
+    let routed = input.location.and_then(|p| router.route(p));
     Ok(store
         .create_task(&NewTask {
             title: input.title.trim().to_string(),
@@ -202,7 +210,8 @@ pub async fn create_task(
             org_path: org.path,
             lat: input.location.map(|p| p.lat()),
             lon: input.location.map(|p| p.lon()),
-            grid_id: input.location.and_then(|p| router.locate(p)).map(|r| r.grid_id),
+            grid_id: routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id),
+            station_id: routed.map(|(r, _)| r.station_id),
             due_at: input.due_at,
             creator_id: user.id,
             creator_name: user.display_name.clone(),
@@ -617,46 +626,49 @@ pub async fn import_grids(
     } else {
         let (id, name) = actor.map(|u| (Some(u.id), u.display_name.as_str())).unwrap_or((None, "cli"));
         let counts = store.import_grids(&grids, id, name, now).await?;
-        // Located tasks follow the new shapes (see `run_reroute`).
-        store.request_job(REROUTE_TASKS, now).await?;
+        // Located items follow the new shapes (see `run_reroute`).
+        store.request_job(REROUTE, now).await?;
         counts
     };
     Ok(GridImportReport { features: features.len(), created, updated, overlaps, gaps, dry_run })
 }
 
-/// The job that re-routes located tasks after grids change.
-pub const REROUTE_TASKS: &str = "reroute_tasks";
+/// The job that re-routes located items after grids change.
+pub const REROUTE: &str = "reroute_items";
 
-/// Runs, or resumes after a crash, the re-routing job if it was requested:
-/// every located task gets the grid its point falls in now. Batches of 500
-/// are written together with the job's cursor, so a restart continues where
-/// the last batch ended. `progress` sees the job after each batch.
+/// Runs (or resumes) the re-routing job: every located item gets the grid
+/// its point now falls in, or, outside every grid, the nearest station.
+/// Each batch saves its cursor with its changes, so a crash loses nothing
+/// and a restart goes on from the last batch.
 pub async fn run_reroute(
     store: &dyn Store,
     router: &GridRouter,
     progress: &mut (dyn FnMut(&Job) + Send),
 ) -> Result<Option<Job>, StoreError> {
-    let Some(job) = store.job(REROUTE_TASKS).await? else { return Ok(None) };
+    let Some(job) = store.job(REROUTE).await? else { return Ok(None) };
     if job.state == "done" {
         return Ok(Some(job));
     }
     let mut cursor = job.cursor_id;
     loop {
-        let (rows, total) = store.located_tasks(cursor, 500).await?;
+        let (rows, total) = store.located_items(cursor, 500).await?;
         let Some(last) = rows.last() else { break };
-        let mut batch = RerouteBatch { cursor: last.0, seen: rows.len() as i64, total, moves: vec![] };
-        for (id, lat, lon, grid) in rows {
-            let now_in = Wgs84Point::new(lat, lon).ok().and_then(|p| router.locate(p)).map(|r| r.grid_id);
-            if now_in != grid {
-                batch.moves.push((id, now_in));
+        let mut batch = RerouteBatch { cursor: last.id, seen: rows.len() as i64, total, moves: vec![] };
+        for row in rows {
+            let p = Wgs84Point::new(row.lat_e7 as f64 / 1e7, row.lon_e7 as f64 / 1e7).ok();
+            let routed = p.and_then(|p| router.route(p));
+            let grid_id = routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id);
+            let station_id = routed.map(|(r, _)| r.station_id).or(row.station_id);
+            if (grid_id, station_id) != (row.grid_id, row.station_id) {
+                batch.moves.push(RerouteMove { id: row.id, grid_id, station_id });
             }
         }
-        store.reroute_batch(REROUTE_TASKS, &batch, Utc::now()).await?;
+        store.reroute_batch(REROUTE, &batch, Utc::now()).await?;
         cursor = batch.cursor;
-        if let Some(j) = store.job(REROUTE_TASKS).await? {
+        if let Some(j) = store.job(REROUTE).await? {
             progress(&j);
         }
     }
-    store.finish_job(REROUTE_TASKS, Utc::now()).await?;
-    store.job(REROUTE_TASKS).await
+    store.finish_job(REROUTE, Utc::now()).await?;
+    store.job(REROUTE).await
 }

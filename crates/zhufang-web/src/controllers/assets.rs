@@ -8,6 +8,9 @@ static FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../assets/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/app.js")),
     ("swagger-init.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/swagger-init.js")),
+    ("map.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/map.js")),
+    ("leaflet.js", "text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/leaflet.js"))),
+    ("leaflet.css", "text/css; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/leaflet.css"))),
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/htmx.min.js"))),
     (
         "swagger-ui-bundle.js",

@@ -34,6 +34,9 @@ pub struct ItemBody {
     pub finish_workdays: i64,
     #[serde(default = "yes")]
     pub active: bool,
+    /// `patrol`, `visit` or empty: counts toward the duty map's coverage.
+    #[serde(default)]
+    pub activity: String,
 }
 
 fn yes() -> bool {
@@ -54,6 +57,9 @@ fn check(code: &str, b: ItemBody) -> Result<CatalogueItem, AppError> {
     }
     if b.guideline.trim().is_empty() {
         errs.push(FieldError::new("guideline", "请填写工作指引（怎么防）"));
+    }
+    if !["", "patrol", "visit"].contains(&b.activity.as_str()) {
+        errs.push(FieldError::new("activity", "勤务类型须为巡查、走访或不计"));
     }
     if b.default_role.parse::<Role>().is_err() {
         errs.push(FieldError::new("default_role", "角色无效"));
@@ -77,6 +83,7 @@ fn check(code: &str, b: ItemBody) -> Result<CatalogueItem, AppError> {
         accept_hours: b.accept_hours,
         finish_workdays: b.finish_workdays,
         active: b.active,
+        activity: b.activity,
     })
 }
 
@@ -143,6 +150,8 @@ pub struct ItemForm {
     accept_hours: String,
     finish_workdays: String,
     active: Option<String>,
+    #[serde(default)]
+    activity: String,
 }
 
 pub async fn upsert_form(
@@ -173,6 +182,7 @@ pub async fn upsert_form(
         accept_hours,
         finish_workdays,
         active: f.active.is_some(),
+        activity: f.activity,
     };
     let item = check(&f.code, body).map_err(err)?;
     save(&state, &cu, item).await.map_err(err)?;

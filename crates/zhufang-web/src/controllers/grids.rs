@@ -135,7 +135,7 @@ pub async fn import(
     Ok(Json(report))
 }
 
-/// Progress of a background job, e.g. `reroute_tasks` after a grid import.
+/// Progress of a background job, e.g. `reroute_items` after a grid import.
 #[utoipa::path(get, path = "/api/v1/jobs/{name}", tag = "grids", responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn job(
     State(state): State<AppState>,

@@ -231,7 +231,7 @@ async fn new_grids_reroute_located_tasks_and_the_job_resumes() {
     assert_eq!(s, StatusCode::OK);
     let mut job = json!(null);
     for _ in 0..100 {
-        job = admin.get("/api/v1/jobs/reroute_tasks").await.1;
+        job = admin.get("/api/v1/jobs/reroute_items").await.1;
         if job["state"] == "done" {
             break;
         }
@@ -249,9 +249,13 @@ async fn new_grids_reroute_located_tasks_and_the_job_resumes() {
     // a crash after the first batch: the next run continues from the saved cursor
     let store = app.store.as_ref();
     let now = chrono::Utc::now();
-    store.request_job(zhufang_store::service::REROUTE_TASKS, now).await.unwrap();
-    let batch = zhufang_store::model::RerouteBatch { moves: vec![(ids[0], None)], cursor: ids[0], seen: 1, total: 3 };
-    store.reroute_batch(zhufang_store::service::REROUTE_TASKS, &batch, now).await.unwrap();
+    store.request_job(zhufang_store::service::REROUTE, now).await.unwrap();
+    let (located, _) = store.located_items(0, 10).await.unwrap();
+    assert_eq!((located[0].kind.as_str(), located[0].item_id), ("task", ids[0]));
+    let moved =
+        zhufang_store::model::RerouteMove { id: located[0].id, grid_id: None, station_id: located[0].station_id };
+    let batch = zhufang_store::model::RerouteBatch { moves: vec![moved], cursor: located[0].id, seen: 1, total: 3 };
+    store.reroute_batch(zhufang_store::service::REROUTE, &batch, now).await.unwrap();
     let router = zhufang_store::service::GridRouter::from_records(&store.grids(None).await.unwrap());
     let mut seen = vec![];
     let job = zhufang_store::service::run_reroute(store, &router, &mut |j| seen.push(j.done)).await.unwrap().unwrap();
