@@ -489,6 +489,98 @@ pub async fn import_grids(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> SResult<GridImportReport> {
+    if let Some(u) = actor
+        && !u.has(Role::Admin)
+    {
+        return Err(ServiceError::Forbidden);
+    }
+    import_checked(store, text, datum, actor, dry_run, now).await
+}
+
+/// Changes to one grid from its page or `PUT /api/v1/grids/{id}`.
+#[derive(Debug, Clone, Default)]
+pub struct GridEdit {
+    pub name: String,
+    pub kind: String,
+    pub village: Option<String>,
+    /// Username of the community officer (None = nobody).
+    pub officer: Option<String>,
+    pub auxiliaries: Vec<String>,
+    /// A new GeoJSON geometry (Polygon or MultiPolygon, WGS-84); None keeps the shape.
+    pub geometry: Option<serde_json::Value>,
+    /// The version the editor saw: a different current version is a conflict.
+    pub version: i64,
+}
+
+/// Who may edit a grid: an admin, or a leader of its station.
+pub fn may_edit_grid(user: &User, g: &GridRecord) -> bool {
+    user.has(Role::Admin) || (user.has(Role::StationLeader) && user.covers(&g.station_path))
+}
+
+/// Edits one grid. It goes through the same checks as an import (ring,
+/// self-intersection, people), keeps the old version in the grid's history
+/// and re-routes located items when the shape changed.
+pub async fn edit_grid(
+    store: &dyn Store,
+    user: &User,
+    grid_id: i64,
+    edit: GridEdit,
+    now: DateTime<Utc>,
+) -> SResult<GridImportReport> {
+    let g = store.grids(None).await?.into_iter().find(|g| g.id == grid_id).ok_or(ServiceError::NotFound)?;
+    if !user.covers(&g.station_path) {
+        return Err(ServiceError::NotFound);
+    }
+    if !may_edit_grid(user, &g) {
+        return Err(ServiceError::Forbidden);
+    }
+    if edit.version != g.version {
+        return Err(ServiceError::Conflict);
+    }
+    let mut errs = vec![];
+    if edit.name.trim().is_empty() || edit.name.chars().count() > 60 {
+        errs.push(FieldError::new("name", "网格名称不能为空且不超过60字"));
+    }
+    if edit.kind.trim().is_empty() {
+        errs.push(FieldError::new("kind", "请填写网格类型"));
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let geometry = match edit.geometry {
+        Some(v) => v,
+        None => serde_json::from_str(&g.geometry).map_err(|e| StoreError::Invalid(format!("stored geometry: {e}")))?,
+    };
+    let feature = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": geometry,
+        "properties": {"code": g.code, "name": edit.name.trim(), "kind": edit.kind.trim(), "station": g.station_code,
+            "officer": edit.officer.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            "auxiliaries": edit.auxiliaries.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>(),
+            "village": edit.village.as_deref().map(str::trim).filter(|s| !s.is_empty())}}]});
+    let report =
+        import_checked(store, &feature.to_string(), zhufang_domain::geojson::Datum::Wgs84, Some(user), false, now)
+            .await
+            .map_err(|e| match e {
+                // one feature: name the form's field instead of features[0]
+                ServiceError::Validation(fs) => ServiceError::Validation(
+                    fs.into_iter()
+                        .map(|f| {
+                            FieldError::new(if f.field == "features[0]" { "geometry" } else { &f.field }, &f.message)
+                        })
+                        .collect(),
+                ),
+                e => e,
+            })?;
+    Ok(report)
+}
+
+async fn import_checked(
+    store: &dyn Store,
+    text: &str,
+    datum: zhufang_domain::geojson::Datum,
+    actor: Option<&User>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> SResult<GridImportReport> {
     use zhufang_domain::geojson::{self, FeatureError};
     let to_fields = |errs: Vec<FeatureError>| {
         ServiceError::Validation(
@@ -502,11 +594,6 @@ pub async fn import_grids(
                 .collect(),
         )
     };
-    if let Some(u) = actor
-        && !u.has(Role::Admin)
-    {
-        return Err(ServiceError::Forbidden);
-    }
     let (features, mut errors) = geojson::parse_grids_all(text, datum).map_err(|e| to_fields(vec![e]))?;
     let units: HashMap<String, OrgUnit> = store.org_units().await?.into_iter().map(|o| (o.code.clone(), o)).collect();
     let mut people: HashMap<String, Option<i64>> = HashMap::new();

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod controllers;
 pub mod error;
 pub mod i18n;
+pub mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -44,7 +45,13 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}/phone", get(users::reveal_phone))
         .route("/grids", get(grids::list))
         .route("/grids/locate", get(grids::locate))
+        .route("/grids/{id}", get(grids::show).put(grids::update))
         .route("/jobs/{name}", get(grids::job))
+        .route("/map/layers", get(map::layer_list))
+        .route("/map/points", get(map::points))
+        .route("/map/heat", get(map::heat))
+        .route("/map/grids", get(map::grids))
+        .route("/map/unrouted", get(map::unrouted))
         .route("/grids/import", post(grids::import).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
@@ -63,6 +70,13 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}", get(tasks::show_page))
         .route("/tasks/{id}/transitions", post(tasks::transition_form).layer(upload_limit))
         .route("/m", get(tasks::mine_page))
+        .route("/grids", get(grids::list_page))
+        .route("/grids/import", get(grids::import_page))
+        .route("/grids/{id}", get(grids::show_page).post(grids::edit_form))
+        .route("/map", get(map::index))
+        .route("/map/unrouted", get(map::unrouted_page))
+        .route("/map/grids/{id}/card", get(map::card))
+        .route("/map/{view}", get(map::page))
         .route("/notifications", get(notifications::page))
         .route("/notifications/read", post(notifications::mark_read_form))
         .route("/account/password", get(me::password_page).post(me::password_form))
@@ -87,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(middleware::from_fn(pages::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), pages::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -21,6 +21,8 @@ pub struct Shell {
     pub unread: i64,
     pub nav: &'static str,
     pub title: String,
+    /// The map base layer settings for map.js (`{"tiles": …, "attribution": …}`).
+    pub map_config: String,
 }
 
 impl Shell {
@@ -33,7 +35,17 @@ impl Shell {
     ) -> Result<Self, AppError> {
         let tr = Tr::new(Lang::from_headers(headers));
         let unread = state.store.unread_count(cu.user.id).await?;
-        Ok(Self { tr, user: cu.user.clone(), csrf: cu.csrf.clone(), unread, nav, title: tr.t(title_key).to_string() })
+        let map_config =
+            serde_json::json!({"tiles": state.cfg.map_tiles, "attribution": state.cfg.map_attribution}).to_string();
+        Ok(Self {
+            tr,
+            user: cu.user.clone(),
+            csrf: cu.csrf.clone(),
+            unread,
+            nav,
+            title: tr.t(title_key).to_string(),
+            map_config,
+        })
     }
     pub fn is_admin(&self) -> bool {
         self.user.has(Role::Admin)
@@ -142,7 +154,11 @@ pub async fn not_found(headers: HeaderMap, req: Request) -> Response {
 }
 
 /// Conservative headers on every response: everything is served from here.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let is_docs = req.uri().path() == "/api/docs";
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -151,11 +167,26 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     let csp = if is_docs {
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+            .to_string()
     } else {
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'"
+        // map tiles may come from the configured intranet tile server
+        let tiles = state.cfg.map_tiles.as_deref().and_then(tile_origin).unwrap_or_default();
+        format!(
+            "default-src 'self'; img-src 'self' data: blob:{tiles}; style-src 'self' 'unsafe-inline'; script-src 'self'"
+        )
     };
-    h.insert("content-security-policy", HeaderValue::from_static(csp));
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert("content-security-policy", v);
+    }
     resp
+}
+
+/// ` scheme://host` of a tile URL template for the CSP (`{s}` subdomains become `*`).
+fn tile_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?.replace("{s}", "*");
+    let ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:*[]".contains(c));
+    ok.then(|| format!(" {scheme}://{host}"))
 }
 
 /// Beijing time for people.

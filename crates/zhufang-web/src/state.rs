@@ -22,6 +22,12 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// The map's base layer: a tile URL template on the intranet (a PGIS or
+    /// 天地图 server, e.g. `http://pgis.local/tiles/{z}/{x}/{y}.png`). None:
+    /// grids and labels on a plain background, fully offline.
+    pub map_tiles: Option<String>,
+    /// Credit shown for the tiles.
+    pub map_attribution: String,
 }
 
 impl WebConfig {
@@ -34,6 +40,8 @@ impl WebConfig {
             max_upload_bytes: 10 * 1024 * 1024,
             login_max_failures: 5,
             login_window_minutes: 15,
+            map_tiles: None,
+            map_attribution: String::new(),
         }
     }
     pub fn uploads(&self) -> PathBuf {

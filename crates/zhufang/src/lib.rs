@@ -27,6 +27,10 @@ pub struct FileConfig {
     pub login_window_minutes: Option<i64>,
     /// Seconds between deadline scans (due soon / overdue notices).
     pub scan_interval_secs: Option<u64>,
+    /// The map's base layer: a tile URL template with {z}/{x}/{y} on the
+    /// intranet (PGIS, 天地图). Unset: grids on a plain background, offline.
+    pub map_tile_url: Option<String>,
+    pub map_attribution: Option<String>,
 }
 
 impl FileConfig {
@@ -75,6 +79,13 @@ impl Settings {
         if let Some(v) = file.login_window_minutes {
             web.login_window_minutes = v.max(1);
         }
+        if let Some(url) = file.map_tile_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+            if !(url.contains("{z}") && url.contains("{x}") && url.contains("{y}")) {
+                anyhow::bail!("map_tile_url must contain {{z}}, {{x}} and {{y}}: {url}");
+            }
+            web.map_tiles = Some(url);
+        }
+        web.map_attribution = file.map_attribution.unwrap_or_default();
         Ok(Self {
             data_dir,
             database_url,

@@ -18,6 +18,8 @@ use zhufang_store::service::{self, GridImportReport};
 pub struct GridsQuery {
     /// Station org code: only its grids.
     pub station: Option<String>,
+    /// Send as a file download (`grids.geojson`).
+    pub download: Option<String>,
 }
 
 fn props(g: &GridRecord) -> Value {
@@ -35,7 +37,8 @@ pub async fn list(
     State(state): State<AppState>,
     cu: CurrentUser,
     Query(q): Query<GridsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let scope = match q.station.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(code) => {
             let o =
@@ -47,7 +50,12 @@ pub async fn list(
         }
         None => cu.user.org_path.clone(),
     };
-    Ok(Json(feature_collection(&state.store.grids(Some(&scope)).await?)))
+    let body = Json(feature_collection(&state.store.grids(Some(&scope)).await?));
+    if q.download.is_some() {
+        let cd = "attachment; filename=\"grids.geojson\"";
+        return Ok(([("content-disposition", cd)], body).into_response());
+    }
+    Ok(body.into_response())
 }
 
 /// Stored grids as a GeoJSON FeatureCollection (also what the CLI exports).
@@ -143,4 +151,313 @@ pub async fn job(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> ApiResult<Json<zhufang_store::model::Job>> {
     Ok(Json(state.store.job(&name).await?.ok_or(AppError::NotFound)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GridBody {
+    pub name: String,
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    pub village: Option<String>,
+    /// Username of the community officer.
+    pub officer: Option<String>,
+    /// Usernames of the auxiliaries.
+    #[serde(default)]
+    pub auxiliaries: Vec<String>,
+    /// New GeoJSON geometry (Polygon or MultiPolygon, WGS-84); omitted keeps the shape.
+    #[schema(value_type = Object)]
+    pub geometry: Option<Value>,
+    /// The version you read (409 `conflict` if it changed since).
+    pub version: i64,
+}
+
+fn default_kind() -> String {
+    "警务区".into()
+}
+
+impl From<GridBody> for service::GridEdit {
+    fn from(b: GridBody) -> Self {
+        service::GridEdit {
+            name: b.name,
+            kind: b.kind,
+            village: b.village,
+            officer: b.officer,
+            auxiliaries: b.auxiliaries,
+            geometry: b.geometry,
+            version: b.version,
+        }
+    }
+}
+
+async fn after_grid_change(state: &AppState) -> Result<(), AppError> {
+    state.reload_grids().await?;
+    let s = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = s.run_jobs().await {
+            tracing::error!(error = %e, "re-routing after a grid change failed");
+        }
+    });
+    Ok(())
+}
+
+/// Edits one grid (admin, or a leader of its station); the old version goes
+/// to the grid's history and located items are re-routed.
+#[utoipa::path(put, path = "/api/v1/grids/{id}", request_body = GridBody, tag = "grids",
+    responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    super::ApiJson(body): super::ApiJson<GridBody>,
+) -> ApiResult<Json<GridImportReport>> {
+    let report = service::edit_grid(state.store.as_ref(), &cu.user, id, body.into(), Utc::now()).await?;
+    after_grid_change(&state).await?;
+    Ok(Json(report))
+}
+
+/// One grid with its earlier versions (who, when, old name and geometry).
+#[utoipa::path(get, path = "/api/v1/grids/{id}", tag = "grids", responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let g = find(&state, &cu, id).await?;
+    let history: Vec<Value> = state
+        .store
+        .grid_history(id)
+        .await?
+        .into_iter()
+        .map(|(at, who, name, geometry)| {
+            json!({"changed_at": at, "actor": who, "old_name": name,
+                   "old_geometry": serde_json::from_str::<Value>(&geometry).unwrap_or(Value::Null)})
+        })
+        .collect();
+    let geometry: Value = serde_json::from_str(&g.geometry).unwrap_or(Value::Null);
+    Ok(Json(json!({"type": "Feature", "properties": props(&g), "geometry": geometry, "history": history})))
+}
+
+async fn find(state: &AppState, cu: &CurrentUser, id: i64) -> Result<GridRecord, AppError> {
+    let g = state.store.grids(None).await?.into_iter().find(|g| g.id == id).ok_or(AppError::NotFound)?;
+    if !cu.user.covers(&g.station_path) {
+        return Err(AppError::NotFound);
+    }
+    Ok(g)
+}
+
+// ------------------------------------------------------------------ pages
+
+use crate::auth::PageUser;
+use crate::pages::{PageError, PageResult, Shell, fmt_time, hx_redirect, page_window, render};
+use askama::Template;
+use axum::http::HeaderMap;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub station: Option<String>,
+    pub page: Option<i64>,
+}
+
+pub struct GridRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub station: String,
+    pub officer: String,
+    pub auxiliaries: String,
+    pub village: String,
+    pub version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "grids/list.html")]
+struct ListTpl {
+    shell: Shell,
+    rows: Vec<GridRow>,
+    stations: Vec<(String, String)>,
+    q: String,
+    station: String,
+    qs: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+    window: Vec<i64>,
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(f): Query<ListQuery>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "grids", "nav.grids").await.map_err(err)?;
+    let grids = state.store.grids(Some(&cu.user.org_path)).await.map_err(|e| err(e.into()))?;
+    let text = f.q.as_deref().unwrap_or("").trim().to_string();
+    let station = f.station.as_deref().unwrap_or("").trim().to_string();
+    let mut stations: Vec<(String, String)> =
+        grids.iter().map(|g| (g.station_code.clone(), g.station_name.clone())).collect();
+    stations.dedup();
+    stations.sort();
+    stations.dedup();
+    let matched: Vec<&GridRecord> = grids
+        .iter()
+        .filter(|g| station.is_empty() || g.station_code == station)
+        .filter(|g| {
+            text.is_empty()
+                || g.code.contains(&text)
+                || g.name.contains(&text)
+                || g.village.as_deref().is_some_and(|v| v.contains(&text))
+                || g.officer_name.as_deref().is_some_and(|v| v.contains(&text))
+        })
+        .collect();
+    let per = 20_i64;
+    let total = matched.len() as i64;
+    let pages = ((total + per - 1) / per).max(1);
+    let page = f.page.unwrap_or(1).clamp(1, pages);
+    let rows = matched
+        .iter()
+        .skip(((page - 1) * per) as usize)
+        .take(per as usize)
+        .map(|g| GridRow {
+            id: g.id,
+            code: g.code.clone(),
+            name: g.name.clone(),
+            kind: g.kind.clone(),
+            station: g.station_name.clone(),
+            officer: g.officer_name.clone().unwrap_or_default(),
+            auxiliaries: g.auxiliaries.join("、"),
+            village: g.village.clone().unwrap_or_default(),
+            version: g.version,
+        })
+        .collect();
+    let qs = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", &text)
+        .append_pair("station", &station)
+        .finish();
+    render(
+        ListTpl { shell, rows, stations, q: text, station, qs, total, page, pages, window: page_window(page, pages) },
+        &headers,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "grids/show.html")]
+struct ShowTpl {
+    shell: Shell,
+    g: GridRecord,
+    geometry_json: String,
+    auxiliary_names: String,
+    history: Vec<(String, String, String, String)>,
+    may_edit: bool,
+    figures_link: String,
+}
+
+pub async fn show_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let g = find(&state, &cu, id).await.map_err(err)?;
+    let mut shell = Shell::new(&state, &cu, &headers, "grids", "nav.grids").await.map_err(err)?;
+    shell.title = format!("{} {}", g.name, g.code);
+    let history = state
+        .store
+        .grid_history(id)
+        .await
+        .map_err(|e| err(e.into()))?
+        .into_iter()
+        .rev()
+        .map(|(at, who, name, geometry)| (fmt_time(&at), who, name, geometry))
+        .collect();
+    let mut auxiliaries = vec![];
+    for a in &g.auxiliaries {
+        let name = state.store.user_by_username(a).await.map_err(|e| err(e.into()))?.map(|(u, _)| u.display_name);
+        auxiliaries.push(name.unwrap_or_else(|| a.clone()));
+    }
+    let pretty = serde_json::from_str::<Value>(&g.geometry)
+        .ok()
+        .and_then(|v| serde_json::to_string(&v).ok())
+        .unwrap_or_else(|| g.geometry.clone());
+    render(
+        ShowTpl {
+            may_edit: service::may_edit_grid(&cu.user, &g),
+            figures_link: format!("/map/grids/{}/card?view=duty&part=figures", g.id),
+            geometry_json: pretty,
+            auxiliary_names: auxiliaries.join("、"),
+            history,
+            g,
+            shell,
+        },
+        &headers,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub village: String,
+    #[serde(default)]
+    pub officer: String,
+    #[serde(default)]
+    pub auxiliaries: String,
+    #[serde(default)]
+    pub geometry: String,
+    pub version: i64,
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::Form(f): axum::Form<EditForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let geometry = match f.geometry.trim() {
+        "" => None,
+        text => Some(
+            serde_json::from_str::<Value>(text)
+                .map_err(|e| err(AppError::field("geometry", &format!("边界不是有效的GeoJSON：{e}"))))?,
+        ),
+    };
+    // a pasted Feature or FeatureCollection of one: take its geometry
+    let geometry = geometry.map(|v| match v.get("type").and_then(Value::as_str) {
+        Some("Feature") => v.get("geometry").cloned().unwrap_or(Value::Null),
+        Some("FeatureCollection") => v.pointer("/features/0/geometry").cloned().unwrap_or(Value::Null),
+        _ => v,
+    });
+    let edit = service::GridEdit {
+        name: f.name,
+        kind: f.kind,
+        village: Some(f.village),
+        officer: Some(f.officer),
+        auxiliaries: f.auxiliaries.split([',', '，', '、', ' ']).map(str::to_string).collect(),
+        geometry,
+        version: f.version,
+    };
+    service::edit_grid(state.store.as_ref(), &cu.user, id, edit, Utc::now()).await.map_err(|e| err(e.into()))?;
+    after_grid_change(&state).await.map_err(err)?;
+    Ok(hx_redirect(&format!("/grids/{id}")))
+}
+
+#[derive(Template)]
+#[template(path = "grids/import.html")]
+struct ImportTpl {
+    shell: Shell,
+}
+
+pub async fn import_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    if !cu.user.has(zhufang_domain::Role::Admin) {
+        return Err(err(AppError::Forbidden));
+    }
+    let shell = Shell::new(&state, &cu, &headers, "grids", "grid.import").await.map_err(err)?;
+    render(ImportTpl { shell }, &headers)
 }

@@ -1,0 +1,80 @@
+//! The map's item layers. Each kind of located item (a row kind in
+//! `map_items`) is one entry here; the map page, the point/heat/figure APIs
+//! and the figure selector all read this list, so a new kind (incidents,
+//! disputes, hazards) plugs in by adding an entry and writing its rows, with
+//! no change to the map code.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LayerDef {
+    /// Layer id in URLs (`layers=tasks`).
+    pub id: &'static str,
+    /// `map_items.kind` of its items.
+    pub kind: &'static str,
+    pub label_zh: &'static str,
+    pub label_en: &'static str,
+    /// Marker colour.
+    pub color: &'static str,
+    /// Detail page of one item; `{id}` is replaced by the item id.
+    pub detail: &'static str,
+}
+
+pub static LAYERS: &[LayerDef] = &[LayerDef {
+    id: "tasks",
+    kind: "task",
+    label_zh: "主防任务",
+    label_en: "Tasks",
+    color: "#1677ff",
+    detail: "/tasks/{id}",
+}];
+
+pub fn by_id(id: &str) -> Option<&'static LayerDef> {
+    LAYERS.iter().find(|l| l.id == id)
+}
+
+pub fn by_kind(kind: &str) -> Option<&'static LayerDef> {
+    LAYERS.iter().find(|l| l.kind == kind)
+}
+
+impl LayerDef {
+    pub fn url(&self, item_id: i64) -> String {
+        self.detail.replace("{id}", &item_id.to_string())
+    }
+}
+
+/// The figures a grid can be coloured by: per layer, open now, overdue now
+/// and occurred in the period; and patrols/visits done in the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureDef {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+}
+
+pub fn figures() -> Vec<FigureDef> {
+    let mut out = vec![];
+    for l in LAYERS {
+        out.push(FigureDef {
+            id: format!("{}.open", l.kind),
+            label_zh: format!("在办{}", l.label_zh),
+            label_en: format!("Open {}", l.label_en.to_lowercase()),
+        });
+        out.push(FigureDef {
+            id: format!("{}.overdue", l.kind),
+            label_zh: format!("超期{}", l.label_zh),
+            label_en: format!("Overdue {}", l.label_en.to_lowercase()),
+        });
+        out.push(FigureDef {
+            id: format!("{}.in_period", l.kind),
+            label_zh: format!("时段内{}", l.label_zh),
+            label_en: format!("{} in period", l.label_en),
+        });
+    }
+    out.push(FigureDef {
+        id: "duty_done".into(),
+        label_zh: "巡查走访完成数".into(),
+        label_en: "Patrols and visits done".into(),
+    });
+    out
+}

@@ -1,0 +1,30 @@
+import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+const base = 'http://127.0.0.1:8099';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+const ctx = await b.newContext({ baseURL: base, viewport: { width: 1400, height: 900 } });
+const page = await ctx.newPage();
+page.on('console', m => console.log('console:', m.type(), m.text()));
+page.on('response', r => { if (r.status() >= 400) console.log('HTTP', r.status(), r.url()); });
+page.on('pageerror', e => console.log('pageerror:', e.message));
+await page.goto('/login');
+await page.fill('[name=username]', 'admin');
+await page.fill('[name=password]', 'demo');
+await page.click('[data-testid=login-submit]');
+await page.waitForURL(u => !u.pathname.startsWith('/login'));
+await page.goto('/grids');
+await page.screenshot({ path: '/tmp/zf/grids.png' });
+await page.locator('[data-testid=grid-row] a').first().click();
+await page.waitForSelector('[data-testid=grid-card]');
+await page.screenshot({ path: '/tmp/zf/grid-show.png', fullPage: true });
+await page.goto('/grids/import');
+const bad = { type: 'FeatureCollection', features: [
+  { type: 'Feature', properties: { code: '361202510001099', name: '坏网格', station: '361202510000' },
+    geometry: { type: 'Polygon', coordinates: [[[116.3, 28.0], [116.31, 28.01], [116.31, 28.0], [116.3, 28.01], [116.3, 28.0]]] } } ] };
+writeFileSync('/tmp/zf/bad.geojson', JSON.stringify(bad));
+await page.setInputFiles('[data-testid=grid-file]', '/tmp/zf/bad.geojson');
+await page.click('[data-testid=grid-preview]');
+await page.waitForSelector('[data-testid=import-errors]');
+console.log(await page.textContent('[data-testid=import-errors]'));
+await page.screenshot({ path: '/tmp/zf/import.png' });
+await b.close();
