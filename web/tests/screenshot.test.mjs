@@ -1,5 +1,5 @@
 // Screenshots for the docs, against a demo with a seeded history of 300 tasks:
-// the ledger (/tasks) and the board (/), 1440×900, as the station leader.
+// the ledger (/tasks), the board (/) and the analysis map, 1440×900, as the station leader.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,6 +42,15 @@ test('screenshots of the ledger and the board (s1.leader, 300 seeded tasks)', as
   await page.locator(tid('board-mine')).waitFor();
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: path.join(docs, 'screenshot-board.png') });
+
+  await page.goto('/map/analysis');
+  await page.waitForFunction(() => {
+    const m = document.querySelector('[data-testid="map"]');
+    return m && m.getAttribute('data-loaded') && m.getAttribute('data-loading') === '0';
+  });
+  assert.ok(await page.locator(tid('map-grid')).count() >= 5, 'grids on the map');
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: path.join(docs, 'screenshot-map.png') });
 
   assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
   await context.close();

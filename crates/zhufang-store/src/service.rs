@@ -512,6 +512,16 @@ pub struct GridEdit {
     pub version: i64,
 }
 
+/// The part of the org tree whose grids a user sees: for someone inside a
+/// station (a district's officer or auxiliary), the whole station's grids,
+/// so the map shows where they are; otherwise their own subtree.
+pub async fn grid_scope(store: &dyn Store, user: &User) -> Result<String, StoreError> {
+    let units = store.org_units().await?;
+    let station =
+        units.iter().filter(|o| o.kind == "station" && user.org_path.starts_with(&o.path)).max_by_key(|o| o.path.len());
+    Ok(station.map(|o| o.path.clone()).unwrap_or_else(|| user.org_path.clone()))
+}
+
 /// Who may edit a grid: an admin, or a leader of its station.
 pub fn may_edit_grid(user: &User, g: &GridRecord) -> bool {
     user.has(Role::Admin) || (user.has(Role::StationLeader) && user.covers(&g.station_path))
@@ -528,7 +538,7 @@ pub async fn edit_grid(
     now: DateTime<Utc>,
 ) -> SResult<GridImportReport> {
     let g = store.grids(None).await?.into_iter().find(|g| g.id == grid_id).ok_or(ServiceError::NotFound)?;
-    if !user.covers(&g.station_path) {
+    if !g.station_path.starts_with(&grid_scope(store, user).await?) {
         return Err(ServiceError::NotFound);
     }
     if !may_edit_grid(user, &g) {

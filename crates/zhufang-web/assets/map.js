@@ -140,7 +140,8 @@
     function openCard(id) {
       if (!side.card) return;
       var p = period();
-      fetch("/map/grids/" + id + "/card?" + qs(p), { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      // as htmx would: an error comes back as a short fragment, not a page
+      fetch("/map/grids/" + id + "/card?" + qs(p), { credentials: "same-origin", headers: { "hx-request": "true" } }).then(function (r) { return r.text(); }).then(function (html) {
         side.card.innerHTML = html;
         if (window.innerWidth < 760) side.card.scrollIntoView({ behavior: "smooth" });
       });

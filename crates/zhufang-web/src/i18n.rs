@@ -272,6 +272,11 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("wf.assignee", "承办人", "Assignee"),
     ("wf.creator", "制定人", "Creator"),
     ("wf.dispatcher", "派单人", "Dispatcher"),
+    (
+        "wf.edit_hint",
+        "流转规则是数据：管理员可通过 PUT /api/v1/workflows/task 修改（接口文档中有说明）。",
+        "Transitions are data: admins change them with PUT /api/v1/workflows/task (see the API docs).",
+    ),
     ("wf.effects", "效果", "Effects"),
     ("wf.from", "当前状态", "From"),
     ("wf.guards", "限制条件", "Guards"),

@@ -193,3 +193,21 @@ pub async fn prepare_demo_with(
     let report = zhufang_demo::seed(store, &hash, chrono::Utc::now(), &opts).await?;
     Ok(Some(report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_tiles(url: &str) -> Result<Settings> {
+        let file = FileConfig { map_tile_url: Some(url.into()), ..Default::default() };
+        Settings::resolve(file, Some(PathBuf::from("/tmp/x")), None, None)
+    }
+
+    #[test]
+    fn tile_url_needs_its_placeholders() {
+        let s = with_tiles(" http://pgis.local/{z}/{x}/{y}.png ").unwrap();
+        assert_eq!(s.web.map_tiles.as_deref(), Some("http://pgis.local/{z}/{x}/{y}.png"));
+        assert!(with_tiles("http://pgis.local/tiles.png").is_err());
+        assert_eq!(with_tiles("  ").unwrap().web.map_tiles, None, "blank = offline background");
+    }
+}

@@ -39,23 +39,30 @@ pub async fn list(
     Query(q): Query<GridsQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let scope = match q.station.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(code) => {
-            let o =
-                state.store.org_unit_by_code(code).await?.ok_or_else(|| AppError::field("station", "没有该单位"))?;
-            if !cu.user.covers(&o.path) {
-                return Err(AppError::field("station", "该单位不在您的管辖范围内"));
-            }
-            o.path
-        }
-        None => cu.user.org_path.clone(),
-    };
+    let scope = station_scope(&state, &cu, q.station.as_deref()).await?;
     let body = Json(feature_collection(&state.store.grids(Some(&scope)).await?));
     if q.download.is_some() {
         let cd = "attachment; filename=\"grids.geojson\"";
         return Ok(([("content-disposition", cd)], body).into_response());
     }
     Ok(body.into_response())
+}
+
+/// The org path whose grids to show: the caller's grid scope, or one
+/// station inside it (by org code).
+pub async fn station_scope(state: &AppState, cu: &CurrentUser, station: Option<&str>) -> Result<String, AppError> {
+    let scope = service::grid_scope(state.store.as_ref(), &cu.user).await?;
+    match station.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => {
+            let o =
+                state.store.org_unit_by_code(code).await?.ok_or_else(|| AppError::field("station", "没有该单位"))?;
+            if !o.path.starts_with(&scope) {
+                return Err(AppError::field("station", "该单位不在您的管辖范围内"));
+            }
+            Ok(o.path)
+        }
+        None => Ok(scope),
+    }
 }
 
 /// Stored grids as a GeoJSON FeatureCollection (also what the CLI exports).
@@ -237,9 +244,9 @@ pub async fn show(
     Ok(Json(json!({"type": "Feature", "properties": props(&g), "geometry": geometry, "history": history})))
 }
 
-async fn find(state: &AppState, cu: &CurrentUser, id: i64) -> Result<GridRecord, AppError> {
+pub async fn find(state: &AppState, cu: &CurrentUser, id: i64) -> Result<GridRecord, AppError> {
     let g = state.store.grids(None).await?.into_iter().find(|g| g.id == id).ok_or(AppError::NotFound)?;
-    if !cu.user.covers(&g.station_path) {
+    if !g.station_path.starts_with(&service::grid_scope(state.store.as_ref(), &cu.user).await?) {
         return Err(AppError::NotFound);
     }
     Ok(g)
@@ -294,7 +301,8 @@ pub async fn list_page(
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     let shell = Shell::new(&state, &cu, &headers, "grids", "nav.grids").await.map_err(err)?;
-    let grids = state.store.grids(Some(&cu.user.org_path)).await.map_err(|e| err(e.into()))?;
+    let scope = service::grid_scope(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?;
+    let grids = state.store.grids(Some(&scope)).await.map_err(|e| err(e.into()))?;
     let text = f.q.as_deref().unwrap_or("").trim().to_string();
     let station = f.station.as_deref().unwrap_or("").trim().to_string();
     let mut stations: Vec<(String, String)> =

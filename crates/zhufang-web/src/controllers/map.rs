@@ -396,17 +396,7 @@ pub async fn grids(
     if !layers::figures().iter().any(|f| f.id == figure) {
         return Err(AppError::field("figure", "没有该指标"));
     }
-    let station_path = match nonempty(&p.station) {
-        Some(code) => {
-            let o =
-                state.store.org_unit_by_code(code).await?.ok_or_else(|| AppError::field("station", "没有该单位"))?;
-            if !cu.user.covers(&o.path) {
-                return Err(AppError::field("station", "该单位不在您的管辖范围内"));
-            }
-            o.path
-        }
-        None => scope.clone(),
-    };
+    let station_path = super::grids::station_scope(&state, &cu, nonempty(&p.station)).await?;
     let grids = state.store.grids(Some(&station_path)).await?;
     let q = MapQuery {
         scope_path: Some(scope),
@@ -512,7 +502,7 @@ pub async fn page(
         View::Analysis => "map.analysis",
         View::Duty => "map.duty",
     };
-    let shell = Shell::new(&state, &cu, &headers, "map", key).await.map_err(|e| err(e.into()))?;
+    let shell = Shell::new(&state, &cu, &headers, "map", key).await.map_err(err)?;
     let tr = shell.tr;
     let now = Utc::now();
     let (from, to) = view.default_period(now);
@@ -605,22 +595,7 @@ pub async fn card(
     let p = MapParams { view: c.view, from: c.from, to: c.to, ..Default::default() };
     let err = |e: AppError| PageError::new(&headers, e);
     let scope = map_scope(&cu).map_err(err)?;
-    let g = state.router().record(id).cloned();
-    let g = match g {
-        Some(g) => g,
-        None => state
-            .store
-            .grids(None)
-            .await
-            .map_err(|e| err(e.into()))?
-            .into_iter()
-            .find(|g| g.id == id)
-            .ok_or(AppError::NotFound)
-            .map_err(err)?,
-    };
-    if !cu.user.covers(&g.station_path) {
-        return Err(err(AppError::NotFound));
-    }
+    let g = super::grids::find(&state, &cu, id).await.map_err(err)?;
     let now = Utc::now();
     let (from, to) = p.period(now).map_err(err)?;
     let q = MapQuery {
@@ -701,7 +676,7 @@ pub async fn unrouted_page(
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     map_scope(&cu).map_err(err)?;
-    let shell = Shell::new(&state, &cu, &headers, "unrouted", "map.unrouted").await.map_err(|e| err(e.into()))?;
+    let shell = Shell::new(&state, &cu, &headers, "unrouted", "map.unrouted").await.map_err(err)?;
     let tr = shell.tr;
     let page = state
         .store

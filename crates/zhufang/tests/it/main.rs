@@ -8,5 +8,6 @@ mod auth;
 mod cli;
 mod grids;
 mod harness;
+mod map;
 mod props;
 mod story;
