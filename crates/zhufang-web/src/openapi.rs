@@ -29,6 +29,7 @@ impl Modify for BearerAuth {
         catalogue::list, catalogue::upsert, users::list, users::create, users::update, users::reset_password,
         users::reveal_phone, notifications::list, notifications::mark_read, workflows::show, workflows::replace,
         calendar::list, calendar::set_day, audit::list, grids::list, grids::locate, grids::import, grids::job,
+        grids::show, grids::update, map::layer_list, map::points, map::heat, map::grids, map::unrouted,
     )
 )]
 pub struct ApiDoc;

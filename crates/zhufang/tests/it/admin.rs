@@ -108,7 +108,15 @@ async fn health_metrics_openapi_and_pages() {
     assert!(m.contains("zhufang_up 1"), "{m}");
     assert!(m.contains("zhufang_http_requests_total{method=\"GET\",route=\"/api/v1/tasks\",status=\"200\"}"), "{m}");
     let spec: serde_json::Value = c.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for p in ["/api/v1/tasks", "/api/v1/tasks/{id}/transitions", "/api/v1/session", "/api/v1/catalogue/{code}"] {
+    for p in [
+        "/api/v1/tasks",
+        "/api/v1/tasks/{id}/transitions",
+        "/api/v1/session",
+        "/api/v1/catalogue/{code}",
+        "/api/v1/grids/{id}",
+        "/api/v1/map/points",
+        "/api/v1/map/heat",
+    ] {
         assert!(spec["paths"].get(p).is_some(), "{p} documented");
     }
     let docs = c.get(app.url("/api/docs")).send().await.unwrap().text().await.unwrap();
@@ -130,6 +138,12 @@ async fn health_metrics_openapi_and_pages() {
         "/account/password",
         "/admin/workflow",
         "/admin/audit",
+        "/map/command",
+        "/map/analysis",
+        "/map/duty",
+        "/map/unrouted",
+        "/grids",
+        "/grids/import",
     ] {
         let r = jar.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{p}");
