@@ -475,6 +475,9 @@ pub struct GridImportReport {
     /// Holes enclosed by a station's grids (reported, not refused), by station code.
     pub gaps: Vec<StationGap>,
     pub dry_run: bool,
+    /// Dry run only: the grids as they would be stored (WGS-84), for a preview map.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<serde_json::Value>,
 }
 
 /// Imports a GeoJSON FeatureCollection of grids. Every problem — bad JSON,
@@ -727,7 +730,20 @@ async fn import_checked(
         store.request_job(REROUTE, now).await?;
         counts
     };
-    Ok(GridImportReport { features: features.len(), created, updated, overlaps, gaps, dry_run })
+    // a dry run hands back the shapes as they will be stored (converted to WGS-84) for the preview map
+    let preview = dry_run.then(|| {
+        let fs: Vec<serde_json::Value> = features
+            .iter()
+            .map(|f| {
+                zhufang_domain::geojson::feature(
+                    serde_json::json!({"index": f.index, "code": f.code.as_str(), "name": f.name}),
+                    &f.area,
+                )
+            })
+            .collect();
+        serde_json::json!({"type": "FeatureCollection", "features": fs})
+    });
+    Ok(GridImportReport { features: features.len(), created, updated, overlaps, gaps, dry_run, preview })
 }
 
 /// The job that re-routes located items after grids change.

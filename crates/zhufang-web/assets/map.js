@@ -258,10 +258,11 @@
     var commit = form.querySelector('[data-import="commit"]');
     var L10n = function (k) { return form.getAttribute("data-l-" + k) || k; };
 
-    function draw(text, bad) {
+    // the server's converted shapes when it sent them (a dry run), else the file as uploaded
+    function draw(text, bad, converted) {
       preview.clearLayers();
-      var fc;
-      try { fc = JSON.parse(text); } catch (e) { return; }
+      var fc = converted;
+      if (!fc) { try { fc = JSON.parse(text); } catch (e) { return; } }
       (fc.features || []).forEach(function (f, i) {
         try {
           var isBad = bad.indexOf(i) >= 0;
@@ -298,7 +299,7 @@
             out.innerHTML = '<div class="alert ' + (warn ? "warn" : "ok") + '" data-testid="import-report"><b>' + esc(dry ? L10n("ok") : L10n("done")) + "</b>：" +
               esc(L10n("created")) + " " + r.created + "，" + esc(L10n("updated")) + " " + r.updated + (warn ? "<ul>" + warn + "</ul>" : "") + "</div>" +
               (dry ? "" : '<p class="hint" id="reroute-progress" data-testid="reroute-progress"></p>');
-            draw(text, []);
+            draw(text, [], r.preview);
             if (dry) commit.disabled = false; else poll();
           });
       }).catch(function (e) { out.innerHTML = '<div class="alert error" data-testid="import-errors">' + esc(String(e)) + "</div>"; });

@@ -86,8 +86,19 @@ async fn import_locate_route_and_history() {
     let (s, r) = import(&admin, "?dry_run=true", good.clone()).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!((r["created"].as_u64(), r["dry_run"].as_bool()), (Some(4), Some(true)));
+    assert_eq!(r["preview"]["features"].as_array().unwrap().len(), 4, "a dry run returns the shapes to preview");
     assert_eq!(admin.get("/api/v1/grids").await.1["features"].as_array().unwrap().len(), 0);
+    // Amap coordinates are previewed as they will be stored: converted to WGS-84
+    let (gx, gy) = zhufang_domain::grid::wgs84_to_gcj02(116.30, 28.00);
+    let (_, r) =
+        import(&admin, "?dry_run=true&datum=gcj02", fc(vec![square("361202510001009", S1, gx, gy, 0.01)])).await;
+    let corner = &r["preview"]["features"][0]["geometry"]["coordinates"][0][0];
+    assert!(
+        (corner[0].as_f64().unwrap() - 116.30).abs() < 1e-6 && (corner[1].as_f64().unwrap() - 28.00).abs() < 1e-6,
+        "{corner}"
+    );
     let (s, r) = import(&admin, "", good).await;
+    assert!(r.get("preview").is_none(), "only a dry run carries the preview");
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["created"], 4);
     assert_eq!(r["overlaps"], json!([["361202510001001", "361202510001009"]]), "the small square overlaps its sibling");
