@@ -22,6 +22,8 @@ struct BoardTpl {
     overdue: Vec<RowView>,
     to_evaluate: Vec<RowView>,
     evaluator: bool,
+    /// Located items outside every grid queued at this user's station (command room, leaders).
+    unrouted: Option<i64>,
 }
 
 pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
@@ -59,5 +61,10 @@ pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers
     } else {
         vec![]
     };
-    render(BoardTpl { shell, counts, mine, due_soon, overdue, to_evaluate, evaluator }, &headers)
+    let unrouted = if cu.user.has(Role::CommandRoom) || cu.user.has(Role::StationLeader) {
+        Some(state.store.unrouted_items(&cu.user.org_path, PageReq::new(Some(1), Some(1))).await.map_err(err)?.total)
+    } else {
+        None
+    };
+    render(BoardTpl { shell, counts, mine, due_soon, overdue, to_evaluate, evaluator, unrouted }, &headers)
 }

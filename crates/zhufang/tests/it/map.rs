@@ -215,6 +215,11 @@ async fn points_clusters_heat_figures_card_and_unrouted() {
     let card =
         c.get(app.url(&format!("/map/grids/{a_id}/card?view=command"))).send().await.unwrap().text().await.unwrap();
     assert!(card.contains("孙建国") && card.contains("data-testid=\"grid-card\""), "{card}");
+    let board = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        board.contains("data-testid=\"stat-unrouted\"><span class=\"n\">1</span>"),
+        "the command room's board counts it"
+    );
     let queue = c.get(app.url("/map/unrouted")).send().await.unwrap().text().await.unwrap();
     assert!(queue.contains("网格外任务"));
     let (c2, _) = page_session(&app, "s2.leader").await;
