@@ -384,6 +384,18 @@ impl From<MapPointRow> for MapPoint {
     }
 }
 
+/// `map_items m`; on SQLite, for a small bounding box (a street or a
+/// village, under ~0.05° × 0.05°), pinned to the position index. SQLite's
+/// planner has no value statistics and otherwise reads every item of the
+/// period however small the box; for a whole-city box the index would cost
+/// more than that read (random lookups), so there the planner decides.
+/// PostgreSQL plans by its statistics (see `plan_cache_mode` in `postgres.rs`).
+fn map_table(q: &MapQuery) -> &'static str {
+    const SMALL_BOX_E14: i128 = 500_000 * 500_000; // (0.05°)² in (1e-7°)²
+    let small = q.bbox.is_some_and(|[x0, y0, x1, y1]| i128::from(x1 - x0) * i128::from(y1 - y0) <= SMALL_BOX_E14);
+    if BACKEND == "sqlite" && small { "map_items m INDEXED BY map_items_pos" } else { "map_items m" }
+}
+
 fn map_where(q: &MapQuery) -> Where {
     let mut w = Where::default();
     if q.kinds.is_empty() {
@@ -1421,7 +1433,7 @@ impl Store for Backend {
 
     async fn map_count(&self, q: &MapQuery) -> Result<i64> {
         let w = map_where(q);
-        let sql = format!("SELECT COUNT(*) FROM map_items m{}", w.sql());
+        let sql = format!("SELECT COUNT(*) FROM {}{}", map_table(q), w.sql());
         let (n,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_one(self.r()).await?;
         Ok(n)
     }
@@ -1429,7 +1441,8 @@ impl Store for Backend {
     async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>> {
         let w = map_where(q);
         let sql = format!(
-            "SELECT {MAP_POINT_COLS} FROM map_items m{} ORDER BY m.occurred_at DESC, m.id DESC LIMIT ${}",
+            "SELECT {MAP_POINT_COLS} FROM {}{} ORDER BY m.occurred_at DESC, m.id DESC LIMIT ${}",
+            map_table(q),
             w.sql(),
             w.next()
         );
@@ -1445,8 +1458,10 @@ impl Store for Backend {
         // integer division of a non-negative offset: the same cell on both backends
         let sql = format!(
             "SELECT m.kind, (m.lon_e7 - ${n}) / ${c} AS cx, (m.lat_e7 - ${y}) / ${c} AS cy, COUNT(*) AS n, \
-             CAST(AVG(m.lat_e7) AS BIGINT) AS lat, CAST(AVG(m.lon_e7) AS BIGINT) AS lon, MIN(m.item_id) AS item, MIN(m.label) AS label \
-             FROM map_items m{} GROUP BY m.kind, (m.lon_e7 - ${n}) / ${c}, (m.lat_e7 - ${y}) / ${c}",
+             CAST(ROUND(AVG(m.lat_e7)) AS BIGINT) AS lat, CAST(ROUND(AVG(m.lon_e7)) AS BIGINT) AS lon, \
+             MIN(m.item_id) AS item, MIN(m.label) AS label \
+             FROM {}{} GROUP BY m.kind, (m.lon_e7 - ${n}) / ${c}, (m.lat_e7 - ${y}) / ${c}",
+            map_table(q),
             w.sql(),
             y = n + 1,
             c = n + 2,
@@ -1474,7 +1489,7 @@ impl Store for Backend {
 
     async fn map_positions(&self, q: &MapQuery, limit: i64) -> Result<Vec<(i64, i64)>> {
         let w = map_where(q);
-        let sql = format!("SELECT m.lat_e7, m.lon_e7 FROM map_items m{} LIMIT ${}", w.sql(), w.next());
+        let sql = format!("SELECT m.lat_e7, m.lon_e7 FROM {}{} LIMIT ${}", map_table(q), w.sql(), w.next());
         Ok(bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).bind(limit).fetch_all(self.r()).await?)
     }
 

@@ -241,11 +241,11 @@ pub async fn points(
 
 pub async fn points_for(state: &AppState, q: &MapQuery, zoom: u8) -> Result<PointsOut, AppError> {
     let store = state.store.as_ref();
-    let total = store.map_count(q).await?;
-    if total <= POINTS_MAX {
-        let points = store
-            .map_points(q, POINTS_MAX)
-            .await?
+    // one read decides: up to POINTS_MAX items come one by one; more are
+    // clustered, and the total is the sum of the cells (one scan, one snapshot)
+    let few = store.map_points(q, POINTS_MAX + 1).await?;
+    if few.len() as i64 <= POINTS_MAX {
+        let points: Vec<PointOut> = few
             .into_iter()
             .filter_map(|m| {
                 let l = layers::by_kind(&m.kind)?;
@@ -260,11 +260,12 @@ pub async fn points_for(state: &AppState, q: &MapQuery, zoom: u8) -> Result<Poin
                 })
             })
             .collect();
-        return Ok(PointsOut { total, clustered: false, points, clusters: vec![] });
+        return Ok(PointsOut { total: points.len() as i64, clustered: false, points, clusters: vec![] });
     }
-    let mut out = PointsOut { total, clustered: true, points: vec![], clusters: vec![] };
+    let mut out = PointsOut { total: 0, clustered: true, points: vec![], clusters: vec![] };
     for c in store.map_cells(q, cluster_cell_e7(zoom)).await? {
         let Some(l) = layers::by_kind(&c.kind) else { continue };
+        out.total += c.count;
         if c.count == 1 {
             out.points.push(PointOut {
                 layer: l.id,
@@ -272,6 +273,7 @@ pub async fn points_for(state: &AppState, q: &MapQuery, zoom: u8) -> Result<Poin
                 lat: deg(c.lat_e7),
                 lon: deg(c.lon_e7),
                 label: c.label,
+                // a cell does not carry its item's state; the detail page does
                 state: String::new(),
                 url: l.url(c.item_id),
             });
