@@ -23,7 +23,10 @@
 
   function baseMap(el) {
     var cfg = baseCfg();
-    var map = L.map(el, { attributionControl: !!(cfg && cfg.tiles), zoomSnap: 1 });
+    var map = L.map(el, { attributionControl: !!(cfg && cfg.tiles), zoomSnap: 0.5 });
+    // heat under the points, points under the grid labels and clusters
+    map.createPane("zfHeat").style.zIndex = 410;
+    map.createPane("zfPoints").style.zIndex = 450;
     if (cfg && cfg.tiles) {
       L.tileLayer(cfg.tiles, { attribution: cfg.attribution || "", maxZoom: 19 }).addTo(map);
     } else {
@@ -159,12 +162,12 @@
         if (!checked("layer", l.id)) { group.clearLayers(); map.removeLayer(group); return Promise.resolve(); }
         if (!map.hasLayer(group)) group.addTo(map);
         busy(1);
-        var p = period(); p.layers = l.id; p.bbox = bboxParam(); p.zoom = map.getZoom(); p.category = val("category");
+        var p = period(); p.layers = l.id; p.bbox = bboxParam(); p.zoom = Math.round(map.getZoom()); p.category = val("category");
         if (cfg.view === "command" || cfg.view === "duty") { /* all items of the period */ }
         return getJSON("/api/v1/map/points?" + qs(p)).then(function (res) {
           group.clearLayers();
           res.points.forEach(function (pt) {
-            var m = L.circleMarker([pt.lat, pt.lon], { radius: 6, color: "#fff", weight: 1.5, fillColor: l.color, fillOpacity: 0.95, className: "zf-point" });
+            var m = L.circleMarker([pt.lat, pt.lon], { pane: "zfPoints", radius: 6, color: "#fff", weight: 1.5, fillColor: l.color, fillOpacity: 0.95, className: "zf-point" });
             m.bindTooltip(esc(pt.label));
             m.on("click", function () { window.location.href = pt.url; });
             m.on("add", function () { var e = m.getElement(); if (e) { e.setAttribute("data-testid", "map-point"); e.setAttribute("data-layer", l.id); e.setAttribute("data-url", pt.url); } });
@@ -187,12 +190,12 @@
       if (!checked("heat")) { heatLayer.clearLayers(); map.removeLayer(heatLayer); if (side.top) side.top.innerHTML = ""; return Promise.resolve(); }
       if (!map.hasLayer(heatLayer)) heatLayer.addTo(map);
       busy(1);
-      var p = period(); p.zoom = map.getZoom(); p.category = val("category");
+      var p = period(); p.zoom = Math.round(map.getZoom()); p.category = val("category");
       p.layers = cfg.layers.filter(function (l) { return checked("layer", l.id); }).map(function (l) { return l.id; }).join(",") || cfg.layers.map(function (l) { return l.id; }).join(",");
       return getJSON("/api/v1/map/heat?" + qs(p)).then(function (res) {
         heatLayer.clearLayers();
         res.cells.forEach(function (c) {
-          var poly = L.polygon(c.boundary, { stroke: false, fillColor: ramp(c.count, res.max), fillOpacity: 0.35 + 0.45 * (c.count / (res.max || 1)), className: "zf-heat", interactive: true });
+          var poly = L.polygon(c.boundary, { pane: "zfHeat", stroke: false, fillColor: ramp(c.count, res.max), fillOpacity: 0.35 + 0.45 * (c.count / (res.max || 1)), className: "zf-heat", interactive: true });
           poly.bindTooltip(cfg.labels.count + " " + c.count);
           heatLayer.addLayer(poly);
         });
