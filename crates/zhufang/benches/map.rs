@@ -54,12 +54,11 @@
 mod common;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use common::{cpu_model, loadavg, rate};
+use common::{Cleanup, cpu_model, git_rev, loadavg, mem_total, parse_dbs, parse_list, pg_exec, pg_facts, rate, unique};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zhufang_store::Store;
@@ -92,27 +91,6 @@ struct Opts {
     reps: usize,
     seed: u64,
     pg_admin: String,
-}
-
-fn parse_dbs(v: &str) -> Result<Vec<&'static str>> {
-    Ok(match v.trim().to_ascii_lowercase().as_str() {
-        "sqlite" => vec!["sqlite"],
-        "postgres" | "postgresql" | "pg" => vec!["postgres"],
-        "both" | "all" => vec!["sqlite", "postgres"],
-        other => bail!("--db must be sqlite, postgres or both, not {other:?}"),
-    })
-}
-
-fn parse_list(v: &str, what: &str) -> Result<Vec<usize>> {
-    let list: Vec<usize> = v
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse::<usize>().map_err(|_| anyhow!("{what} must be a positive integer, not {s:?}")))
-        .collect::<Result<_>>()?;
-    if list.is_empty() || list.contains(&0) {
-        bail!("{what} must be positive: {v:?}");
-    }
-    Ok(list)
 }
 
 fn parse_zooms(v: &str) -> Result<Vec<u8>> {
@@ -195,52 +173,7 @@ const HELP: &str = "map bench: GET /api/v1/map/points over N items, clustered (t
 
 // ---------------------------------------------------------------- machine facts
 
-fn mem_total() -> String {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("MemTotal")).map(|l| l.trim_start_matches("MemTotal:").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn git_rev() -> String {
-    let out = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match out(&["rev-parse", "--short", "HEAD"]) {
-        Some(rev) => {
-            let dirty = out(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()).unwrap_or(false);
-            if dirty { format!("{rev} (+ uncommitted changes)") } else { rev }
-        }
-        None => "unknown".into(),
-    }
-}
-
 // ---------------------------------------------------------------- the app
-
-/// What to remove when a run ends: the temp dir, the PostgreSQL database.
-struct Cleanup {
-    dir: PathBuf,
-    pg_drop: Option<(String, String)>,
-}
-
-impl Cleanup {
-    async fn run(mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((admin, name)) = self.pg_drop.take()
-            && let Err(e) = pg_exec(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
-        {
-            eprintln!("warning: could not drop database {name}: {e:#}");
-        }
-    }
-}
 
 struct App {
     base: String,
@@ -250,39 +183,6 @@ struct App {
     url: String,
     backend_info: String,
     seed_wall: Duration,
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), rand::random::<u32>())
-}
-
-async fn pg_exec(admin: &str, sql: String) -> Result<()> {
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(admin)
-        .await
-        .with_context(|| format!("connecting to {}", zhufang::redact(admin)))?;
-    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await?;
-    let _ = c.close().await;
-    Ok(())
-}
-
-async fn pg_facts(admin: &str) -> String {
-    use sqlx::Connection;
-    let Ok(mut c) = sqlx::PgConnection::connect(admin).await else { return "PostgreSQL (version unknown)".into() };
-    let mut parts = vec![];
-    for (label, q) in [
-        ("PostgreSQL", "SHOW server_version"),
-        ("shared_buffers", "SHOW shared_buffers"),
-        ("work_mem", "SHOW work_mem"),
-        ("jit", "SHOW jit"),
-    ] {
-        if let Ok(v) = sqlx::query_scalar::<_, String>(q).fetch_one(&mut c).await {
-            let v = v.split_whitespace().next().unwrap_or("").to_string();
-            parts.push(if label == "PostgreSQL" { format!("{label} {v}") } else { format!("{label}={v}") });
-        }
-    }
-    let _ = c.close().await;
-    parts.join(", ")
 }
 
 /// A fresh database, migrated and seeded with the demo organisation (its
@@ -298,7 +198,13 @@ async fn start_app(db: &str, opts: &Opts, cleanup: &mut Option<Cleanup>) -> Resu
             .context("creating the bench database (is PostgreSQL running?)")?;
         cleanup.as_mut().unwrap().pg_drop = Some((opts.pg_admin.clone(), name.clone()));
         let (head, _) = opts.pg_admin.rsplit_once('/').ok_or_else(|| anyhow!("--pg URL needs a database name"))?;
-        (format!("{head}/{name}"), format!("{} (app pool: 16 connections)", pg_facts(&opts.pg_admin).await))
+        (
+            format!("{head}/{name}"),
+            format!(
+                "{} (app pool: 16 connections)",
+                pg_facts(&opts.pg_admin, &["shared_buffers", "work_mem", "jit"]).await
+            ),
+        )
     } else {
         let url = format!("sqlite://{}", dir.join("zhufang.db").display());
         (url, "SQLite (WAL, synchronous=NORMAL; app pools: 1 writer + 4 readers)".to_string())
