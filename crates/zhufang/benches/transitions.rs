@@ -25,7 +25,7 @@
 
 mod common;
 use anyhow::{Context, Result, anyhow, bail};
-use common::{Cleanup, cpu_model, git_rev, loadavg, mem_total, parse_dbs, parse_list, pg_exec, pg_facts, rate, unique};
+use common::{Cleanup, cpu_model, fresh_db, git_rev, loadavg, mem_total, parse_dbs, parse_list, rate};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -161,24 +161,7 @@ struct App {
 /// A fresh database, migrated and seeded with the demo organisation (no
 /// tasks), and the app listening on 127.0.0.1:0.
 async fn start_app(db: &str, opts: &Opts, cleanup: &mut Option<Cleanup>) -> Result<App> {
-    let dir = std::env::temp_dir().join(unique("zhufang-bench"));
-    std::fs::create_dir_all(&dir)?;
-    *cleanup = Some(Cleanup { dir: dir.clone(), pg_drop: None });
-    let (url, backend_info) = if db == "postgres" {
-        let name = unique("zf_bench");
-        pg_exec(&opts.pg_admin, format!("CREATE DATABASE {name}"))
-            .await
-            .context("creating the bench database (is PostgreSQL running?)")?;
-        cleanup.as_mut().unwrap().pg_drop = Some((opts.pg_admin.clone(), name.clone()));
-        let (head, _) = opts.pg_admin.rsplit_once('/').ok_or_else(|| anyhow!("--pg URL needs a database name"))?;
-        (
-            format!("{head}/{name}"),
-            format!("{} (app pool: 16 connections)", pg_facts(&opts.pg_admin, &["synchronous_commit", "fsync"]).await),
-        )
-    } else {
-        let url = format!("sqlite://{}", dir.join("zhufang.db").display());
-        (url, "SQLite (WAL, synchronous=NORMAL; app pools: 1 writer + 4 readers)".to_string())
-    };
+    let (dir, url, backend_info) = fresh_db(db, &opts.pg_admin, &["synchronous_commit", "fsync"], cleanup).await?;
     let store = zhufang::open_store(&url).await?;
     zhufang::prepare_demo(store.as_ref(), 0).await.context("seeding the demo organisation")?;
     let mut settings =

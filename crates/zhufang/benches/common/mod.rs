@@ -130,3 +130,31 @@ pub async fn pg_facts(admin: &str, settings: &[&str]) -> String {
     let _ = c.close().await;
     parts.join(", ")
 }
+
+/// A fresh, empty database for one run: a SQLite file in a new temp dir, or
+/// a new PostgreSQL database on the admin URL. Returns (temp dir, database
+/// URL, a line describing the backend); `cleanup` is set before anything is
+/// created, so a failed run still removes what it made.
+pub async fn fresh_db(
+    db: &str,
+    pg_admin: &str,
+    pg_settings: &[&str],
+    cleanup: &mut Option<Cleanup>,
+) -> Result<(PathBuf, String, String)> {
+    let dir = std::env::temp_dir().join(unique("zhufang-bench"));
+    std::fs::create_dir_all(&dir)?;
+    *cleanup = Some(Cleanup { dir: dir.clone(), pg_drop: None });
+    if db == "postgres" {
+        let name = unique("zf_bench");
+        pg_exec(pg_admin, format!("CREATE DATABASE {name}"))
+            .await
+            .context("creating the bench database (is PostgreSQL running?)")?;
+        cleanup.as_mut().expect("set above").pg_drop = Some((pg_admin.to_string(), name.clone()));
+        let (head, _) = pg_admin.rsplit_once('/').ok_or_else(|| anyhow!("--pg URL needs a database name"))?;
+        let info = format!("{} (app pool: 16 connections)", pg_facts(pg_admin, pg_settings).await);
+        Ok((dir, format!("{head}/{name}"), info))
+    } else {
+        let url = format!("sqlite://{}", dir.join("zhufang.db").display());
+        Ok((dir, url, "SQLite (WAL, synchronous=NORMAL; app pools: 1 writer + 4 readers)".to_string()))
+    }
+}
