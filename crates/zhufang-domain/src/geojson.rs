@@ -232,6 +232,7 @@ pub fn geometry(area: &Area) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn fc(features: Vec<Value>) -> String {
         json!({"type": "FeatureCollection", "features": features}).to_string()
@@ -300,5 +301,193 @@ mod tests {
         assert!((first.lon() - 116.3).abs() < 1e-6 && (first.lat() - 28.0).abs() < 1e-6, "{first:?}");
         assert_eq!(Datum::parse("BD09"), Some(Datum::Bd09));
         assert_eq!(Datum::parse("mercator"), None);
+    }
+
+    /// The importer's promises for any input: no panic, a file-level error
+    /// names no feature, every feature error and every grid names a feature
+    /// that exists, and no feature is both good and bad.
+    fn check_import(text: &str, features: Option<usize>) -> Result<(), TestCaseError> {
+        for datum in [Datum::Wgs84, Datum::Gcj02, Datum::Bd09] {
+            match parse_grids_all(text, datum) {
+                Err(e) => prop_assert_eq!(e.index, None, "{:?}", e),
+                Ok((grids, errors)) => {
+                    let n = features.unwrap_or(usize::MAX);
+                    for e in &errors {
+                        prop_assert!(e.index.is_some_and(|i| i < n), "{:?} (features: {})", e, n);
+                    }
+                    for g in &grids {
+                        prop_assert!(g.index < n, "grid {} (features: {})", g.index, n);
+                        prop_assert!(errors.iter().all(|e| e.index != Some(g.index)));
+                    }
+                    prop_assert_eq!(parse_grids(text, datum).is_ok(), errors.is_empty());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A JSON number token, including ones JSON allows but f64 does not
+    /// hold (1e400 overflows, 1e-400 underflows, huge integers).
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_filter("JSON has no NaN or infinity", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
+            (-200.0..200.0f64).prop_map(|f| f.to_string()),
+            prop::sample::select(vec![
+                "0",
+                "-0",
+                "-0.0",
+                "1e400",
+                "-1e400",
+                "1e-400",
+                "1.7976931348623157e308",
+                "5e-324",
+                "123456789012345678901234567890",
+                "180",
+                "-180.0000001",
+                "90.0",
+                "1E+2",
+                "0.1e1",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    fn string_token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "FeatureCollection",
+                "Feature",
+                "Polygon",
+                "MultiPolygon",
+                "Point",
+                "",
+                "  ",
+                "361202510001001",
+                "361202510001002",
+                "991202510001001",
+                "361202510000",
+            ])
+            .prop_map(String::from),
+            "\\PC{0,12}",
+        ]
+        .prop_map(|s| Value::from(s).to_string())
+    }
+
+    /// Arbitrary JSON text, with the keys the importer looks for.
+    fn json_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![Just("null".to_string()), Just("true".to_string()), number(), string_token()];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            let key = prop_oneof![
+                prop::sample::select(vec![
+                    "type",
+                    "features",
+                    "properties",
+                    "geometry",
+                    "coordinates",
+                    "code",
+                    "name",
+                    "station",
+                    "officer",
+                    "auxiliaries",
+                    "village",
+                    "kind",
+                ])
+                .prop_map(String::from),
+                "[a-z]{0,4}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((key, inner), 0..6).prop_map(|kv| {
+                    let kv: Vec<String> = kv.iter().map(|(k, v)| format!("{}:{v}", Value::from(k.as_str()))).collect();
+                    format!("{{{}}}", kv.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// A ring on a small lattice near a random place (often valid, often
+    /// self-intersecting or open), or any JSON at all.
+    fn ring_text() -> impl Strategy<Value = String> {
+        let lattice = (
+            prop::sample::select(vec![(116.3, 28.0), (0.0, 0.0), (179.9999, 89.9999), (-180.0, -90.0)]),
+            prop::sample::select(vec![1e-7, 1e-4, 0.01, 1.0]),
+            prop::collection::vec((-3i32..4, -3i32..4), 0..8),
+            any::<bool>(),
+        )
+            .prop_map(|((x0, y0), step, pts, close)| {
+                let mut pts: Vec<String> =
+                    pts.iter().map(|(x, y)| format!("[{},{}]", x0 + *x as f64 * step, y0 + *y as f64 * step)).collect();
+                if close && let Some(first) = pts.first().cloned() {
+                    pts.push(first);
+                }
+                format!("[{}]", pts.join(","))
+            });
+        let rect = (-5i32..5, -5i32..5, 1i32..3, 1i32..3).prop_map(|(x, y, w, h)| {
+            let p = |x: i32, y: i32| format!("[{},{}]", 116.0 + x as f64 * 0.01, 28.0 + y as f64 * 0.01);
+            format!("[{},{},{},{},{}]", p(x, y), p(x + w, y), p(x + w, y + h), p(x, y + h), p(x, y))
+        });
+        let odd = prop::collection::vec(prop_oneof![number(), json_text()], 0..5)
+            .prop_map(|v| format!("[[{}]]", v.join(",")));
+        prop_oneof![3 => rect, 3 => lattice, 1 => odd, 1 => json_text()]
+    }
+
+    fn geometry_text() -> impl Strategy<Value = String> {
+        let polygon = || prop::collection::vec(ring_text(), 0..3).prop_map(|r| format!("[{}]", r.join(",")));
+        prop_oneof![
+            4 => polygon().prop_map(|c| format!(r#"{{"type":"Polygon","coordinates":{c}}}"#)),
+            2 => prop::collection::vec(polygon(), 0..3)
+                .prop_map(|p| format!(r#"{{"type":"MultiPolygon","coordinates":[{}]}}"#, p.join(","))),
+            1 => (string_token(), json_text()).prop_map(|(t, c)| format!(r#"{{"type":{t},"coordinates":{c}}}"#)),
+            1 => json_text(),
+        ]
+    }
+
+    fn feature_text() -> impl Strategy<Value = String> {
+        let value = |good: &'static str| prop_oneof![3 => Just(Value::from(good).to_string()), 1 => string_token(), 1 => json_text()];
+        let code = prop_oneof![
+            4 => (1u32..6).prop_map(|n| Value::from(format!("361202510001{n:03}")).to_string()),
+            1 => string_token(),
+            1 => json_text(),
+        ];
+        let props = (code, value("滨江警务区"), value("361202510000"), value("a、b，c"))
+            .prop_map(|(c, n, s, a)| format!(r#"{{"code":{c},"name":{n},"station":{s},"auxiliaries":{a}}}"#));
+        prop_oneof![
+            6 => (props, geometry_text())
+                .prop_map(|(p, g)| format!(r#"{{"type":"Feature","properties":{p},"geometry":{g}}}"#)),
+            1 => json_text(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn any_string_imports_without_panic(s in "\\PC{0,200}") {
+            check_import(&s, None)?;
+        }
+
+        #[test]
+        fn any_json_imports_without_panic(s in json_text()) {
+            let features = serde_json::from_str::<Value>(&s)
+                .ok()
+                .and_then(|d| d.get("features").and_then(Value::as_array).map(Vec::len));
+            check_import(&s, features)?;
+            let wrapped = format!(r#"{{"type":"FeatureCollection","features":{s}}}"#);
+            let features = serde_json::from_str::<Value>(&wrapped)
+                .ok()
+                .and_then(|d| d.get("features").and_then(Value::as_array).map(Vec::len));
+            check_import(&wrapped, features)?;
+        }
+
+        #[test]
+        fn feature_collections_import_without_panic(features in prop::collection::vec(feature_text(), 0..6)) {
+            let text = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
+            let parsed = serde_json::from_str::<Value>(&text).ok();
+            // Number tokens such as 1e400 make the whole file invalid JSON.
+            let n = parsed.as_ref().map(|_| features.len());
+            check_import(&text, n)?;
+        }
     }
 }
