@@ -607,7 +607,12 @@ async fn import_checked(
                 .collect(),
         )
     };
-    let (features, mut errors) = geojson::parse_grids_all(text, datum).map_err(|e| to_fields(vec![e]))?;
+    // Geometry checks are CPU work (a large file takes a while): off the async workers.
+    let owned = text.to_string();
+    let (features, mut errors) = tokio::task::spawn_blocking(move || geojson::parse_grids_all(&owned, datum))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("grid import task: {e}")))?
+        .map_err(|e| to_fields(vec![e]))?;
     let units: HashMap<String, OrgUnit> = store.org_units().await?.into_iter().map(|o| (o.code.clone(), o)).collect();
     let mut people: HashMap<String, Option<i64>> = HashMap::new();
     let mut grids = vec![];
@@ -698,26 +703,31 @@ async fn import_checked(
             list.push((code, area));
         }
     }
-    let mut overlaps: Vec<(String, String)> = by_station
-        .values()
-        .flat_map(|list| {
-            zhufang_domain::grid::overlapping_pairs(list)
-                .into_iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let station_code: HashMap<i64, String> = units.values().map(|o| (o.id, o.code.clone())).collect();
+    let (mut overlaps, mut gaps) = tokio::task::spawn_blocking(move || {
+        let overlaps: Vec<(String, String)> = by_station
+            .values()
+            .flat_map(|list| {
+                zhufang_domain::grid::overlapping_pairs(list)
+                    .into_iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let gaps: Vec<StationGap> = by_station
+            .iter()
+            .flat_map(|(sid, list)| {
+                let station = station_code.get(sid).cloned().unwrap_or_default();
+                zhufang_domain::grid::gaps(list, 100)
+                    .into_iter()
+                    .map(move |gap| StationGap { station: station.clone(), gap })
+            })
+            .collect();
+        (overlaps, gaps)
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("grid import task: {e}")))?;
     overlaps.sort();
-    let station_code: HashMap<i64, &str> = units.values().map(|o| (o.id, o.code.as_str())).collect();
-    let mut gaps: Vec<StationGap> = by_station
-        .iter()
-        .flat_map(|(sid, list)| {
-            let station = station_code.get(sid).copied().unwrap_or_default().to_string();
-            zhufang_domain::grid::gaps(list, 100)
-                .into_iter()
-                .map(move |gap| StationGap { station: station.clone(), gap })
-        })
-        .collect();
     gaps.sort_by(|a, b| a.station.cmp(&b.station).then(a.gap.lat.total_cmp(&b.gap.lat)));
     let existing: HashSet<&str> = stored.iter().map(|g| g.code.as_str()).collect();
     let (created, updated) = if dry_run {
