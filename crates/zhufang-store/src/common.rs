@@ -1431,13 +1431,6 @@ impl Store for Backend {
         Ok(())
     }
 
-    async fn map_count(&self, q: &MapQuery) -> Result<i64> {
-        let w = map_where(q);
-        let sql = format!("SELECT COUNT(*) FROM {}{}", map_table(q), w.sql());
-        let (n,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_one(self.r()).await?;
-        Ok(n)
-    }
-
     async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>> {
         let w = map_where(q);
         let sql = format!(

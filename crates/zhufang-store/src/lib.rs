@@ -164,8 +164,6 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()>;
 
     // the map: everything with a place
-    /// How many located items a query covers.
-    async fn map_count(&self, q: &MapQuery) -> Result<i64>;
     /// Located items, newest first, at most `limit`.
     async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>>;
     /// Items counted per kind and square cell of `cell_e7` (1e-7 degrees)
