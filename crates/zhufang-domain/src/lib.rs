@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calendar;
 pub mod geojson;
 pub mod grid;
+pub mod incident;
 pub mod role;
 pub mod task;
 pub mod types;

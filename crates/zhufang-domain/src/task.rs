@@ -12,12 +12,12 @@ pub const WORKFLOW: &str = "task";
 /// Share of a phase's window after which a task is "due soon".
 pub const DUE_SOON_SHARE: f64 = 0.8;
 
-fn st(state: &str, zh: &str, en: &str, terminal: bool, initial: bool) -> StateDef {
+pub(crate) fn st(state: &str, zh: &str, en: &str, terminal: bool, initial: bool) -> StateDef {
     StateDef { state: state.into(), label_zh: zh.into(), label_en: en.into(), terminal, initial }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn tr(
+pub(crate) fn tr(
     from: &str,
     action: &str,
     to: &str,

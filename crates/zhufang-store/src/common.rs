@@ -338,10 +338,202 @@ macro_rules! bind_args {
     }};
 }
 
+
+macro_rules! incident_select {
+    () => {
+        "SELECT i.id, i.number, i.channel, i.received_at, i.caller_name, i.caller_phone, i.lat, i.lon, i.address, \
+         i.grid_id, g.code AS grid_code, g.name AS grid_name, i.station_id, s.code AS station_code, s.name AS station_name, \
+         i.org_path, i.description, i.type_code, ty.name AS type_name, i.severity, i.police, i.state, i.assignee_id, \
+         u.username AS assignee, u.display_name AS assignee_name, i.agency_id, a.code AS agency_code, a.name AS agency_name, \
+         a.path AS agency_path, i.result, i.rating, i.repeat_of, i.triage, i.creator_id, i.triaged_at, i.dispatched_at, \
+         i.arrived_at, i.handled_at, i.diverted_at, i.signed_for_at, i.agency_done_at, i.returned_at, i.closed_at, \
+         i.created_at, i.updated_at, i.version \
+         FROM incidents i JOIN org_units s ON s.id = i.station_id LEFT JOIN grids g ON g.id = i.grid_id \
+         LEFT JOIN incident_types ty ON ty.code = i.type_code LEFT JOIN users u ON u.id = i.assignee_id \
+         LEFT JOIN org_units a ON a.id = i.agency_id"
+    };
+}
+
+#[derive(FromRow)]
+struct IncidentRow {
+    id: i64,
+    number: String,
+    channel: String,
+    received_at: i64,
+    caller_name: Option<String>,
+    caller_phone: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: String,
+    grid_id: Option<i64>,
+    grid_code: Option<String>,
+    grid_name: Option<String>,
+    station_id: i64,
+    station_code: String,
+    station_name: String,
+    org_path: String,
+    description: String,
+    type_code: Option<String>,
+    type_name: Option<String>,
+    severity: i64,
+    police: Option<bool>,
+    state: String,
+    assignee_id: Option<i64>,
+    assignee: Option<String>,
+    assignee_name: Option<String>,
+    agency_id: Option<i64>,
+    agency_code: Option<String>,
+    agency_name: Option<String>,
+    agency_path: Option<String>,
+    result: Option<String>,
+    rating: Option<i64>,
+    repeat_of: Option<i64>,
+    triage: String,
+    creator_id: Option<i64>,
+    triaged_at: Option<i64>,
+    dispatched_at: Option<i64>,
+    arrived_at: Option<i64>,
+    handled_at: Option<i64>,
+    diverted_at: Option<i64>,
+    signed_for_at: Option<i64>,
+    agency_done_at: Option<i64>,
+    returned_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl From<IncidentRow> for Incident {
+    fn from(r: IncidentRow) -> Self {
+        Incident {
+            id: r.id,
+            number: r.number,
+            channel: r.channel,
+            received_at: from_ms(r.received_at),
+            caller_name: r.caller_name,
+            caller_phone_masked: r.caller_phone.as_deref().map(zhufang_domain::types::mask_phone),
+            caller_phone: r.caller_phone,
+            lat: r.lat,
+            lon: r.lon,
+            address: r.address,
+            grid_id: r.grid_id,
+            grid_code: r.grid_code,
+            grid_name: r.grid_name,
+            station_id: r.station_id,
+            station_code: r.station_code,
+            station_name: r.station_name,
+            org_path: r.org_path,
+            description: r.description,
+            type_code: r.type_code,
+            type_name: r.type_name,
+            severity: r.severity,
+            police: r.police,
+            state: r.state,
+            assignee_id: r.assignee_id,
+            assignee: r.assignee,
+            assignee_name: r.assignee_name,
+            agency_id: r.agency_id,
+            agency_code: r.agency_code,
+            agency_name: r.agency_name,
+            agency_path: r.agency_path,
+            result: r.result,
+            rating: r.rating,
+            repeat_of: r.repeat_of,
+            triage: serde_json::from_str(&r.triage).unwrap_or_default(),
+            creator_id: r.creator_id,
+            triaged_at: opt_from_ms(r.triaged_at),
+            dispatched_at: opt_from_ms(r.dispatched_at),
+            arrived_at: opt_from_ms(r.arrived_at),
+            handled_at: opt_from_ms(r.handled_at),
+            diverted_at: opt_from_ms(r.diverted_at),
+            signed_for_at: opt_from_ms(r.signed_for_at),
+            agency_done_at: opt_from_ms(r.agency_done_at),
+            returned_at: opt_from_ms(r.returned_at),
+            closed_at: opt_from_ms(r.closed_at),
+            created_at: from_ms(r.created_at),
+            updated_at: from_ms(r.updated_at),
+            version: r.version,
+        }
+    }
+}
+
+/// The incident as the audit log keeps it (the phone masked).
+fn incident_json(i: &Incident) -> serde_json::Value {
+    serde_json::to_value(i).unwrap_or_default()
+}
+
+fn incident_where(f: &IncidentFilter) -> Where {
+    let mut w = Where::default();
+    match (&f.scope_path, &f.agency_path) {
+        (Some(p), Some(a)) => {
+            w.args.push(Arg::S(format!("{p}%")));
+            let n1 = w.args.len();
+            w.args.push(Arg::S(format!("{a}%")));
+            let n2 = w.args.len();
+            w.raw(&format!("(i.org_path LIKE ${n1} OR a.path LIKE ${n2})"));
+        }
+        (Some(p), None) => w.push("i.org_path LIKE $?", Arg::S(format!("{p}%"))),
+        (None, Some(a)) => w.push("a.path LIKE $?", Arg::S(format!("{a}%"))),
+        (None, None) => {}
+    }
+    if let Some(s) = &f.state {
+        w.push("i.state = $?", Arg::S(s.clone()));
+    }
+    if let Some(c) = &f.channel {
+        w.push("i.channel = $?", Arg::S(c.clone()));
+    }
+    if let Some(p) = f.police {
+        w.raw(if p { "i.police = TRUE" } else { "i.police = FALSE" });
+    }
+    if let Some(t) = f.from {
+        w.push("i.received_at >= $?", Arg::I(ms(t)));
+    }
+    if let Some(t) = f.to {
+        w.push("i.received_at < $?", Arg::I(ms(t)));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        w.args.push(Arg::S(format!("%{q}%")));
+        let n = w.args.len();
+        w.raw(&format!("(i.number LIKE ${n} OR i.description LIKE ${n} OR i.address LIKE ${n})"));
+    }
+    w
+}
+
+/// Keeps an incident's map item in step with it (position, state, open, done).
+async fn sync_incident_map_item(tx: &mut Transaction<'static, Db>, i: &Incident, closes: bool) -> Result<()> {
+    let (Some(lat), Some(lon)) = (i.lat, i.lon) else { return Ok(()) };
+    let label: String = format!("{} {}", i.number, i.description.chars().take(30).collect::<String>());
+    let done = i.handled_at.or(i.agency_done_at).map(ms);
+    sqlx::query(
+        "INSERT INTO map_items (kind, item_id, label, category, activity, state, is_open, deadline_at, done_at, org_path, \
+         lat_e7, lon_e7, grid_id, station_id, occurred_at) \
+         VALUES ('incident', $1, $2, $3, '', $4, $5, NULL, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (kind, item_id) DO UPDATE SET label = excluded.label, category = excluded.category, \
+         state = excluded.state, is_open = excluded.is_open, done_at = excluded.done_at",
+    )
+    .bind(i.id)
+    .bind(label)
+    .bind(i.type_code.clone().unwrap_or_default())
+    .bind(&i.state)
+    .bind(!closes)
+    .bind(done)
+    .bind(&i.org_path)
+    .bind(e7(lat))
+    .bind(e7(lon))
+    .bind(i.grid_id)
+    .bind(i.station_id)
+    .bind(ms(i.received_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The table that owns each kind of located item (its `grid_id` follows re-routing).
 fn located_table(kind: &str) -> Option<&'static str> {
     match kind {
         "task" => Some("tasks"),
+        "incident" => Some("incidents"),
         _ => None,
     }
 }
@@ -569,6 +761,12 @@ impl Backend {
             .collect())
     }
 
+    async fn incident_in(&self, tx: &mut Transaction<'static, Db>, id: i64) -> Result<Incident> {
+        let row: Option<IncidentRow> =
+            sqlx::query_as(concat!(incident_select!(), " WHERE i.id = $1")).bind(id).fetch_optional(&mut **tx).await?;
+        row.map(Incident::from).ok_or(crate::StoreError::NotFound)
+    }
+
     async fn task_in(&self, tx: &mut Transaction<'static, Db>, id: i64) -> Result<Task> {
         let row: Option<TaskRow> =
             sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1")).bind(id).fetch_optional(&mut **tx).await?;
@@ -587,14 +785,15 @@ impl Store for Backend {
     }
 
     async fn ensure_defaults(&self) -> Result<()> {
-        let wf = zhufang_domain::task::default_workflow();
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workflow_transitions WHERE workflow = $1")
-            .bind(&wf.name)
-            .fetch_one(self.w())
-            .await?;
-        if n == 0 {
-            let ev = AuditEvent::new(None, "system", "workflow", &wf.name, "seed", None, Some(&serde_json::to_value(&wf).unwrap_or_default()));
-            self.save_workflow(&wf, &ev).await?;
+        for wf in [zhufang_domain::task::default_workflow(), zhufang_domain::incident::default_workflow()] {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workflow_transitions WHERE workflow = $1")
+                .bind(&wf.name)
+                .fetch_one(self.w())
+                .await?;
+            if n == 0 {
+                let ev = AuditEvent::new(None, "system", "workflow", &wf.name, "seed", None, Some(&serde_json::to_value(&wf).unwrap_or_default()));
+                self.save_workflow(&wf, &ev).await?;
+            }
         }
         Ok(())
     }
@@ -1429,6 +1628,214 @@ impl Store for Backend {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn incident_types(&self) -> Result<Vec<IncidentType>> {
+        let rows: Vec<(String, Option<String>, i64, String, bool, bool, bool)> = sqlx::query_as(
+            "SELECT code, parent_code, level, name, police, dispute, active FROM incident_types ORDER BY sort, code",
+        )
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(code, parent_code, level, name, police, dispute, active)| IncidentType {
+                code,
+                parent_code,
+                level,
+                name,
+                police,
+                dispute,
+                active,
+            })
+            .collect())
+    }
+
+    async fn create_incident(&self, n: &NewIncident) -> Result<Incident> {
+        let now = ms(n.now);
+        let mut tx = self.w().begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
+             station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'received', $15, $16, $17, $18, $18) RETURNING id",
+        )
+        .bind(format!("tmp-{}", rand::random::<u64>()))
+        .bind(&n.channel)
+        .bind(ms(n.received_at))
+        .bind(&n.caller_name)
+        .bind(&n.caller_phone)
+        .bind(n.lat)
+        .bind(n.lon)
+        .bind(&n.address)
+        .bind(n.grid_id)
+        .bind(n.station_id)
+        .bind(&n.org_path)
+        .bind(&n.description)
+        .bind(&n.type_code)
+        .bind(n.severity)
+        .bind(n.repeat_of)
+        .bind(n.triage.to_string())
+        .bind(n.creator_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| crate::StoreError::from_insert(e, "incident"))?;
+        let number = format!("JQ{}{:06}", zhufang_domain::calendar::local_date(n.received_at).format("%Y%m%d"), id);
+        sqlx::query("UPDATE incidents SET number = $1 WHERE id = $2").bind(&number).bind(id).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, 'receive', NULL, 'received', NULL, $5)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(n.creator_id)
+        .bind(&n.creator_name)
+        .bind(serde_json::json!({"channel": n.channel, "repeat_of": n.repeat_of}).to_string())
+        .execute(&mut *tx)
+        .await?;
+        let inc = self.incident_in(&mut tx, id).await?;
+        sync_incident_map_item(&mut tx, &inc, false).await?;
+        let ev = AuditEvent::new(Some(n.creator_id), &n.creator_name, "incident", id, "receive", None, Some(&incident_json(&inc)));
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(inc)
+    }
+
+    async fn incident(&self, id: i64) -> Result<Option<Incident>> {
+        let row: Option<IncidentRow> =
+            sqlx::query_as(concat!(incident_select!(), " WHERE i.id = $1")).bind(id).fetch_optional(self.r()).await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_incidents(&self, f: &IncidentFilter, page: PageReq) -> Result<Page<Incident>> {
+        let w = incident_where(f);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM incidents i LEFT JOIN org_units a ON a.id = i.agency_id{}",
+            w.sql()
+        );
+        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let n = w.next();
+        let sql = format!("{}{} ORDER BY i.received_at DESC, i.id DESC LIMIT ${} OFFSET ${}", incident_select!(), w.sql(), n, n + 1);
+        let rows: Vec<IncidentRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(self.r())
+            .await?;
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), total, page: page.page, per_page: page.per_page })
+    }
+
+    async fn incident_timeline(&self, id: i64) -> Result<Vec<IncidentEvent>> {
+        let rows: Vec<(i64, i64, String, String, Option<String>, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, at, actor_name, action, from_state, to_state, note, data FROM incident_events \
+             WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, actor_name, action, from_state, to_state, note, data)| IncidentEvent {
+                id,
+                at: from_ms(at),
+                actor_name,
+                action,
+                from_state,
+                to_state,
+                note,
+                data: serde_json::from_str(&data).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn apply_incident_transition(&self, w: &IncidentWrite) -> Result<Incident> {
+        let now = ms(w.now);
+        let mut tx = self.w().begin().await?;
+        let before = self.incident_in(&mut tx, w.incident_id).await?;
+        if before.version != w.expected_version || before.state != w.from_state {
+            return Err(crate::StoreError::Conflict);
+        }
+        let (assign, assignee) = match w.assignee {
+            Some(a) => (true, a),
+            None => (false, None),
+        };
+        let step = |s: &str| if w.to_state == s { Some(now) } else { None };
+        let r = sqlx::query(
+            "UPDATE incidents SET state = $1, \
+             assignee_id = CASE WHEN $2 THEN $3 ELSE assignee_id END, \
+             agency_id = COALESCE($4, agency_id), police = COALESCE($5, police), \
+             type_code = COALESCE($6, type_code), severity = COALESCE($7, severity), \
+             result = COALESCE($8, result), rating = COALESCE($9, rating), \
+             triaged_at = COALESCE($10, triaged_at), dispatched_at = COALESCE($11, dispatched_at), \
+             arrived_at = COALESCE($12, arrived_at), handled_at = COALESCE($13, handled_at), \
+             diverted_at = COALESCE($14, diverted_at), signed_for_at = COALESCE($15, signed_for_at), \
+             agency_done_at = COALESCE($16, agency_done_at), returned_at = COALESCE($17, returned_at), \
+             closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END, \
+             updated_at = $19, version = version + 1 WHERE id = $20 AND version = $21",
+        )
+        .bind(&w.to_state)
+        .bind(assign)
+        .bind(assignee)
+        .bind(w.agency_id)
+        .bind(w.police)
+        .bind(&w.type_code)
+        .bind(w.severity)
+        .bind(&w.result)
+        .bind(w.rating)
+        .bind(step("triaged"))
+        .bind(step("dispatched"))
+        .bind(step("arrived"))
+        .bind(step("handled"))
+        .bind(step("diverted"))
+        .bind(step("signed_for"))
+        .bind(step("agency_done"))
+        .bind(step("returned"))
+        .bind(w.closes)
+        .bind(now)
+        .bind(w.incident_id)
+        .bind(w.expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(crate::StoreError::Conflict);
+        }
+        sqlx::query(
+            "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(w.incident_id)
+        .bind(now)
+        .bind(w.actor_id)
+        .bind(&w.actor_name)
+        .bind(&w.action)
+        .bind(&w.from_state)
+        .bind(&w.to_state)
+        .bind(&w.note)
+        .bind(w.data.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let after = self.incident_in(&mut tx, w.incident_id).await?;
+        sync_incident_map_item(&mut tx, &after, w.closes).await?;
+        let ev = AuditEvent::new(
+            Some(w.actor_id),
+            &w.actor_name,
+            "incident",
+            w.incident_id,
+            &w.action,
+            Some(&incident_json(&before)),
+            Some(&incident_json(&after)),
+        );
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, number FROM incidents WHERE caller_phone = $1 AND received_at >= $2 ORDER BY received_at DESC, id DESC LIMIT 1",
+        )
+        .bind(phone)
+        .bind(ms(since))
+        .fetch_optional(self.r())
+        .await?)
     }
 
     async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>> {

@@ -10,6 +10,7 @@
 //! transaction. [`service`] holds the application operations (task
 //! transitions, login) that combine the domain rules with the store.
 
+pub mod incidents;
 pub mod model;
 pub mod postgres;
 pub mod service;
@@ -162,6 +163,18 @@ pub trait Store: Send + Sync + 'static {
     /// Applies one batch of new grid assignments and saves the job's cursor, in one transaction.
     async fn reroute_batch(&self, job: &str, batch: &RerouteBatch, now: DateTime<Utc>) -> Result<()>;
     async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()>;
+
+    // incidents (警情)
+    async fn incident_types(&self) -> Result<Vec<IncidentType>>;
+    /// Writes the incident, its first timeline event, its map item (when
+    /// located) and the audit record in one transaction.
+    async fn create_incident(&self, i: &NewIncident) -> Result<Incident>;
+    async fn incident(&self, id: i64) -> Result<Option<Incident>>;
+    async fn list_incidents(&self, f: &IncidentFilter, page: PageReq) -> Result<Page<Incident>>;
+    async fn incident_timeline(&self, id: i64) -> Result<Vec<IncidentEvent>>;
+    async fn apply_incident_transition(&self, w: &IncidentWrite) -> Result<Incident>;
+    /// The latest incident from this phone received at or after `since` (a repeat call).
+    async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>>;
 
     // the map: everything with a place
     /// Located items, newest first, at most `limit`.

@@ -468,3 +468,150 @@ pub struct TaskCounts {
     pub overdue: i64,
     pub to_evaluate: i64,
 }
+
+/// One entry of the incident type dictionary (类别/类型/细类/子类).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IncidentType {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub level: i64,
+    pub name: String,
+    /// The usual decision: a police matter or not.
+    pub police: bool,
+    /// A dispute: repeat calls link over the longer window.
+    pub dispute: bool,
+    pub active: bool,
+}
+
+/// An incident (警情). The caller's phone is never serialised whole:
+/// `caller_phone_masked` is; the full number is read through an audited call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub id: i64,
+    pub number: String,
+    pub channel: String,
+    pub received_at: DateTime<Utc>,
+    pub caller_name: Option<String>,
+    #[serde(skip)]
+    pub caller_phone: Option<String>,
+    pub caller_phone_masked: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub grid_id: Option<i64>,
+    pub grid_code: Option<String>,
+    pub grid_name: Option<String>,
+    pub station_id: i64,
+    pub station_code: String,
+    pub station_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub description: String,
+    pub type_code: Option<String>,
+    pub type_name: Option<String>,
+    pub severity: i64,
+    /// None until triaged.
+    pub police: Option<bool>,
+    pub state: String,
+    pub assignee_id: Option<i64>,
+    pub assignee: Option<String>,
+    pub assignee_name: Option<String>,
+    pub agency_id: Option<i64>,
+    pub agency_code: Option<String>,
+    pub agency_name: Option<String>,
+    #[serde(skip)]
+    pub agency_path: Option<String>,
+    pub result: Option<String>,
+    pub rating: Option<i64>,
+    pub repeat_of: Option<i64>,
+    /// The triage suggestion at intake (police or not, department, confidence, reasons).
+    pub triage: serde_json::Value,
+    pub creator_id: Option<i64>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub diverted_at: Option<DateTime<Utc>>,
+    pub signed_for_at: Option<DateTime<Utc>>,
+    pub agency_done_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// A new incident, parsed and routed.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub channel: String,
+    pub received_at: DateTime<Utc>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub grid_id: Option<i64>,
+    pub station_id: i64,
+    pub org_path: String,
+    pub description: String,
+    pub type_code: Option<String>,
+    pub severity: i64,
+    pub repeat_of: Option<i64>,
+    pub triage: serde_json::Value,
+    pub creator_id: i64,
+    pub creator_name: String,
+    pub now: DateTime<Utc>,
+}
+
+/// One step of an incident, decided by the service, written in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentWrite {
+    pub incident_id: i64,
+    pub expected_version: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub now: DateTime<Utc>,
+    pub note: Option<String>,
+    /// `Some(x)` sets the assignee to x; `None` leaves it.
+    pub assignee: Option<Option<i64>>,
+    pub agency_id: Option<i64>,
+    pub police: Option<bool>,
+    pub type_code: Option<String>,
+    pub severity: Option<i64>,
+    pub result: Option<String>,
+    pub rating: Option<i64>,
+    /// The new state is terminal.
+    pub closes: bool,
+    pub data: serde_json::Value,
+}
+
+/// Filters of the incident list. `scope_path` limits to a station subtree;
+/// `agency_path` (for partner agencies) to what was diverted to them.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub scope_path: Option<String>,
+    pub agency_path: Option<String>,
+    pub state: Option<String>,
+    pub channel: Option<String>,
+    pub police: Option<bool>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+}
+
+/// One step in an incident's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: serde_json::Value,
+}

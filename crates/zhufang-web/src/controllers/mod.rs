@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod files;
 pub mod grids;
 pub mod health;
+pub mod incidents;
 pub mod map;
 pub mod me;
 pub mod notifications;

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod grids;
 mod harness;
+mod incidents;
 mod map;
 mod props;
 mod story;

@@ -1,0 +1,292 @@
+//! Incidents (警情): channels, severity, handling results, repeat-call
+//! windows and the default incident workflow — police matters
+//! 接警→研判→派警→到场→处置→结束, non-police matters
+//! 接警→研判→分流→签收→办结→回访结束, with 退回 back to the command room.
+
+use crate::task::{st, tr};
+use crate::workflow::{Actor, Effect, Workflow};
+use serde::Serialize;
+
+pub const WORKFLOW: &str = "incident";
+
+/// Where an incident came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// 110 报警
+    Call110,
+    /// 12345 转来
+    Transfer12345,
+    /// 来所报案
+    WalkIn,
+    /// 巡逻发现
+    Patrol,
+    /// 群众 App / 小程序
+    PublicApp,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Channel::Call110,
+        Channel::Transfer12345,
+        Channel::WalkIn,
+        Channel::Patrol,
+        Channel::PublicApp,
+        Channel::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Call110 => "110",
+            Channel::Transfer12345 => "12345",
+            Channel::WalkIn => "walk_in",
+            Channel::Patrol => "patrol",
+            Channel::PublicApp => "app",
+            Channel::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s.trim())
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Channel::Call110 => "110报警",
+            Channel::Transfer12345 => "12345转来",
+            Channel::WalkIn => "来所报案",
+            Channel::Patrol => "巡逻发现",
+            Channel::PublicApp => "群众App",
+            Channel::Other => "其他",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Channel::Call110 => "110 call",
+            Channel::Transfer12345 => "From 12345",
+            Channel::WalkIn => "Walk-in",
+            Channel::Patrol => "Patrol",
+            Channel::PublicApp => "Public app",
+            Channel::Other => "Other",
+        }
+    }
+}
+
+/// 警情等级: 1 一般 · 2 紧急 · 3 危机.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    Normal = 1,
+    Urgent = 2,
+    Critical = 3,
+}
+
+impl Severity {
+    pub fn from_level(n: i64) -> Option<Severity> {
+        match n {
+            1 => Some(Severity::Normal),
+            2 => Some(Severity::Urgent),
+            3 => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+    pub fn level(self) -> i64 {
+        self as i64
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Severity::Normal => "一般",
+            Severity::Urgent => "紧急",
+            Severity::Critical => "危机",
+        }
+    }
+}
+
+/// How a police matter ended (处置结果).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlingResult {
+    /// 现场自处 (closed on site)
+    OnSite,
+    /// 刑事立案
+    CriminalCase,
+    /// 行政立案
+    AdministrativeCase,
+    /// 移交其他单位
+    Transferred,
+    /// 登记为矛盾纠纷 (to the dispute ledger)
+    DisputeRegistered,
+}
+
+impl HandlingResult {
+    pub const ALL: [HandlingResult; 5] = [
+        HandlingResult::OnSite,
+        HandlingResult::CriminalCase,
+        HandlingResult::AdministrativeCase,
+        HandlingResult::Transferred,
+        HandlingResult::DisputeRegistered,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandlingResult::OnSite => "on_site",
+            HandlingResult::CriminalCase => "criminal_case",
+            HandlingResult::AdministrativeCase => "administrative_case",
+            HandlingResult::Transferred => "transferred",
+            HandlingResult::DisputeRegistered => "dispute_registered",
+        }
+    }
+    pub fn parse(s: &str) -> Option<HandlingResult> {
+        HandlingResult::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            HandlingResult::OnSite => "现场自处",
+            HandlingResult::CriminalCase => "刑事立案",
+            HandlingResult::AdministrativeCase => "行政立案",
+            HandlingResult::Transferred => "移交",
+            HandlingResult::DisputeRegistered => "登记矛盾纠纷",
+        }
+    }
+}
+
+/// Repeat calls: the same phone within this many minutes links to the
+/// earlier incident (a deployment may change both).
+pub const REPEAT_WINDOW_MINUTES: i64 = 60;
+/// For disputes (type codes under 纠纷) the window is longer.
+pub const REPEAT_WINDOW_DISPUTE_MINUTES: i64 = 72 * 60;
+
+/// The default incident workflow a fresh database is seeded with; the rows
+/// in `workflow_transitions` are what a deployment edits.
+pub fn default_workflow() -> Workflow {
+    use Actor::*;
+    use Effect::*;
+    let command = Role(crate::Role::CommandRoom);
+    let leader = Role(crate::Role::StationLeader);
+    let admin = Role(crate::Role::Admin);
+    let officer = Role(crate::Role::CommunityOfficer);
+    let agency = Role(crate::Role::PartnerAgency);
+    let desk = [command.clone(), leader.clone(), admin.clone()];
+    let states = vec![
+        st("received", "已接警", "Received", false, true),
+        st("triaged", "已研判", "Triaged", false, false),
+        st("dispatched", "已派警", "Dispatched", false, false),
+        st("arrived", "已到场", "Arrived", false, false),
+        st("handled", "已处置", "Handled", false, false),
+        st("diverted", "已分流", "Diverted", false, false),
+        st("signed_for", "已签收", "Signed for", false, false),
+        st("agency_done", "联动单位已办结", "Done by agency", false, false),
+        st("returned", "被退回", "Returned", false, false),
+        st("closed", "已结束", "Closed", true, false),
+        st("invalid", "无效警情", "Invalid", true, false),
+    ];
+    let rules = vec![
+        tr("received", "triage", "triaged", &desk, &["police"], &[], "研判", "Triage"),
+        tr("received", "invalidate", "invalid", &desk, &["note"], &[], "无效警情", "Mark invalid"),
+        tr("triaged", "triage", "triaged", &desk, &["police"], &[], "重新研判", "Re-triage"),
+        tr("triaged", "dispatch", "dispatched", &desk, &["assignee"], &[SetAssignee], "派警", "Dispatch"),
+        tr("triaged", "divert", "diverted", &desk, &["agency"], &[], "分流移交", "Divert"),
+        tr("triaged", "invalidate", "invalid", &desk, &["note"], &[], "无效警情", "Mark invalid"),
+        tr("dispatched", "arrive", "arrived", &[Assignee, command.clone()], &[], &[], "到场", "Arrive"),
+        tr("dispatched", "reassign", "dispatched", &desk, &["assignee"], &[SetAssignee], "改派", "Reassign"),
+        tr(
+            "arrived",
+            "handle",
+            "handled",
+            &[Assignee, command.clone(), officer],
+            &["result"],
+            &[],
+            "处置完毕",
+            "Handled",
+        ),
+        tr("handled", "close", "closed", &desk, &[], &[], "结束", "Close"),
+        tr("diverted", "sign_for", "signed_for", &[agency.clone()], &[], &[], "签收", "Sign for"),
+        tr("diverted", "return", "returned", &[agency.clone()], &["note"], &[], "退回", "Return"),
+        tr("signed_for", "return", "returned", &[agency.clone()], &["note"], &[], "退回", "Return"),
+        tr("signed_for", "agency_done", "agency_done", &[agency], &["note"], &[], "办结", "Done"),
+        tr("agency_done", "close", "closed", &desk, &["rating"], &[], "回访结束", "Close with call-back"),
+        tr("returned", "triage", "triaged", &desk, &["police"], &[], "重新研判", "Re-triage"),
+    ];
+    Workflow::new(WORKFLOW, states, rules).expect("the default incident workflow is valid")
+}
+
+/// 回访 rating: 1 非常满意 … 5 非常不满意 (12345 practice).
+pub fn rating_label(r: i64) -> Option<&'static str> {
+    ["非常满意", "满意", "基本满意", "不满意", "非常不满意"].get(usize::try_from(r).ok()?.checked_sub(1)?).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::{ActorCtx, Subject, TransitionError};
+
+    fn fire<'w>(
+        wf: &'w Workflow,
+        state: &str,
+        roles: &[crate::Role],
+        action: &str,
+        fields: &[&str],
+    ) -> Result<&'w str, TransitionError> {
+        let subject = Subject { state, assignee: Some(7), dispatcher: Some(1), creator: Some(1) };
+        let actor = ActorCtx { user_id: 99, roles };
+        wf.decide(&subject, &actor, action, &|f| fields.contains(&f)).map(|r| r.to.as_str())
+    }
+
+    #[test]
+    fn both_paths_reach_closed() {
+        use crate::Role::*;
+        let wf = default_workflow();
+        let cmd = [CommandRoom];
+        let agency = [PartnerAgency];
+        // police: received → triaged → dispatched → arrived → handled → closed
+        let mut s = "received";
+        for (roles, action, fields) in [
+            (&cmd[..], "triage", &["police"][..]),
+            (&cmd, "dispatch", &["assignee"]),
+            (&cmd, "arrive", &[]),
+            (&cmd, "handle", &["result"]),
+            (&cmd, "close", &[]),
+        ] {
+            s = fire(&wf, s, roles, action, fields).unwrap();
+        }
+        assert_eq!(s, "closed");
+        // non-police: … → diverted → signed_for → agency_done → closed (回访)
+        let mut s = "triaged";
+        for (roles, action, fields) in [
+            (&cmd[..], "divert", &["agency"][..]),
+            (&agency, "sign_for", &[]),
+            (&agency, "agency_done", &["note"]),
+            (&cmd, "close", &["rating"]),
+        ] {
+            s = fire(&wf, s, roles, action, fields).unwrap();
+        }
+        assert_eq!(s, "closed");
+        // an agency returns it with a reason; the command room triages again
+        assert_eq!(
+            fire(&wf, "diverted", &agency, "return", &[]),
+            Err(TransitionError::MissingFields(vec!["note".into()]))
+        );
+        assert_eq!(fire(&wf, "signed_for", &agency, "return", &["note"]), Ok("returned"));
+        assert_eq!(fire(&wf, "returned", &cmd, "triage", &["police"]), Ok("triaged"));
+        // the agency cannot dispatch police; the command room cannot sign for the agency
+        assert!(matches!(
+            fire(&wf, "triaged", &agency, "dispatch", &["assignee"]),
+            Err(TransitionError::Forbidden { .. })
+        ));
+        assert!(matches!(fire(&wf, "diverted", &cmd, "sign_for", &[]), Err(TransitionError::Forbidden { .. })));
+        assert!(wf.is_terminal("closed") && wf.is_terminal("invalid"));
+    }
+
+    #[test]
+    fn codes_parse() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Channel::parse("fax"), None);
+        for r in HandlingResult::ALL {
+            assert_eq!(HandlingResult::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Severity::from_level(2), Some(Severity::Urgent));
+        assert_eq!(Severity::from_level(4), None);
+        assert_eq!(
+            (rating_label(1), rating_label(5), rating_label(0), rating_label(6)),
+            (Some("非常满意"), Some("非常不满意"), None, None)
+        );
+    }
+}

@@ -1,0 +1,368 @@
+//! Incidents (警情): intake (routing to grid and station, repeat calls, the
+//! triage suggestion) and each step through the incident workflow, with
+//! jurisdiction checks. Decisions come from `zhufang_domain::incident` and
+//! the workflow engine; writes go through the store in one transaction.
+
+use crate::model::*;
+use crate::service::{FieldError, GridRouter, ServiceError, grid_scope};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use zhufang_domain::incident::{self, Channel, HandlingResult, Severity};
+use zhufang_domain::workflow::{ActorCtx, Subject, TransitionError, Workflow};
+use zhufang_domain::{PhoneNumber, Role, Wgs84Point};
+
+type SResult<T> = Result<T, ServiceError>;
+
+/// Who sees which incidents: a partner agency what was diverted to it; anyone
+/// else their station's (a district's officers see the whole station's).
+pub async fn visibility(store: &dyn Store, user: &User) -> Result<IncidentFilter, StoreError> {
+    if user.roles.iter().all(|r| *r == Role::PartnerAgency) {
+        return Ok(IncidentFilter { agency_path: Some(user.org_path.clone()), ..Default::default() });
+    }
+    Ok(IncidentFilter { scope_path: Some(grid_scope(store, user).await?), ..Default::default() })
+}
+
+fn sees(f: &IncidentFilter, user: &User, i: &Incident) -> bool {
+    let in_scope = f.scope_path.as_deref().is_some_and(|p| i.org_path.starts_with(p));
+    let agency = f.agency_path.as_deref().is_some_and(|p| i.agency_path.as_deref().is_some_and(|a| a.starts_with(p)));
+    in_scope || agency || i.assignee_id == Some(user.id)
+}
+
+/// Loads an incident the user may see (else not found).
+pub async fn load(store: &dyn Store, user: &User, id: i64) -> SResult<Incident> {
+    let i = store.incident(id).await?.ok_or(ServiceError::NotFound)?;
+    let f = visibility(store, user).await?;
+    if !sees(&f, user, &i) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(i)
+}
+
+/// Who takes incidents in: the command room, leaders, officers and auxiliaries
+/// (patrol discoveries), admins.
+pub fn may_receive(roles: &[Role]) -> bool {
+    roles.iter().any(|r| {
+        matches!(r, Role::CommandRoom | Role::StationLeader | Role::CommunityOfficer | Role::Auxiliary | Role::Admin)
+    })
+}
+
+/// A new incident as parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct CreateIncident {
+    pub channel: String,
+    pub description: String,
+    pub location: Option<Wgs84Point>,
+    pub address: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub type_code: Option<String>,
+    pub severity: Option<i64>,
+    /// Org code of the station, for an incident without a location.
+    pub station: Option<String>,
+}
+
+pub async fn create(
+    store: &dyn Store,
+    router: &GridRouter,
+    user: &User,
+    input: CreateIncident,
+    now: DateTime<Utc>,
+) -> SResult<Incident> {
+    if !may_receive(&user.roles) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errs = vec![];
+    let channel = Channel::parse(&input.channel);
+    if channel.is_none() {
+        errs.push(FieldError::new("channel", "来源渠道须为 110、12345、walk_in、patrol、app 或 other"));
+    }
+    let description = input.description.trim().to_string();
+    if description.is_empty() || description.chars().count() > 2000 {
+        errs.push(FieldError::new("description", "警情描述不能为空且不超过2000字"));
+    }
+    let phone = match input.caller_phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => match PhoneNumber::parse(p) {
+            Ok(p) => Some(p.as_str().to_string()),
+            Err(e) => {
+                errs.push(FieldError::new("caller_phone", e.message));
+                None
+            }
+        },
+    };
+    let caller_name = input.caller_name.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if caller_name.as_deref().is_some_and(|n| n.chars().count() > 50) {
+        errs.push(FieldError::new("caller_name", "报警人姓名不超过50字"));
+    }
+    let severity = input.severity.unwrap_or(1);
+    if Severity::from_level(severity).is_none() {
+        errs.push(FieldError::new("severity", "警情等级须为1（一般）、2（紧急）或3（危机）"));
+    }
+    let received_at = input.received_at.unwrap_or(now);
+    if received_at > now + Duration::minutes(5) {
+        errs.push(FieldError::new("received_at", "接警时间不能晚于当前时间"));
+    }
+    let types = store.incident_types().await?;
+    let ty = match input.type_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => match types.iter().find(|t| t.code == code) {
+            Some(t) if t.active => Some(t.clone()),
+            Some(_) => {
+                errs.push(FieldError::new("type_code", "该警情类型已停用"));
+                None
+            }
+            None => {
+                errs.push(FieldError::new("type_code", "警情类型字典中没有该编码"));
+                None
+            }
+        },
+    };
+    // where it belongs: the grid containing it, else the nearest station, else the station named or the user's
+    let routed = input.location.and_then(|p| router.route(p));
+    let station = match (routed, input.station.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
+        (Some((r, _)), _) => store.org_unit(r.station_id).await?,
+        (None, Some(code)) => match store.org_unit_by_code(code).await? {
+            Some(o) if o.kind == "station" => Some(o),
+            _ => {
+                errs.push(FieldError::new("station", "没有该派出所"));
+                None
+            }
+        },
+        (None, None) => {
+            let scope = grid_scope(store, user).await?;
+            let units = store.org_units().await?;
+            match units.into_iter().find(|o| o.path == scope && o.kind == "station") {
+                Some(o) => Some(o),
+                None => {
+                    errs.push(FieldError::new("location", "请提供位置或所属派出所"));
+                    None
+                }
+            }
+        }
+    };
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let station = station.ok_or(ServiceError::NotFound)?;
+    // repeat calls: the same phone within the window links to the earlier incident
+    let window = if ty.as_ref().is_some_and(|t| t.dispute) {
+        incident::REPEAT_WINDOW_DISPUTE_MINUTES
+    } else {
+        incident::REPEAT_WINDOW_MINUTES
+    };
+    let repeat_of = match &phone {
+        Some(p) => store.recent_incident_by_phone(p, received_at - Duration::minutes(window)).await?.map(|(id, _)| id),
+        None => None,
+    };
+    let triage = suggestion(&types, ty.as_ref());
+    Ok(store
+        .create_incident(&NewIncident {
+            channel: channel.expect("checked").as_str().to_string(),
+            received_at,
+            caller_name,
+            caller_phone: phone,
+            lat: input.location.map(|p| p.lat()),
+            lon: input.location.map(|p| p.lon()),
+            address: input.address.unwrap_or_default().trim().to_string(),
+            grid_id: routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id),
+            station_id: station.id,
+            org_path: station.path,
+            description,
+            type_code: ty.map(|t| t.code),
+            severity,
+            repeat_of,
+            triage,
+            creator_id: user.id,
+            creator_name: user.display_name.clone(),
+            now,
+        })
+        .await?)
+}
+
+/// The suggestion shown at intake. Until the text model is wired in, it is
+/// the type dictionary's usual decision for the chosen type and its class.
+fn suggestion(types: &[IncidentType], ty: Option<&IncidentType>) -> serde_json::Value {
+    let Some(t) = ty else { return serde_json::json!({}) };
+    let mut class = t.clone();
+    while let Some(parent) = class.parent_code.as_deref().and_then(|p| types.iter().find(|x| x.code == p)) {
+        class = parent.clone();
+    }
+    serde_json::json!({
+        "police": t.police, "department": class.name, "confidence": null,
+        "reasons": [format!("警情类型：{}", t.name)], "source": "type_dictionary",
+    })
+}
+
+/// One action on an incident (parsed at the edge).
+#[derive(Debug, Clone, Default)]
+pub struct IncidentAction {
+    pub action: String,
+    pub note: Option<String>,
+    /// Username of the officer sent (dispatch, reassign).
+    pub assignee: Option<String>,
+    /// Org code of the partner agency (divert).
+    pub agency: Option<String>,
+    /// Triage decision.
+    pub police: Option<bool>,
+    pub type_code: Option<String>,
+    pub severity: Option<i64>,
+    /// Handling result (handle).
+    pub result: Option<String>,
+    /// 回访 rating 1–5 (close after an agency).
+    pub rating: Option<i64>,
+    pub version: Option<i64>,
+}
+
+fn nonempty(s: &Option<String>) -> bool {
+    s.as_deref().is_some_and(|x| !x.trim().is_empty())
+}
+
+pub async fn transition(
+    store: &dyn Store,
+    wf: &Workflow,
+    user: &User,
+    id: i64,
+    input: IncidentAction,
+    now: DateTime<Utc>,
+) -> SResult<Incident> {
+    let i = load(store, user, id).await?;
+    if let Some(v) = input.version
+        && v != i.version
+    {
+        return Err(ServiceError::Conflict);
+    }
+    // an agency acts only on what was diverted to it
+    let partner_only = user.roles.iter().all(|r| *r == Role::PartnerAgency);
+    if partner_only && !i.agency_path.as_deref().is_some_and(|a| a.starts_with(&user.org_path)) {
+        return Err(ServiceError::NotFound);
+    }
+    let has = |f: &str| match f {
+        "note" => nonempty(&input.note),
+        "assignee" => nonempty(&input.assignee),
+        "agency" => nonempty(&input.agency),
+        "police" => input.police.is_some(),
+        "result" => nonempty(&input.result),
+        "rating" => input.rating.is_some(),
+        _ => false,
+    };
+    let subject = Subject { state: &i.state, assignee: i.assignee_id, dispatcher: None, creator: i.creator_id };
+    let actor = ActorCtx { user_id: user.id, roles: &user.roles };
+    let rule = wf.decide(&subject, &actor, &input.action, &has).map_err(|e| match e {
+        TransitionError::UnknownAction(a) => ServiceError::field("action", &format!("未知的操作：{a}")),
+        TransitionError::InvalidTransition { state, action } => ServiceError::InvalidTransition { state, action },
+        TransitionError::Forbidden { .. } | TransitionError::GuardFailed { .. } => ServiceError::Forbidden,
+        TransitionError::MissingFields(fs) => ServiceError::Validation(
+            fs.into_iter()
+                .map(|f| {
+                    let m = match f.as_str() {
+                        "note" => "请填写说明",
+                        "assignee" => "请选择出警民警",
+                        "agency" => "请选择联动单位",
+                        "police" => "请研判是否属于警务类警情",
+                        "result" => "请选择处置结果",
+                        "rating" => "请填写回访评价（1至5）",
+                        _ => "此项为必填项",
+                    };
+                    FieldError::new(f, m)
+                })
+                .collect(),
+        ),
+    })?;
+    let mut errs = vec![];
+    let mut w = IncidentWrite {
+        incident_id: i.id,
+        expected_version: i.version,
+        action: input.action.clone(),
+        from_state: i.state.clone(),
+        to_state: rule.to.clone(),
+        actor_id: user.id,
+        actor_name: user.display_name.clone(),
+        now,
+        note: input.note.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        police: input.police,
+        closes: wf.is_terminal(&rule.to),
+        ..Default::default()
+    };
+    if w.note.as_deref().is_some_and(|n| n.chars().count() > 2000) {
+        errs.push(FieldError::new("note", "说明不超过2000字"));
+    }
+    if let Some(code) = input.type_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match store.incident_types().await?.into_iter().find(|t| t.code == code) {
+            Some(t) if t.active => w.type_code = Some(t.code),
+            _ => errs.push(FieldError::new("type_code", "警情类型字典中没有该编码")),
+        }
+    }
+    if let Some(s) = input.severity {
+        match Severity::from_level(s) {
+            Some(_) => w.severity = Some(s),
+            None => errs.push(FieldError::new("severity", "警情等级须为1、2或3")),
+        }
+    }
+    if rule.effects.contains(&zhufang_domain::workflow::Effect::SetAssignee) {
+        let name = input.assignee.as_deref().unwrap_or_default().trim().to_ascii_lowercase();
+        match store.user_by_username(&name).await? {
+            Some((u, _))
+                if u.active
+                    && i.org_path.starts_with(&grid_scope(store, &u).await?)
+                    && u.roles.iter().any(|r| {
+                        matches!(r, Role::CommunityOfficer | Role::Auxiliary | Role::CommandRoom | Role::StationLeader)
+                    }) =>
+            {
+                w.assignee = Some(Some(u.id))
+            }
+            Some(_) => errs.push(FieldError::new("assignee", "该人员不能出警处置本所警情")),
+            None => errs.push(FieldError::new("assignee", "没有该用户")),
+        }
+    }
+    if input.action == "divert" {
+        let code = input.agency.as_deref().unwrap_or_default().trim();
+        match store.org_unit_by_code(code).await? {
+            Some(o) if o.kind == "agency" => w.agency_id = Some(o.id),
+            Some(_) => errs.push(FieldError::new("agency", "只能分流至联动单位")),
+            None => errs.push(FieldError::new("agency", "没有该联动单位")),
+        }
+    }
+    if rule.required.iter().any(|f| f == "result") {
+        match input.result.as_deref().and_then(HandlingResult::parse) {
+            Some(r) => w.result = Some(r.as_str().to_string()),
+            None => errs.push(FieldError::new(
+                "result",
+                "处置结果须为 on_site、criminal_case、administrative_case、transferred 或 dispute_registered",
+            )),
+        }
+    }
+    if rule.required.iter().any(|f| f == "rating") {
+        match input.rating {
+            Some(r) if incident::rating_label(r).is_some() => w.rating = Some(r),
+            _ => errs.push(FieldError::new("rating", "回访评价须为1（非常满意）至5（非常不满意）")),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    w.data = serde_json::json!({
+        "police": w.police, "type_code": w.type_code, "severity": w.severity, "result": w.result,
+        "rating": w.rating, "agency": input.agency, "assignee": input.assignee,
+    });
+    Ok(store.apply_incident_transition(&w).await?)
+}
+
+/// The caller's full phone number, for those allowed, written to the audit log.
+pub async fn reveal_phone(store: &dyn Store, user: &User, id: i64, now: DateTime<Utc>) -> SResult<Option<String>> {
+    let i = load(store, user, id).await?;
+    if !user.roles.iter().any(|r| matches!(r, Role::CommandRoom | Role::StationLeader | Role::Admin)) {
+        return Err(ServiceError::Forbidden);
+    }
+    let ev = zhufang_domain::audit::AuditEvent::new(
+        Some(user.id),
+        &user.display_name,
+        "incident",
+        i.id,
+        "read_caller_phone",
+        None,
+        None,
+    );
+    store.audit(&ev, now).await?;
+    Ok(i.caller_phone)
+}

@@ -1,0 +1,261 @@
+//! Incidents (警情): intake, list, detail with timeline, actions through the
+//! incident workflow, the audited read of a caller's phone, and the type
+//! dictionary.
+
+use crate::auth::CurrentUser;
+use crate::controllers::{ApiJson, parse_time};
+use crate::error::{ApiResult, AppError};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zhufang_domain::Wgs84Point;
+use zhufang_store::incidents::{self, CreateIncident, IncidentAction};
+use zhufang_store::model::{Incident, IncidentEvent, IncidentType, PageReq};
+use zhufang_store::service::FieldError;
+
+#[derive(Deserialize, ToSchema)]
+pub struct LocationBody {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateIncidentBody {
+    /// 110, 12345, walk_in, patrol, app or other.
+    pub channel: String,
+    pub description: String,
+    pub location: Option<LocationBody>,
+    pub address: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    /// RFC 3339, or Beijing local `YYYY-MM-DDTHH:MM`; default now.
+    pub received_at: Option<String>,
+    /// A code of the incident type dictionary (`GET /api/v1/incident-types`).
+    pub type_code: Option<String>,
+    /// 1 一般, 2 紧急, 3 危机 (default 1).
+    pub severity: Option<i64>,
+    /// Org code of the station, for an incident without a location.
+    pub station: Option<String>,
+}
+
+/// An incident with what the caller may do next.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentOut {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub incident: Incident,
+    /// Actions the caller may take now.
+    pub actions: Vec<ActionOut>,
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<IncidentEvent>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionOut {
+    pub action: String,
+    pub label: String,
+    pub to: String,
+    pub required: Vec<String>,
+}
+
+async fn out(state: &AppState, cu: &CurrentUser, i: Incident) -> Result<IncidentOut, AppError> {
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await?;
+    let subject = zhufang_domain::workflow::Subject {
+        state: &i.state,
+        assignee: i.assignee_id,
+        dispatcher: None,
+        creator: i.creator_id,
+    };
+    let actor = zhufang_domain::workflow::ActorCtx { user_id: cu.user.id, roles: &cu.user.roles };
+    let actions = wf
+        .available(&subject, &actor)
+        .into_iter()
+        .map(|r| ActionOut {
+            action: r.action.clone(),
+            label: r.label_zh.clone(),
+            to: r.to.clone(),
+            required: r.required.clone(),
+        })
+        .collect();
+    let timeline = state.store.incident_timeline(i.id).await?;
+    Ok(IncidentOut { incident: i, actions, timeline })
+}
+
+/// Takes an incident in: routed to its grid and station, linked to an
+/// earlier call from the same phone, with the triage suggestion.
+#[utoipa::path(post, path = "/api/v1/incidents", request_body = CreateIncidentBody, tag = "incidents",
+    responses((status = 201, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(b): ApiJson<CreateIncidentBody>,
+) -> ApiResult<(StatusCode, Json<IncidentOut>)> {
+    let mut errs = vec![];
+    let location = match b.location {
+        Some(l) => match Wgs84Point::new(l.lat, l.lon) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errs.push(FieldError::new(e.field, e.message));
+                None
+            }
+        },
+        None => None,
+    };
+    let received_at = match b.received_at.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => match parse_time("received_at", s) {
+            Ok(t) => Some(t),
+            Err(AppError::Validation(mut f)) => {
+                errs.append(&mut f);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    let input = CreateIncident {
+        channel: b.channel,
+        description: b.description,
+        location,
+        address: b.address,
+        caller_name: b.caller_name,
+        caller_phone: b.caller_phone,
+        received_at,
+        type_code: b.type_code,
+        severity: b.severity,
+        station: b.station,
+    };
+    let router = state.router();
+    let i = incidents::create(state.store.as_ref(), &router, &cu.user, input, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(out(&state, &cu, i).await?)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    pub channel: Option<String>,
+    /// true: police matters; false: non-police.
+    pub police: Option<bool>,
+    /// Received from (date, Beijing).
+    pub from: Option<String>,
+    /// Received up to (date = end of that day).
+    pub to: Option<String>,
+    /// Number, description or address contains.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentPage {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Incident>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Incidents the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/incidents", params(ListQuery), tag = "incidents", responses((status = 200, body = IncidentPage)))]
+pub async fn list(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<IncidentPage>> {
+    let mut f = incidents::visibility(state.store.as_ref(), &cu.user).await?;
+    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    f.state = some(&q.state);
+    f.channel = some(&q.channel);
+    f.police = q.police;
+    f.q = some(&q.q);
+    if let Some(s) = some(&q.from) {
+        f.from = Some(super::parse_day_start("from", &s)?);
+    }
+    if let Some(s) = some(&q.to) {
+        f.to = Some(parse_time("to", &s)?);
+    }
+    let page = state.store.list_incidents(&f, PageReq::new(q.page, q.per_page)).await?;
+    Ok(Json(IncidentPage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
+}
+
+/// One incident with its timeline and the actions open to the caller.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", responses((status = 200, body = IncidentOut), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<IncidentOut>> {
+    let i = incidents::load(state.store.as_ref(), &cu.user, id).await?;
+    Ok(Json(out(&state, &cu, i).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// triage, dispatch, reassign, arrive, handle, divert, sign_for, return, agency_done, close, invalidate.
+    pub action: String,
+    pub note: Option<String>,
+    /// Username of the officer sent (dispatch, reassign).
+    pub assignee: Option<String>,
+    /// Org code of the partner agency (divert).
+    pub agency: Option<String>,
+    /// Triage decision: a police matter or not.
+    pub police: Option<bool>,
+    pub type_code: Option<String>,
+    pub severity: Option<i64>,
+    /// on_site, criminal_case, administrative_case, transferred, dispute_registered.
+    pub result: Option<String>,
+    /// 回访 rating 1 非常满意 … 5 非常不满意.
+    pub rating: Option<i64>,
+    /// The version you read (409 `conflict` if it changed since).
+    pub version: Option<i64>,
+}
+
+/// Fires one action of the incident workflow.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/transitions", request_body = ActionBody, tag = "incidents",
+    responses((status = 200, body = IncidentOut), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn transition(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ActionBody>,
+) -> ApiResult<Json<IncidentOut>> {
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await?;
+    let input = IncidentAction {
+        action: b.action.trim().to_string(),
+        note: b.note,
+        assignee: b.assignee,
+        agency: b.agency,
+        police: b.police,
+        type_code: b.type_code,
+        severity: b.severity,
+        result: b.result,
+        rating: b.rating,
+        version: b.version,
+    };
+    let i = incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now()).await?;
+    Ok(Json(out(&state, &cu, i).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhoneOut {
+    pub caller_phone: Option<String>,
+}
+
+/// The caller's full phone number (command room, leaders, admins); every read is audited.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/caller-phone", tag = "incidents", responses((status = 200, body = PhoneOut), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn caller_phone(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PhoneOut>> {
+    let caller_phone = incidents::reveal_phone(state.store.as_ref(), &cu.user, id, Utc::now()).await?;
+    Ok(Json(PhoneOut { caller_phone }))
+}
+
+/// The incident type dictionary (类别/类型/细类/子类), in order.
+#[utoipa::path(get, path = "/api/v1/incident-types", tag = "incidents", responses((status = 200, body = Vec<Object>)))]
+pub async fn types(State(state): State<AppState>, _cu: CurrentUser) -> ApiResult<Json<Vec<IncidentType>>> {
+    Ok(Json(state.store.incident_types().await?))
+}

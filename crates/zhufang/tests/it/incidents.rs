@@ -1,0 +1,225 @@
+//! Incidents: intake routed to grid and station, repeat calls, the police
+//! path to closed, diversion to an agency with sign-for, return and 回访,
+//! visibility, masked phones with audited reads, and bad input.
+
+use crate::harness::{TestApp, code, db_count};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const S1: &str = "361202510000";
+const HOTLINE: &str = "361200012345";
+
+/// A point inside one of station 1's grids (the mean of a convex cell's corners).
+async fn inside_s1(api: &crate::harness::Api) -> (f64, f64, String) {
+    let (_, fc) = api.get(&format!("/api/v1/grids?station={S1}")).await;
+    let f = &fc["features"][0];
+    let ring = f["geometry"]["coordinates"][0].as_array().unwrap();
+    let n = (ring.len() - 1) as f64;
+    let (lon, lat) = ring[..ring.len() - 1]
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap() / n, y + p[1].as_f64().unwrap() / n));
+    (lat, lon, f["properties"]["code"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn police_path_repeat_calls_and_the_callers_phone() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let officer = app.login("s1.officer").await;
+    let (lat, lon, grid) = inside_s1(&command).await;
+    let (s, i) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "110", "description": "滨江路菜市场门口两人发生争执并有推搡", "location": {"lat": lat, "lon": lon},
+                   "address": "滨江路88号", "caller_name": "王先生", "caller_phone": "13800138000", "type_code": "0201", "severity": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{i}");
+    assert_eq!(
+        (i["state"].as_str(), i["grid_code"].as_str(), i["station_code"].as_str()),
+        (Some("received"), Some(grid.as_str()), Some(S1))
+    );
+    assert!(i["number"].as_str().unwrap().starts_with("JQ"));
+    assert_eq!(i["caller_phone_masked"], "138****8000");
+    assert!(!i.to_string().contains("13800138000"), "the full phone never leaves unasked: {i}");
+    assert_eq!(
+        (i["triage"]["police"].as_bool(), i["triage"]["department"].as_str()),
+        (Some(true), Some("行政（治安）类警情"))
+    );
+    assert!(i["actions"].as_array().unwrap().iter().any(|a| a["action"] == "triage"));
+    let id = i["id"].as_i64().unwrap();
+
+    // the police path, every step timed
+    let path = format!("/api/v1/incidents/{id}/transitions");
+    async fn act(api: &crate::harness::Api, path: &str, body: Value) -> (StatusCode, Value) {
+        api.post(path, body).await
+    }
+    assert_eq!(act(&command, &path, json!({"action": "triage", "police": true})).await.1["state"], "triaged");
+    let (s, v) = act(&command, &path, json!({"action": "dispatch", "assignee": "s2.officer"})).await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("assignee")),
+        "another station's officer"
+    );
+    assert_eq!(
+        act(&command, &path, json!({"action": "dispatch", "assignee": "s1.officer"})).await.1["state"],
+        "dispatched"
+    );
+    assert_eq!(act(&officer, &path, json!({"action": "arrive"})).await.1["state"], "arrived");
+    let (s, v) = act(&officer, &path, json!({"action": "handle"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("result")));
+    let (s, v) = act(&officer, &path, json!({"action": "handle", "result": "nothing"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("result")));
+    assert_eq!(
+        act(&officer, &path, json!({"action": "handle", "result": "on_site", "note": "双方已调解"})).await.1["state"],
+        "handled"
+    );
+    assert_eq!(code(&act(&officer, &path, json!({"action": "close"})).await.1), "forbidden");
+    let (_, done) = act(&command, &path, json!({"action": "close"})).await;
+    assert_eq!((done["state"].as_str(), done["result"].as_str()), (Some("closed"), Some("on_site")));
+    for t in ["triaged_at", "dispatched_at", "arrived_at", "handled_at", "closed_at"] {
+        assert!(done[t].is_string(), "{t} kept");
+    }
+    assert_eq!(done["timeline"].as_array().unwrap().len(), 6);
+    assert_eq!(code(&act(&command, &path, json!({"action": "triage", "police": true})).await.1), "invalid_transition");
+    assert_eq!(
+        db_count(&app.db_url, "SELECT COUNT(*) FROM map_items WHERE kind = $1 AND is_open = FALSE", "incident").await,
+        1
+    );
+
+    // the same phone within the hour: linked and flagged
+    let (_, again) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "110", "description": "刚才报过警，对方又来了", "caller_phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(again["repeat_of"], id, "{again}");
+    assert_eq!(again["station_code"], S1, "no location: the user's station");
+    assert!(again["grid_id"].is_null());
+    let (_, other) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "walk_in", "description": "来所咨询户籍", "caller_phone": "13900139000"}),
+        )
+        .await;
+    assert!(other["repeat_of"].is_null());
+
+    // the full number: command room yes (audited), officer no
+    let before = db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller_phone").await;
+    let (s, p) = command.get(&format!("/api/v1/incidents/{id}/caller-phone")).await;
+    assert_eq!((s, p["caller_phone"].as_str()), (StatusCode::OK, Some("13800138000")));
+    assert_eq!(
+        db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller_phone").await,
+        before + 1
+    );
+    assert_eq!(code(&officer.get(&format!("/api/v1/incidents/{id}/caller-phone")).await.1), "forbidden");
+
+    // another station sees none of it
+    let s2 = app.login("s2.command").await;
+    assert_eq!(code(&s2.get(&format!("/api/v1/incidents/{id}")).await.1), "not_found");
+    assert_eq!(s2.get("/api/v1/incidents").await.1["total"], 0);
+    let (_, mine) = command.get("/api/v1/incidents?police=true").await;
+    assert_eq!(mine["total"], 1);
+    assert_eq!(command.get("/api/v1/incidents?q=户籍").await.1["total"], 1);
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn diversion_sign_for_return_and_callback() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let hotline = app.login("p.12345").await;
+    let (lat, lon, _) = inside_s1(&command).await;
+    let (_, i) = command
+        .post("/api/v1/incidents", json!({"channel": "110", "description": "小区门口路灯坏了好几天", "location": {"lat": lat, "lon": lon}, "type_code": "0801"}))
+        .await;
+    assert_eq!(i["triage"]["police"], false, "the dictionary's usual decision: not a police matter");
+    let id = i["id"].as_i64().unwrap();
+    let path = format!("/api/v1/incidents/{id}/transitions");
+    // the agency sees nothing before the hand-over
+    assert_eq!(code(&hotline.get(&format!("/api/v1/incidents/{id}")).await.1), "not_found");
+    assert_eq!(command.post(&path, json!({"action": "triage", "police": false})).await.1["state"], "triaged");
+    let (s, v) = command.post(&path, json!({"action": "divert", "agency": S1})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("agency")));
+    let (_, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE, "note": "转12345"})).await;
+    assert_eq!((v["state"].as_str(), v["agency_code"].as_str()), (Some("diverted"), Some(HOTLINE)));
+
+    // the agency: sees it, signs, returns it with a reason
+    assert_eq!(hotline.get("/api/v1/incidents").await.1["total"], 1);
+    assert_eq!(code(&command.post(&path, json!({"action": "sign_for"})).await.1), "forbidden");
+    let other = app.login("p.sifa1").await;
+    assert_eq!(code(&other.post(&path, json!({"action": "sign_for"})).await.1), "not_found");
+    assert_eq!(hotline.post(&path, json!({"action": "sign_for"})).await.1["state"], "signed_for");
+    let (s, v) = hotline.post(&path, json!({"action": "return"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")));
+    assert_eq!(
+        hotline.post(&path, json!({"action": "return", "note": "属物业职责，请核实"})).await.1["state"],
+        "returned"
+    );
+    // the command room triages again and diverts again; the agency finishes it
+    assert_eq!(command.post(&path, json!({"action": "triage", "police": false})).await.1["state"], "triaged");
+    command.post(&path, json!({"action": "divert", "agency": HOTLINE})).await;
+    hotline.post(&path, json!({"action": "sign_for"})).await;
+    let (_, v) = hotline.post(&path, json!({"action": "agency_done", "note": "已通知供电部门修复"})).await;
+    assert_eq!(v["state"], "agency_done");
+    assert!(v["agency_done_at"].is_string() && v["returned_at"].is_string());
+    // 回访 closes it with a rating
+    let (s, v) = command.post(&path, json!({"action": "close", "rating": 9})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rating")));
+    let version = command.get(&format!("/api/v1/incidents/{id}")).await.1["version"].as_i64().unwrap();
+    assert_eq!(
+        code(&command.post(&path, json!({"action": "close", "rating": 2, "version": version - 1})).await.1),
+        "conflict"
+    );
+    let (_, v) = command.post(&path, json!({"action": "close", "rating": 2, "version": version})).await;
+    assert_eq!((v["state"].as_str(), v["rating"].as_i64()), (Some("closed"), Some(2)));
+    let actions: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["receive", "triage", "divert", "sign_for", "return", "triage", "divert", "sign_for", "agency_done", "close"]
+    );
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_intake_is_refused_field_by_field() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let (s, v) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "fax", "description": "  ", "caller_phone": "12345", "severity": 5, "type_code": "9999",
+                   "received_at": "2099-01-01T10:00", "location": {"lat": 95.0, "lon": 116.0}}),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{v}");
+    let mut fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    fields.sort();
+    assert_eq!(fields, ["location.lat"], "a bad position is named first");
+    let (_, v) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "fax", "description": "  ", "caller_phone": "12345", "severity": 5, "type_code": "9999", "received_at": "2099-01-01T10:00"}),
+        )
+        .await;
+    let mut fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    fields.sort();
+    assert_eq!(fields, ["caller_phone", "channel", "description", "received_at", "severity", "type_code"], "{v}");
+    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 0, "nothing written");
+    // a partner agency takes no incidents in; the dictionary is served
+    let hotline = app.login("p.12345").await;
+    assert_eq!(
+        code(&hotline.post("/api/v1/incidents", json!({"channel": "110", "description": "x"})).await.1),
+        "forbidden"
+    );
+    let (_, types) = command.get("/api/v1/incident-types").await;
+    let types = types.as_array().unwrap();
+    assert!(types.iter().any(|t| t["level"] == 4 && t["name"] == "冒充公检法"));
+    assert!(types.iter().all(|t| t["level"] == 1 || t["parent_code"].is_string()));
+    app.stop().await;
+}
