@@ -33,3 +33,12 @@ document.addEventListener("change", (ev) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-guideline-target]").forEach(showGuideline);
 });
+// Ctrl+Enter (⌘+Enter) submits forms built for the keyboard (intake, actions).
+document.addEventListener("keydown", (ev) => {
+  if (ev.key !== "Enter" || !(ev.ctrlKey || ev.metaKey)) return;
+  const form = ev.target.closest && ev.target.closest("form[data-submit-on-ctrl-enter]");
+  if (form) {
+    ev.preventDefault();
+    form.requestSubmit();
+  }
+});

@@ -20,14 +20,24 @@ pub struct LayerDef {
     pub detail: &'static str,
 }
 
-pub static LAYERS: &[LayerDef] = &[LayerDef {
-    id: "tasks",
-    kind: "task",
-    label_zh: "主防任务",
-    label_en: "Tasks",
-    color: "#1677ff",
-    detail: "/tasks/{id}",
-}];
+pub static LAYERS: &[LayerDef] = &[
+    LayerDef {
+        id: "incidents",
+        kind: "incident",
+        label_zh: "警情",
+        label_en: "Incidents",
+        color: "#cf1322",
+        detail: "/incidents/{id}",
+    },
+    LayerDef {
+        id: "tasks",
+        kind: "task",
+        label_zh: "主防任务",
+        label_en: "Tasks",
+        color: "#1677ff",
+        detail: "/tasks/{id}",
+    },
+];
 
 pub fn by_id(id: &str) -> Option<&'static LayerDef> {
     LAYERS.iter().find(|l| l.id == id)

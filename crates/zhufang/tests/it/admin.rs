@@ -144,6 +144,8 @@ async fn health_metrics_openapi_and_pages() {
         "/map/unrouted",
         "/grids",
         "/grids/import",
+        "/incidents",
+        "/incidents/new",
     ] {
         let r = jar.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{p}");

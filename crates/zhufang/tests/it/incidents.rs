@@ -2,7 +2,7 @@
 //! path to closed, diversion to an agency with sign-for, return and 回访,
 //! visibility, masked phones with audited reads, and bad input.
 
-use crate::harness::{TestApp, code, db_count};
+use crate::harness::{TestApp, code, db_count, page_session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -115,6 +115,34 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     );
     assert_eq!(code(&officer.get(&format!("/api/v1/incidents/{id}/caller-phone")).await.1), "forbidden");
 
+    // the pages: intake by form (htmx), the detail page with its masked phone and reveal button
+    let (c, csrf) = page_session(&app, "s1.command").await;
+    let r = c
+        .post(app.url("/incidents"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[
+            ("channel", "patrol"),
+            ("description", "巡逻发现河边有人游泳"),
+            ("severity", "2"),
+            ("caller_phone", ""),
+            ("lat", ""),
+            ("lon", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers().get("hx-redirect").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+    assert!(to.starts_with("/incidents/"), "{to}");
+    let html = c.get(app.url(&format!("/incidents/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("138****8000") && !html.contains("13800138000") && html.contains("data-testid=\"reveal-phone\"")
+    );
+    let list = c.get(app.url("/incidents?q=游泳")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(list.matches("data-testid=\"incident-row\"").count(), 1);
+    let fragment = c.get(app.url(&format!("/incidents/{id}/caller-phone"))).send().await.unwrap().text().await.unwrap();
+    assert!(fragment.contains("13800138000"));
+
     // another station sees none of it
     let s2 = app.login("s2.command").await;
     assert_eq!(code(&s2.get(&format!("/api/v1/incidents/{id}")).await.1), "not_found");
@@ -122,6 +150,7 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     let (_, mine) = command.get("/api/v1/incidents?police=true").await;
     assert_eq!(mine["total"], 1);
     assert_eq!(command.get("/api/v1/incidents?q=户籍").await.1["total"], 1);
+    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 4);
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }

@@ -1,6 +1,8 @@
 //! Incidents (警情): intake, list, detail with timeline, actions through the
 //! incident workflow, the audited read of a caller's phone, and the type
-//! dictionary.
+//! dictionary (API here; the pages in `pages.rs`).
+
+pub mod pages;
 
 use crate::auth::CurrentUser;
 use crate::controllers::{ApiJson, parse_time};

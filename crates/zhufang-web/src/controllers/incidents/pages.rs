@@ -1,0 +1,551 @@
+//! Incident pages: the list (search form above a paged table), the intake
+//! form built for the keyboard, the detail page with the triage suggestion,
+//! the actions open to the user and the timeline; and their htmx forms.
+
+use crate::auth::PageUser;
+use crate::controllers::tasks::list::Opt;
+use crate::controllers::{parse_day_start, parse_time};
+use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::pages::{PageError, PageResult, Shell, fmt_opt, fmt_time, hx_redirect, page_window, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use zhufang_domain::incident::{Channel, HandlingResult, Severity};
+use zhufang_domain::workflow::{ActorCtx, Subject, Workflow};
+use zhufang_domain::{Role, Wgs84Point};
+use zhufang_store::incidents::{self, CreateIncident, IncidentAction};
+use zhufang_store::model::{Incident, IncidentType, PageReq};
+use zhufang_store::service::FieldError;
+
+fn channel_label(tr: Tr, c: &str) -> String {
+    Channel::parse(c).map(|c| tr.pick(c.label_zh(), c.label_en()).to_string()).unwrap_or_else(|| c.to_string())
+}
+
+fn state_label(wf: &Workflow, tr: Tr, s: &str) -> String {
+    wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string())
+}
+
+/// The dictionary as select options, indented by level.
+fn type_options(types: &[IncidentType]) -> Vec<Opt> {
+    types
+        .iter()
+        .filter(|t| t.active)
+        .map(|t| Opt {
+            value: t.code.clone(),
+            label: format!("{}{} {}", "　".repeat((t.level - 1) as usize), t.code, t.name),
+        })
+        .collect()
+}
+
+fn channel_options(tr: Tr) -> Vec<Opt> {
+    Channel::ALL
+        .iter()
+        .map(|c| Opt { value: c.as_str().into(), label: tr.pick(c.label_zh(), c.label_en()).into() })
+        .collect()
+}
+
+pub struct Row {
+    pub id: i64,
+    pub number: String,
+    pub received: String,
+    pub channel: String,
+    pub kind: String,
+    pub severity: i64,
+    pub severity_label: String,
+    pub state: String,
+    pub state_label: String,
+    pub place: String,
+    pub police: String,
+    pub repeat: bool,
+    pub description: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListForm {
+    pub q: Option<String>,
+    pub state: Option<String>,
+    pub channel: Option<String>,
+    pub police: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: Option<i64>,
+}
+
+impl ListForm {
+    fn val<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
+    fn query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &self.q),
+            ("state", &self.state),
+            ("channel", &self.channel),
+            ("police", &self.police),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                s.append_pair(k, v);
+            }
+        }
+        s.finish()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "incidents/list.html")]
+struct ListTpl {
+    shell: Shell,
+    rows: Vec<Row>,
+    f: ListForm,
+    states: Vec<Opt>,
+    channels: Vec<Opt>,
+    qs: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+    window: Vec<i64>,
+    may_receive: bool,
+}
+
+impl ListTpl {
+    fn sel(&self, v: &Option<String>, o: &str) -> bool {
+        v.as_deref() == Some(o)
+    }
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(f): Query<ListForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "incidents", "nav.incidents").await.map_err(err)?;
+    let tr = shell.tr;
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await.map_err(|e| err(e.into()))?;
+    let mut filter = incidents::visibility(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?;
+    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    filter.q = some(&f.q);
+    filter.state = some(&f.state);
+    filter.channel = some(&f.channel);
+    filter.police = match f.police.as_deref() {
+        Some("1") => Some(true),
+        Some("0") => Some(false),
+        _ => None,
+    };
+    if let Some(s) = some(&f.from) {
+        filter.from = Some(parse_day_start("from", &s).map_err(err)?);
+    }
+    if let Some(s) = some(&f.to) {
+        filter.to = Some(parse_time("to", &s).map_err(err)?);
+    }
+    let page = state.store.list_incidents(&filter, PageReq::new(f.page, Some(20))).await.map_err(|e| err(e.into()))?;
+    let rows = page
+        .items
+        .iter()
+        .map(|i| Row {
+            id: i.id,
+            number: i.number.clone(),
+            received: fmt_time(&i.received_at),
+            channel: channel_label(tr, &i.channel),
+            kind: i.type_name.clone().unwrap_or_default(),
+            severity: i.severity,
+            severity_label: Severity::from_level(i.severity).map(|s| s.label_zh()).unwrap_or_default().to_string(),
+            state: i.state.clone(),
+            state_label: state_label(&wf, tr, &i.state),
+            place: match &i.grid_name {
+                Some(g) => format!("{} · {}", i.station_name, g),
+                None => i.station_name.clone(),
+            },
+            police: match i.police {
+                Some(true) => tr.t("incident.police").to_string(),
+                Some(false) => tr.t("incident.non_police").to_string(),
+                None => String::new(),
+            },
+            repeat: i.repeat_of.is_some(),
+            description: i.description.chars().take(40).collect(),
+        })
+        .collect();
+    let states = wf
+        .states
+        .iter()
+        .map(|s| Opt { value: s.state.clone(), label: tr.pick(&s.label_zh, &s.label_en).into() })
+        .collect();
+    let pages = page.pages();
+    let qs = f.query_string();
+    render(
+        ListTpl {
+            may_receive: incidents::may_receive(&cu.user.roles),
+            shell,
+            rows,
+            states,
+            channels: channel_options(tr),
+            qs,
+            total: page.total,
+            page: page.page,
+            pages,
+            window: page_window(page.page, pages),
+            f,
+        },
+        &headers,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "incidents/new.html")]
+struct NewTpl {
+    shell: Shell,
+    channels: Vec<Opt>,
+    types: Vec<Opt>,
+}
+
+pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    if !incidents::may_receive(&cu.user.roles) {
+        return Err(err(AppError::Forbidden));
+    }
+    let shell = Shell::new(&state, &cu, &headers, "incident_new", "incident.new").await.map_err(err)?;
+    let types = state.store.incident_types().await.map_err(|e| err(e.into()))?;
+    render(NewTpl { channels: channel_options(shell.tr), types: type_options(&types), shell }, &headers)
+}
+
+#[derive(Deserialize)]
+pub struct NewForm {
+    channel: String,
+    description: String,
+    #[serde(default)]
+    caller_name: String,
+    #[serde(default)]
+    caller_phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    type_code: String,
+    #[serde(default)]
+    severity: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+pub async fn create_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Form(f): Form<NewForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let mut errs = vec![];
+    let location = match (opt(&f.lat), opt(&f.lon)) {
+        (None, None) => None,
+        (Some(a), Some(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(lat), Ok(lon)) => match Wgs84Point::new(lat, lon) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    errs.push(FieldError::new(e.field, e.message));
+                    None
+                }
+            },
+            _ => {
+                errs.push(FieldError::new("location", "经纬度须为数字"));
+                None
+            }
+        },
+        _ => {
+            errs.push(FieldError::new("location", "经纬度须同时填写"));
+            None
+        }
+    };
+    let severity = match opt(&f.severity) {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errs.push(FieldError::new("severity", "警情等级须为1、2或3"));
+                None
+            }
+        },
+    };
+    if !errs.is_empty() {
+        return Err(err(AppError::Validation(errs)));
+    }
+    let input = CreateIncident {
+        channel: f.channel,
+        description: f.description,
+        location,
+        address: opt(&f.address),
+        caller_name: opt(&f.caller_name),
+        caller_phone: opt(&f.caller_phone),
+        received_at: None,
+        type_code: opt(&f.type_code),
+        severity,
+        station: None,
+    };
+    let router = state.router();
+    let i = incidents::create(state.store.as_ref(), &router, &cu.user, input, Utc::now())
+        .await
+        .map_err(|e| err(e.into()))?;
+    Ok(hx_redirect(&format!("/incidents/{}", i.id)))
+}
+
+pub struct ActionView {
+    pub action: String,
+    pub label: String,
+    pub needs: Vec<String>,
+    pub danger: bool,
+}
+
+impl ActionView {
+    pub fn needs(&self, f: &str) -> bool {
+        self.needs.iter().any(|n| n == f)
+    }
+}
+
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub to_label: String,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/show.html")]
+struct ShowTpl {
+    shell: Shell,
+    i: Incident,
+    state_label: String,
+    channel: String,
+    severity_label: String,
+    result_label: String,
+    rating_label: String,
+    received: String,
+    steps: Vec<(String, String)>,
+    actions: Vec<ActionView>,
+    events: Vec<EventView>,
+    people: Vec<Opt>,
+    agencies: Vec<Opt>,
+    types: Vec<Opt>,
+    results: Vec<Opt>,
+    may_reveal: bool,
+    suggestion_police: Option<bool>,
+    suggestion_department: String,
+    suggestion_reasons: String,
+}
+
+pub async fn show_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let i = incidents::load(state.store.as_ref(), &cu.user, id).await.map_err(|e| err(e.into()))?;
+    let mut shell = Shell::new(&state, &cu, &headers, "incidents", "nav.incidents").await.map_err(err)?;
+    shell.title = format!("{} {}", shell.tr.t("nav.incidents"), i.number);
+    let tr = shell.tr;
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await.map_err(|e| err(e.into()))?;
+    let subject = Subject { state: &i.state, assignee: i.assignee_id, dispatcher: None, creator: i.creator_id };
+    let actor = ActorCtx { user_id: cu.user.id, roles: &cu.user.roles };
+    let actions: Vec<ActionView> = wf
+        .available(&subject, &actor)
+        .into_iter()
+        .map(|r| ActionView {
+            action: r.action.clone(),
+            label: tr.pick(&r.label_zh, &r.label_en).to_string(),
+            needs: r.required.clone(),
+            danger: matches!(r.action.as_str(), "return" | "invalidate"),
+        })
+        .collect();
+    let events = state
+        .store
+        .incident_timeline(id)
+        .await
+        .map_err(|e| err(e.into()))?
+        .into_iter()
+        .map(|e| EventView {
+            at: fmt_time(&e.at),
+            actor: e.actor_name,
+            action: wf
+                .rules
+                .iter()
+                .find(|r| r.action == e.action)
+                .map(|r| tr.pick(&r.label_zh, &r.label_en).to_string())
+                .unwrap_or_else(|| tr.t("incident.received").to_string()),
+            to_label: state_label(&wf, tr, &e.to_state),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let needs = |f: &str| actions.iter().any(|a| a.needs(f));
+    let people = if needs("assignee") {
+        state
+            .store
+            .users_with_roles(
+                &i.org_path,
+                &[Role::CommunityOfficer, Role::Auxiliary, Role::CommandRoom, Role::StationLeader],
+            )
+            .await
+            .map_err(|e| err(e.into()))?
+            .into_iter()
+            .map(|u| Opt { label: format!("{}（{}）{}", u.display_name, u.username, u.org_name), value: u.username })
+            .collect()
+    } else {
+        vec![]
+    };
+    let agencies = if needs("agency") {
+        state
+            .store
+            .org_units()
+            .await
+            .map_err(|e| err(e.into()))?
+            .into_iter()
+            .filter(|o| o.kind == "agency")
+            .map(|o| Opt { value: o.code, label: o.name })
+            .collect()
+    } else {
+        vec![]
+    };
+    let types = if needs("police") {
+        type_options(&state.store.incident_types().await.map_err(|e| err(e.into()))?)
+    } else {
+        vec![]
+    };
+    let results =
+        HandlingResult::ALL.iter().map(|r| Opt { value: r.as_str().into(), label: r.label_zh().into() }).collect();
+    let steps = [
+        ("incident.triaged_at", &i.triaged_at),
+        ("incident.dispatched_at", &i.dispatched_at),
+        ("incident.arrived_at", &i.arrived_at),
+        ("incident.handled_at", &i.handled_at),
+        ("incident.diverted_at", &i.diverted_at),
+        ("incident.signed_for_at", &i.signed_for_at),
+        ("incident.agency_done_at", &i.agency_done_at),
+        ("incident.returned_at", &i.returned_at),
+        ("incident.closed_at", &i.closed_at),
+    ]
+    .into_iter()
+    .filter(|(_, t)| t.is_some())
+    .map(|(k, t)| (tr.t(k).to_string(), fmt_opt(t)))
+    .collect();
+    let suggestion_police = i.triage.get("police").and_then(|v| v.as_bool());
+    let suggestion_department = i.triage.get("department").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let suggestion_reasons = i
+        .triage
+        .get("reasons")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("、"))
+        .unwrap_or_default();
+    render(
+        ShowTpl {
+            state_label: state_label(&wf, tr, &i.state),
+            channel: channel_label(tr, &i.channel),
+            severity_label: Severity::from_level(i.severity).map(|s| s.label_zh()).unwrap_or_default().to_string(),
+            result_label: i
+                .result
+                .as_deref()
+                .and_then(HandlingResult::parse)
+                .map(|r| r.label_zh())
+                .unwrap_or_default()
+                .to_string(),
+            rating_label: i.rating.and_then(zhufang_domain::incident::rating_label).unwrap_or_default().to_string(),
+            received: fmt_time(&i.received_at),
+            may_reveal: i.caller_phone.is_some()
+                && cu.user.roles.iter().any(|r| matches!(r, Role::CommandRoom | Role::StationLeader | Role::Admin)),
+            steps,
+            actions,
+            events,
+            people,
+            agencies,
+            types,
+            results,
+            suggestion_police,
+            suggestion_department,
+            suggestion_reasons,
+            i,
+            shell,
+        },
+        &headers,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    police: String,
+    #[serde(default)]
+    type_code: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    result: String,
+    #[serde(default)]
+    rating: String,
+    version: Option<i64>,
+}
+
+pub async fn transition_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await.map_err(|e| err(e.into()))?;
+    let input = IncidentAction {
+        action: f.action.trim().to_string(),
+        note: opt(&f.note),
+        assignee: opt(&f.assignee),
+        agency: opt(&f.agency),
+        police: match f.police.as_str() {
+            "1" | "true" => Some(true),
+            "0" | "false" => Some(false),
+            _ => None,
+        },
+        type_code: opt(&f.type_code),
+        severity: opt(&f.severity).and_then(|s| s.parse().ok()),
+        result: opt(&f.result),
+        rating: opt(&f.rating).and_then(|s| s.parse().ok()),
+        version: f.version,
+    };
+    incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now())
+        .await
+        .map_err(|e| err(e.into()))?;
+    Ok(hx_redirect(&format!("/incidents/{id}")))
+}
+
+/// The full caller phone as a fragment (audited).
+pub async fn phone_fragment(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let phone =
+        incidents::reveal_phone(state.store.as_ref(), &cu.user, id, Utc::now()).await.map_err(|e| err(e.into()))?;
+    // a stored phone is digits only (parsed at intake)
+    let text = phone.unwrap_or_default().replace(['<', '>', '&', '"'], "");
+    Ok(Html(format!("<span data-testid=\"caller-phone-full\">{text}</span>")).into_response())
+}
