@@ -1,0 +1,119 @@
+// Incidents in a browser: keyboard intake, the triage suggestion, diversion
+// to 12345 which signs for it and reports, the call-back rating; and a police
+// matter dispatched, attended and closed on site.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, loginAs, startServer, tid, unique } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ tasks: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function intake(page, { description, channel = '110', type = '', phone = '' }) {
+  await page.goto('/incidents/new');
+  // the cursor starts in the description; Ctrl+Enter submits
+  await page.keyboard.type(description);
+  await page.locator(tid('incident-channel')).selectOption(channel);
+  if (phone) await page.locator(tid('incident-phone')).fill(phone);
+  if (type) await page.locator(tid('incident-type')).selectOption(type);
+  await page.locator(tid('incident-description')).focus();
+  await Promise.all([page.waitForURL(/\/incidents\/\d+$/), page.keyboard.press('Control+Enter')]);
+  return Number(page.url().split('/').pop());
+}
+
+async function act(page, action, fill = async () => {}) {
+  const box = page.locator(tid(`action-${action}`));
+  if ((await box.getAttribute('open')) === null) await page.locator(tid(`open-${action}`)).click();
+  await fill();
+  const before = page.url();
+  await page.locator(tid(`submit-${action}`)).click();
+  await page.waitForFunction((u) => document.readyState === 'complete' && location.href === u, before);
+}
+
+async function stateOf(page) {
+  return page.locator(tid('incident-state')).getAttribute('data-state');
+}
+
+async function waitState(page, state) {
+  await page.waitForFunction(
+    (s) => document.querySelector('[data-testid="incident-state"]')?.getAttribute('data-state') === s,
+    state,
+  );
+}
+
+test('non-police: intake, suggestion, divert, the agency signs and reports, call-back rating', async () => {
+  const description = `小区门口路灯坏了好几天 ${unique('LAMP')}`;
+  const command = await loginAs(browser, server.baseURL, 's1.command');
+  const id = await intake(command.page, { description, type: '0801', phone: '13800138000' });
+  const page = command.page;
+  assert.equal(await stateOf(page), 'received');
+  assert.match(await page.locator(tid('triage-suggestion')).innerText(), /非警务类/);
+  assert.match(await page.locator(tid('caller-phone')).innerText(), /138\*\*\*\*8000/);
+  // one key to accept the suggestion: the non-police choice is preselected
+  assert.ok(await page.locator(tid('police-no')).isChecked());
+  await act(page, 'triage');
+  await waitState(page, 'triaged');
+  await act(page, 'divert', () => page.locator(tid('agency-divert')).selectOption('361200012345'));
+  await waitState(page, 'diverted');
+
+  const agency = await loginAs(browser, server.baseURL, 'p.12345');
+  await agency.page.goto('/incidents');
+  await agency.page.locator(tid('incident-row'), { hasText: description.slice(0, 20) }).locator('a').first().click();
+  await agency.page.waitForURL(`**/incidents/${id}`);
+  await act(agency.page, 'sign_for');
+  await waitState(agency.page, 'signed_for');
+  await act(agency.page, 'agency_done', () => agency.page.locator(tid('note-agency_done')).fill('已通知供电部门修复'));
+  await waitState(agency.page, 'agency_done');
+  await agency.context.close();
+
+  await page.reload();
+  await act(page, 'close', () => page.locator(tid('rating-close')).selectOption('2'));
+  await waitState(page, 'closed');
+  const steps = await page.locator(tid('timeline-item')).count();
+  assert.equal(steps, 6);
+  assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
+  await command.context.close();
+});
+
+test('police: dispatched, attended and closed on site', async () => {
+  const description = `两人在菜市场门口推搡 ${unique('FIGHT')}`;
+  const command = await loginAs(browser, server.baseURL, 's1.command');
+  const page = command.page;
+  const id = await intake(page, { description, type: '0201' });
+  assert.ok(await page.locator(tid('police-yes')).isChecked(), 'the suggestion is preselected');
+  await act(page, 'triage');
+  await waitState(page, 'triaged');
+  await act(page, 'dispatch', () => page.locator(tid('assignee-dispatch')).selectOption('s1.officer'));
+  await waitState(page, 'dispatched');
+
+  const officer = await loginAs(browser, server.baseURL, 's1.officer', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await officer.page.goto(`/incidents/${id}`);
+  await act(officer.page, 'arrive');
+  await waitState(officer.page, 'arrived');
+  await act(officer.page, 'handle', async () => {
+    await officer.page.locator(tid('result-handle')).selectOption('on_site');
+    await officer.page.locator(tid('note-handle')).fill('双方已和解');
+  });
+  await waitState(officer.page, 'handled');
+  const overflow = await officer.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the incident page fits a phone (overflow ${overflow}px)`);
+  await officer.context.close();
+
+  await page.reload();
+  await act(page, 'close');
+  await waitState(page, 'closed');
+  await page.goto('/incidents?state=closed');
+  assert.ok((await page.locator(tid('incident-row')).count()) >= 1);
+  assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
+  await command.context.close();
+});
