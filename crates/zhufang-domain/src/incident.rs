@@ -211,6 +211,118 @@ pub fn rating_label(r: i64) -> Option<&'static str> {
     ["非常满意", "满意", "基本满意", "不满意", "非常不满意"].get(usize::try_from(r).ok()?.checked_sub(1)?).copied()
 }
 
+/// The timestamps and facts of one incident that the response figures need.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timing {
+    pub received_at: i64,
+    pub triaged_at: Option<i64>,
+    pub dispatched_at: Option<i64>,
+    pub arrived_at: Option<i64>,
+    pub handled_at: Option<i64>,
+    pub diverted: bool,
+    pub signed_for_at: Option<i64>,
+    pub diverted_at: Option<i64>,
+    pub police: Option<bool>,
+    pub result: Option<String>,
+    pub repeat: bool,
+}
+
+/// Bucket edges of the 110 weekly report (DOMAIN.md): sign-for in seconds,
+/// turn-out in minutes, feedback in minutes.
+pub const SIGN_FOR_EDGES_S: [i64; 4] = [30, 60, 120, 180];
+pub const TURN_OUT_EDGES_MIN: [i64; 4] = [5, 10, 15, 30];
+pub const FEEDBACK_EDGES_MIN: [i64; 4] = [30, 60, 120, 240];
+
+/// Counts per bucket: `edges.len() + 1` buckets, the last open-ended.
+pub fn buckets(values: &[i64], edges: &[i64]) -> Vec<i64> {
+    let mut out = vec![0; edges.len() + 1];
+    for v in values {
+        let k = edges.iter().position(|e| v < e).unwrap_or(edges.len());
+        out[k] += 1;
+    }
+    out
+}
+
+/// Response figures over a set of incidents. Times in milliseconds in, in
+/// seconds or minutes out as named; rates are shares in [0, 1] (None when
+/// there is nothing to divide by).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub incidents: i64,
+    /// received → triaged (签收), seconds, in the report's buckets.
+    pub sign_for_buckets: Vec<i64>,
+    /// dispatched → arrived (出警到场), minutes, in the report's buckets.
+    pub turn_out_buckets: Vec<i64>,
+    /// arrived → handled (处置反馈), minutes, in the report's buckets.
+    pub feedback_buckets: Vec<i64>,
+    /// dispatched → arrived, seconds.
+    pub arrival_avg_s: Option<f64>,
+    pub arrival_median_s: Option<f64>,
+    pub arrived_within_5min: Option<f64>,
+    /// Share of handled police matters that were not cases (no 刑事/行政 立案)
+    /// and were closed on site by the patrol (自处率).
+    pub self_handled_rate: Option<f64>,
+    /// Share of triaged incidents diverted to an agency.
+    pub diversion_rate: Option<f64>,
+    /// Share of incidents that repeat an earlier call.
+    pub repeat_rate: Option<f64>,
+    /// Share of diverted incidents the agency has signed for.
+    pub agency_sign_for_rate: Option<f64>,
+    /// diverted → signed for, hours (average).
+    pub agency_sign_for_avg_h: Option<f64>,
+}
+
+fn share(n: usize, d: usize) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+fn median(v: &mut [i64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 { v[m] as f64 } else { (v[m - 1] + v[m]) as f64 / 2.0 })
+}
+
+pub fn figures(items: &[Timing]) -> Figures {
+    let span = |a: Option<i64>, b: Option<i64>| match (a, b) {
+        (Some(a), Some(b)) if b >= a => Some(b - a),
+        _ => None,
+    };
+    let sign_for: Vec<i64> =
+        items.iter().filter_map(|t| span(Some(t.received_at), t.triaged_at)).map(|ms| ms / 1000).collect();
+    let mut arrival: Vec<i64> =
+        items.iter().filter_map(|t| span(t.dispatched_at, t.arrived_at)).map(|ms| ms / 1000).collect();
+    let turn_out: Vec<i64> = arrival.iter().map(|s| s / 60).collect();
+    let feedback: Vec<i64> =
+        items.iter().filter_map(|t| span(t.arrived_at, t.handled_at)).map(|ms| ms / 60_000).collect();
+    let non_case: Vec<&Timing> = items
+        .iter()
+        .filter(|t| t.handled_at.is_some())
+        .filter(|t| !matches!(t.result.as_deref(), Some("criminal_case" | "administrative_case")))
+        .collect();
+    let on_site = non_case.iter().filter(|t| t.result.as_deref() == Some("on_site")).count();
+    let triaged = items.iter().filter(|t| t.triaged_at.is_some()).count();
+    let diverted: Vec<&Timing> = items.iter().filter(|t| t.diverted).collect();
+    let signed: Vec<i64> = diverted.iter().filter_map(|t| span(t.diverted_at, t.signed_for_at)).collect();
+    Figures {
+        incidents: items.len() as i64,
+        sign_for_buckets: buckets(&sign_for, &SIGN_FOR_EDGES_S),
+        turn_out_buckets: buckets(&turn_out, &TURN_OUT_EDGES_MIN),
+        feedback_buckets: buckets(&feedback, &FEEDBACK_EDGES_MIN),
+        arrival_avg_s: (!arrival.is_empty()).then(|| arrival.iter().sum::<i64>() as f64 / arrival.len() as f64),
+        arrived_within_5min: share(arrival.iter().filter(|s| **s <= 300).count(), arrival.len()),
+        arrival_median_s: median(&mut arrival),
+        self_handled_rate: share(on_site, non_case.len()),
+        diversion_rate: share(diverted.len(), triaged),
+        repeat_rate: share(items.iter().filter(|t| t.repeat).count(), items.len()),
+        agency_sign_for_rate: share(diverted.iter().filter(|t| t.signed_for_at.is_some()).count(), diverted.len()),
+        agency_sign_for_avg_h: (!signed.is_empty())
+            .then(|| signed.iter().sum::<i64>() as f64 / signed.len() as f64 / 3_600_000.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +383,54 @@ mod tests {
         ));
         assert!(matches!(fire(&wf, "diverted", &cmd, "sign_for", &[]), Err(TransitionError::Forbidden { .. })));
         assert!(wf.is_terminal("closed") && wf.is_terminal("invalid"));
+    }
+
+    #[test]
+    fn response_figures() {
+        let min = 60_000;
+        let t = |recv: i64, tri: i64, disp: i64, arr: i64, hand: i64, result: &str| Timing {
+            received_at: recv,
+            triaged_at: Some(tri),
+            dispatched_at: Some(disp),
+            arrived_at: Some(arr),
+            handled_at: Some(hand),
+            police: Some(true),
+            result: Some(result.into()),
+            ..Default::default()
+        };
+        let items = vec![
+            // signed for in 20 s, arrived in 4 min, handled 25 min later, on site
+            t(0, 20_000, 30_000, 30_000 + 4 * min, 30_000 + 29 * min, "on_site"),
+            // 90 s, 12 min, 50 min, a criminal case (not counted for 自处率)
+            t(0, 90_000, 100_000, 100_000 + 12 * min, 100_000 + 62 * min, "criminal_case"),
+            // 200 s, 3 min, 5 h, transferred
+            t(0, 200_000, 210_000, 210_000 + 3 * min, 210_000 + 303 * min, "transferred"),
+            // a diverted one, signed for 2 h later, a repeat call
+            Timing {
+                received_at: 0,
+                triaged_at: Some(10_000),
+                diverted: true,
+                diverted_at: Some(10_000),
+                signed_for_at: Some(10_000 + 120 * min),
+                police: Some(false),
+                repeat: true,
+                ..Default::default()
+            },
+        ];
+        let f = figures(&items);
+        assert_eq!(f.incidents, 4);
+        assert_eq!(f.sign_for_buckets, vec![2, 0, 1, 0, 1]);
+        assert_eq!(f.turn_out_buckets, vec![2, 0, 1, 0, 0]);
+        assert_eq!(f.feedback_buckets, vec![1, 1, 0, 0, 1]);
+        assert_eq!(f.arrival_median_s, Some(240.0));
+        assert_eq!(f.arrival_avg_s, Some((240.0 + 720.0 + 180.0) / 3.0));
+        assert_eq!(f.arrived_within_5min, Some(2.0 / 3.0));
+        assert_eq!(f.self_handled_rate, Some(0.5), "on site 1 of the 2 non-case matters");
+        assert_eq!((f.diversion_rate, f.repeat_rate, f.agency_sign_for_rate), (Some(0.25), Some(0.25), Some(1.0)));
+        assert_eq!(f.agency_sign_for_avg_h, Some(2.0));
+        let none = figures(&[]);
+        assert_eq!((none.incidents, none.arrival_avg_s, none.self_handled_rate), (0, None, None));
+        assert_eq!(none.sign_for_buckets, vec![0; 5]);
     }
 
     #[test]

@@ -1828,6 +1828,43 @@ impl Store for Backend {
         Ok(after)
     }
 
+    async fn incident_timings(
+        &self,
+        f: &IncidentFilter,
+    ) -> Result<Vec<(i64, Option<i64>, zhufang_domain::incident::Timing)>> {
+        let w = incident_where(f);
+        let sql = format!(
+            "SELECT i.station_id, i.grid_id, i.received_at, i.triaged_at, i.dispatched_at, i.arrived_at, i.handled_at, \
+             i.agency_id, i.diverted_at, i.signed_for_at, i.police, i.result, i.repeat_of \
+             FROM incidents i LEFT JOIN org_units a ON a.id = i.agency_id{}",
+            w.sql()
+        );
+        type Row = (i64, Option<i64>, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<bool>, Option<String>, Option<i64>);
+        let rows: Vec<Row> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(self.r()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(station, grid, received_at, triaged_at, dispatched_at, arrived_at, handled_at, agency, diverted_at, signed_for_at, police, result, repeat_of)| {
+                (
+                    station,
+                    grid,
+                    zhufang_domain::incident::Timing {
+                        received_at,
+                        triaged_at,
+                        dispatched_at,
+                        arrived_at,
+                        handled_at,
+                        diverted: agency.is_some(),
+                        signed_for_at,
+                        diverted_at,
+                        police,
+                        result,
+                        repeat: repeat_of.is_some(),
+                    },
+                )
+            })
+            .collect())
+    }
+
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>> {
         Ok(sqlx::query_as(
             "SELECT id, number FROM incidents WHERE caller_phone = $1 AND received_at >= $2 ORDER BY received_at DESC, id DESC LIMIT 1",

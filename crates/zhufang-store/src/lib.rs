@@ -173,6 +173,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list_incidents(&self, f: &IncidentFilter, page: PageReq) -> Result<Page<Incident>>;
     async fn incident_timeline(&self, id: i64) -> Result<Vec<IncidentEvent>>;
     async fn apply_incident_transition(&self, w: &IncidentWrite) -> Result<Incident>;
+    /// The timings of the incidents a filter covers, with (station id, grid id), for the response figures.
+    async fn incident_timings(
+        &self,
+        f: &IncidentFilter,
+    ) -> Result<Vec<(i64, Option<i64>, zhufang_domain::incident::Timing)>>;
     /// The latest incident from this phone received at or after `since` (a repeat call).
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>>;
 

@@ -151,6 +151,24 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert_eq!(mine["total"], 1);
     assert_eq!(command.get("/api/v1/incidents?q=户籍").await.1["total"], 1);
     assert_eq!(command.get("/api/v1/incidents").await.1["total"], 4);
+
+    // response figures, by station and by grid
+    let (s, f) = command.get("/api/v1/incidents/figures").await;
+    assert_eq!(s, StatusCode::OK, "{f}");
+    let t = &f["total"];
+    assert_eq!(
+        (t["incidents"].as_i64(), t["self_handled_rate"].as_f64(), t["repeat_rate"].as_f64()),
+        (Some(4), Some(1.0), Some(0.25))
+    );
+    assert_eq!(t["sign_for_buckets"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum::<i64>(), 1);
+    assert_eq!(t["arrived_within_5min"], 1.0, "dispatched and arrived within the test");
+    assert_eq!((f["rows"][0]["code"].as_str(), f["rows"][0]["figures"]["incidents"].as_i64()), (Some(S1), Some(4)));
+    let (_, g) = command.get("/api/v1/incidents/figures?by=grid").await;
+    let codes: Vec<&str> = g["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&grid.as_str()) && codes.contains(&""), "{codes:?}");
+    assert_eq!(code(&command.get("/api/v1/incidents/figures?by=month").await.1), "validation_failed");
+    let page = c.get(app.url("/incidents/figures?by=grid")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"figures-total\""));
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
@@ -204,6 +222,12 @@ async fn diversion_sign_for_return_and_callback() {
     );
     let (_, v) = command.post(&path, json!({"action": "close", "rating": 2, "version": version})).await;
     assert_eq!((v["state"].as_str(), v["rating"].as_i64()), (Some("closed"), Some(2)));
+    let (_, f) = command.get("/api/v1/incidents/figures").await;
+    assert_eq!(
+        (f["total"]["diversion_rate"].as_f64(), f["total"]["agency_sign_for_rate"].as_f64()),
+        (Some(1.0), Some(1.0)),
+        "{f}"
+    );
     let actions: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,

@@ -261,3 +261,101 @@ pub async fn caller_phone(
 pub async fn types(State(state): State<AppState>, _cu: CurrentUser) -> ApiResult<Json<Vec<IncidentType>>> {
     Ok(Json(state.store.incident_types().await?))
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct FiguresQuery {
+    /// Received from (date, Beijing); default 30 days ago.
+    pub from: Option<String>,
+    /// Received up to (date = end of that day); default now.
+    pub to: Option<String>,
+    /// station (default) or grid.
+    pub by: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FiguresRow {
+    /// Station or grid code ("" for incidents outside every grid).
+    pub code: String,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub figures: zhufang_domain::incident::Figures,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FiguresOut {
+    pub from: chrono::DateTime<Utc>,
+    pub to: chrono::DateTime<Utc>,
+    pub by: String,
+    #[schema(value_type = Object)]
+    pub total: zhufang_domain::incident::Figures,
+    pub rows: Vec<FiguresRow>,
+    /// Bucket edges: sign-for (s), turn-out (min), feedback (min).
+    pub edges: [Vec<i64>; 3],
+}
+
+pub async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -> Result<FiguresOut, AppError> {
+    use zhufang_domain::incident::{FEEDBACK_EDGES_MIN, SIGN_FOR_EDGES_S, TURN_OUT_EDGES_MIN, figures};
+    let now = Utc::now();
+    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let from = match some(&q.from) {
+        Some(s) => super::parse_day_start("from", &s)?,
+        None => now - chrono::Duration::days(30),
+    };
+    let to = match some(&q.to) {
+        Some(s) => parse_time("to", &s)?,
+        None => now,
+    };
+    if from >= to {
+        return Err(AppError::field("to", "结束时间须晚于开始时间"));
+    }
+    let by = some(&q.by).unwrap_or_else(|| "station".into());
+    if by != "station" && by != "grid" {
+        return Err(AppError::field("by", "分组须为 station 或 grid"));
+    }
+    let mut f = incidents::visibility(state.store.as_ref(), &cu.user).await?;
+    f.from = Some(from);
+    f.to = Some(to);
+    let rows = state.store.incident_timings(&f).await?;
+    let total = figures(&rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>());
+    let mut groups: std::collections::BTreeMap<i64, Vec<zhufang_domain::incident::Timing>> = Default::default();
+    for (station, grid, t) in rows {
+        let key = if by == "grid" { grid.unwrap_or(0) } else { station };
+        groups.entry(key).or_default().push(t);
+    }
+    let units: std::collections::HashMap<i64, (String, String)> =
+        state.store.org_units().await?.into_iter().map(|o| (o.id, (o.code, o.name))).collect();
+    let grids: std::collections::HashMap<i64, (String, String)> =
+        state.store.grids(None).await?.into_iter().map(|g| (g.id, (g.code, g.name))).collect();
+    let mut out: Vec<FiguresRow> = groups
+        .into_iter()
+        .map(|(key, items)| {
+            let (code, name) = if by == "grid" {
+                grids.get(&key).cloned().unwrap_or_else(|| (String::new(), "不在网格内".into()))
+            } else {
+                units.get(&key).cloned().unwrap_or_default()
+            };
+            FiguresRow { code, name, figures: figures(&items) }
+        })
+        .collect();
+    out.sort_by(|a, b| b.figures.incidents.cmp(&a.figures.incidents).then(a.code.cmp(&b.code)));
+    Ok(FiguresOut {
+        from,
+        to,
+        by,
+        total,
+        rows: out,
+        edges: [SIGN_FOR_EDGES_S.to_vec(), TURN_OUT_EDGES_MIN.to_vec(), FEEDBACK_EDGES_MIN.to_vec()],
+    })
+}
+
+/// Response figures: sign-for, turn-out and feedback times in the 110 report
+/// buckets, arrival average/median and share within 5 minutes, 自处率,
+/// diversion, repeat-call and agency sign-for rates — by station or grid.
+#[utoipa::path(get, path = "/api/v1/incidents/figures", params(FiguresQuery), tag = "incidents", responses((status = 200, body = FiguresOut), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn figures(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<FiguresQuery>,
+) -> ApiResult<Json<FiguresOut>> {
+    Ok(Json(figures_for(&state, &cu, &q).await?))
+}

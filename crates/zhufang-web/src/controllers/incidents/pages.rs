@@ -549,3 +549,87 @@ pub async fn phone_fragment(
     let text = phone.unwrap_or_default().replace(['<', '>', '&', '"'], "");
     Ok(Html(format!("<span data-testid=\"caller-phone-full\">{text}</span>")).into_response())
 }
+
+pub struct FigureRowView {
+    pub code: String,
+    pub name: String,
+    pub incidents: i64,
+    pub sign_for: Vec<i64>,
+    pub turn_out: Vec<i64>,
+    pub feedback: Vec<i64>,
+    pub arrival_avg: String,
+    pub arrival_median: String,
+    pub within_5: String,
+    pub self_handled: String,
+    pub diversion: String,
+    pub repeat: String,
+    pub agency_sign_for: String,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+fn mins(v: Option<f64>) -> String {
+    v.map(|s| format!("{:.1}", s / 60.0)).unwrap_or_else(|| "—".into())
+}
+
+fn row_view(code: String, name: String, f: &zhufang_domain::incident::Figures) -> FigureRowView {
+    FigureRowView {
+        code,
+        name,
+        incidents: f.incidents,
+        sign_for: f.sign_for_buckets.clone(),
+        turn_out: f.turn_out_buckets.clone(),
+        feedback: f.feedback_buckets.clone(),
+        arrival_avg: mins(f.arrival_avg_s),
+        arrival_median: mins(f.arrival_median_s),
+        within_5: pct(f.arrived_within_5min),
+        self_handled: pct(f.self_handled_rate),
+        diversion: pct(f.diversion_rate),
+        repeat: pct(f.repeat_rate),
+        agency_sign_for: pct(f.agency_sign_for_rate),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "incidents/figures.html")]
+struct FiguresTpl {
+    shell: Shell,
+    from: String,
+    to: String,
+    by: String,
+    total: FigureRowView,
+    rows: Vec<FigureRowView>,
+}
+
+#[derive(Deserialize)]
+pub struct FiguresForm {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub by: Option<String>,
+}
+
+pub async fn figures_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<FiguresForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "incident_figures", "incident.figures").await.map_err(err)?;
+    let query = super::FiguresQuery { from: q.from, to: q.to, by: q.by };
+    let out = super::figures_for(&state, &cu, &query).await.map_err(err)?;
+    let day = |t: chrono::DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string();
+    render(
+        FiguresTpl {
+            from: day(out.from),
+            to: day(out.to),
+            total: row_view(String::new(), shell.tr.t("common.total").to_string(), &out.total),
+            rows: out.rows.iter().map(|r| row_view(r.code.clone(), r.name.clone(), &r.figures)).collect(),
+            by: out.by,
+            shell,
+        },
+        &headers,
+    )
+}
