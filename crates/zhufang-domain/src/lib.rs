@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod geojson;
 pub mod grid;
 pub mod incident;
+pub mod incident_import;
 pub mod role;
 pub mod task;
 pub mod types;

@@ -1694,10 +1694,69 @@ impl Store for Backend {
         .await?;
         let inc = self.incident_in(&mut tx, id).await?;
         sync_incident_map_item(&mut tx, &inc, false).await?;
-        let ev = AuditEvent::new(Some(n.creator_id), &n.creator_name, "incident", id, "receive", None, Some(&incident_json(&inc)));
+        let ev = AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "receive", None, Some(&incident_json(&inc)));
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(inc)
+    }
+
+    async fn import_incident(&self, imp: &ImportedIncident) -> Result<Option<i64>> {
+        let n = &imp.incident;
+        let now = ms(n.now);
+        let mut tx = self.w().begin().await?;
+        let id: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
+             station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at, \
+             police, result, triaged_at, dispatched_at, arrived_at, handled_at, closed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, \
+             $20, $21, $22, $23, $24, $25, $26) ON CONFLICT (number) DO NOTHING RETURNING id",
+        )
+        .bind(&imp.number)
+        .bind(&n.channel)
+        .bind(ms(n.received_at))
+        .bind(&n.caller_name)
+        .bind(&n.caller_phone)
+        .bind(n.lat)
+        .bind(n.lon)
+        .bind(&n.address)
+        .bind(n.grid_id)
+        .bind(n.station_id)
+        .bind(&n.org_path)
+        .bind(&n.description)
+        .bind(&n.type_code)
+        .bind(n.severity)
+        .bind(&imp.state)
+        .bind(n.repeat_of)
+        .bind(n.triage.to_string())
+        .bind(n.creator_id)
+        .bind(now)
+        .bind(imp.police)
+        .bind(&imp.result)
+        .bind(imp.triaged_at.map(ms))
+        .bind(imp.dispatched_at.map(ms))
+        .bind(imp.arrived_at.map(ms))
+        .bind(imp.handled_at.map(ms))
+        .bind(imp.closed_at.map(ms))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id,)) = id else { return Ok(None) };
+        sqlx::query(
+            "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, 'import', NULL, $5, NULL, '{}')",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(n.creator_id)
+        .bind(&n.creator_name)
+        .bind(&imp.state)
+        .execute(&mut *tx)
+        .await?;
+        let inc = self.incident_in(&mut tx, id).await?;
+        sync_incident_map_item(&mut tx, &inc, imp.closes).await?;
+        let ev = AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "import", None, Some(&incident_json(&inc)));
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn incident(&self, id: i64) -> Result<Option<Incident>> {

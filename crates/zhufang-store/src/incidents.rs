@@ -173,7 +173,7 @@ pub async fn create(
             severity,
             repeat_of,
             triage,
-            creator_id: user.id,
+            creator_id: Some(user.id),
             creator_name: user.display_name.clone(),
             now,
         })
@@ -365,4 +365,137 @@ pub async fn reveal_phone(store: &dyn Store, user: &User, id: i64, now: DateTime
     );
     store.audit(&ev, now).await?;
     Ok(i.caller_phone)
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: usize,
+    pub imported: usize,
+    /// Rows whose number was already there (an import can be run again).
+    pub existing: usize,
+    /// Every problem, by line; those rows were not imported.
+    pub errors: Vec<zhufang_domain::incident_import::RowError>,
+}
+
+/// Imports historical incidents from CSV (admins; the command line passes no
+/// user). Good rows are imported, bad rows reported by line with every
+/// reason; numbers already present are skipped, so a corrected file can be
+/// imported again. `progress` is told (done, total) after each row.
+pub async fn import_csv(
+    store: &dyn Store,
+    router: &GridRouter,
+    wf: &Workflow,
+    actor: Option<&User>,
+    text: &str,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> SResult<ImportReport> {
+    use zhufang_domain::incident_import::{RowError, parse};
+    if let Some(u) = actor
+        && !u.has(Role::Admin)
+    {
+        return Err(ServiceError::Forbidden);
+    }
+    let (rows, mut errors) = parse(text, now);
+    let total = rows.len()
+        + errors.iter().filter(|e| e.line > 0).map(|e| e.line).collect::<std::collections::HashSet<_>>().len();
+    let types = store.incident_types().await?;
+    let units = store.org_units().await?;
+    let mut report = ImportReport { rows: total, ..Default::default() };
+    for (k, row) in rows.into_iter().enumerate() {
+        let mut errs = vec![];
+        if wf.state(&row.state).is_none() {
+            errs.push(RowError {
+                line: row.line,
+                field: "state".into(),
+                message: format!("流程中没有状态 {}", row.state),
+            });
+        }
+        let ty = match &row.type_code {
+            None => None,
+            Some(code) => match types.iter().find(|t| &t.code == code) {
+                Some(t) => Some(t.code.clone()),
+                None => {
+                    errs.push(RowError {
+                        line: row.line,
+                        field: "type_code".into(),
+                        message: format!("警情类型字典中没有 {code}"),
+                    });
+                    None
+                }
+            },
+        };
+        let routed = row.location.and_then(|p| router.route(p));
+        let station = match (routed, &row.station) {
+            (Some((r, _)), _) => units.iter().find(|o| o.id == r.station_id),
+            (None, Some(code)) => units.iter().find(|o| &o.code == code && o.kind == "station"),
+            (None, None) => None,
+        };
+        if station.is_none() {
+            errs.push(RowError {
+                line: row.line,
+                field: "station".into(),
+                message: "无法确定所属派出所：请提供位置或派出所编码".into(),
+            });
+        }
+        if let (Some(s), Some(u)) = (station, actor)
+            && !u.covers(&s.path)
+        {
+            errs.push(RowError {
+                line: row.line,
+                field: "station".into(),
+                message: "该派出所不在您的管辖范围内".into(),
+            });
+        }
+        if !errs.is_empty() {
+            errors.extend(errs);
+            progress(k + 1, total);
+            continue;
+        }
+        let station = station.expect("checked");
+        let imported = store
+            .import_incident(&ImportedIncident {
+                number: row.number.clone(),
+                state: row.state.clone(),
+                closes: wf.is_terminal(&row.state),
+                police: row.police,
+                result: row.result.map(|r| r.as_str().to_string()),
+                triaged_at: row.triaged_at,
+                dispatched_at: row.dispatched_at,
+                arrived_at: row.arrived_at,
+                handled_at: row.handled_at,
+                closed_at: row.closed_at,
+                incident: NewIncident {
+                    channel: row.channel.as_str().to_string(),
+                    received_at: row.received_at,
+                    caller_name: row.caller_name,
+                    caller_phone: row.caller_phone.map(|p| p.as_str().to_string()),
+                    lat: row.location.map(|p| p.lat()),
+                    lon: row.location.map(|p| p.lon()),
+                    address: row.address,
+                    grid_id: routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id),
+                    station_id: station.id,
+                    org_path: station.path.clone(),
+                    description: row.description,
+                    type_code: ty,
+                    severity: row.severity.level(),
+                    repeat_of: None,
+                    triage: serde_json::json!({}),
+                    creator_id: actor.map(|u| u.id),
+                    creator_name: actor.map(|u| u.display_name.clone()).unwrap_or_else(|| "import".into()),
+                    now,
+                },
+            })
+            .await?;
+        match imported {
+            Some(_) => report.imported += 1,
+            None => report.existing += 1,
+        }
+        progress(k + 1, total);
+    }
+    errors.sort_by(|a, b| a.line.cmp(&b.line).then(a.field.cmp(&b.field)));
+    report.errors = errors;
+    Ok(report)
 }

@@ -170,6 +170,9 @@ pub trait Store: Send + Sync + 'static {
     /// located) and the audit record in one transaction.
     async fn create_incident(&self, i: &NewIncident) -> Result<Incident>;
     async fn incident(&self, id: i64) -> Result<Option<Incident>>;
+    /// Writes a historical incident unless one with its number exists
+    /// (then `None`): incident, timeline entry, map item and audit record in one transaction.
+    async fn import_incident(&self, i: &ImportedIncident) -> Result<Option<i64>>;
     async fn list_incidents(&self, f: &IncidentFilter, page: PageReq) -> Result<Page<Incident>>;
     async fn incident_timeline(&self, id: i64) -> Result<Vec<IncidentEvent>>;
     async fn apply_incident_transition(&self, w: &IncidentWrite) -> Result<Incident>;

@@ -559,7 +559,8 @@ pub struct NewIncident {
     pub severity: i64,
     pub repeat_of: Option<i64>,
     pub triage: serde_json::Value,
-    pub creator_id: i64,
+    /// None for an import from the command line.
+    pub creator_id: Option<i64>,
     pub creator_name: String,
     pub now: DateTime<Utc>,
 }
@@ -614,4 +615,22 @@ pub struct IncidentEvent {
     pub to_state: String,
     pub note: Option<String>,
     pub data: serde_json::Value,
+}
+
+/// A historical incident from an import: a new incident with its number,
+/// its final state and its step times as they happened.
+#[derive(Debug, Clone)]
+pub struct ImportedIncident {
+    pub number: String,
+    pub incident: NewIncident,
+    pub state: String,
+    /// The state is terminal (closed or invalid).
+    pub closes: bool,
+    pub police: Option<bool>,
+    pub result: Option<String>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
 }

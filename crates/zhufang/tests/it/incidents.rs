@@ -276,3 +276,65 @@ async fn bad_intake_is_refused_field_by_field() {
     assert!(types.iter().all(|t| t["level"] == 1 || t["parent_code"].is_string()));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn csv_import_reports_rows_and_is_idempotent() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let command = app.login("s1.command").await;
+    let (lat, lon, grid) = inside_s1(&command).await;
+    let csv = format!(
+        "number,channel,received_at,description,lat,lon,station,type_code,police,result,triaged_at,dispatched_at,arrived_at,handled_at,closed_at,state\n\
+         H-001,110,2026-10-01 08:00:00,菜市场门口争执,{lat},{lon},,0201,1,on_site,2026-10-01 08:00:40,2026-10-01 08:01:00,2026-10-01 08:05:00,2026-10-01 08:30:00,2026-10-01 09:00:00,closed\n\
+         H-002,12345,2026-10-02 10:00,路灯不亮,,,{S1},0801,0,,,,,,,closed\n\
+         H-003,fax,2026-10-03 10:00,渠道错误,,,{S1},,,,,,,,,closed\n\
+         H-004,110,2026-10-04 10:00,类型错误,,,{S1},7777,,,,,,,,closed\n\
+         H-005,110,2026-10-05 10:00,状态错误,,,{S1},,,,,,,,,finished\n"
+    );
+    let post = |api: &crate::harness::Api, body: String| {
+        let req = api
+            .c
+            .post(format!("{}/api/v1/incidents/import", api.base))
+            .bearer_auth(&api.token)
+            .header("content-type", "text/csv")
+            .body(body);
+        async move { crate::harness::body(req.send().await.unwrap()).await }
+    };
+    assert_eq!(code(&post(&command, csv.clone()).await.1), "forbidden", "admins import");
+    let (s, r) = post(&admin, csv.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["rows"].as_u64(), r["imported"].as_u64(), r["existing"].as_u64()),
+        (Some(5), Some(2), Some(0)),
+        "{r}"
+    );
+    let errs: Vec<(u64, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(errs, [(4, "channel"), (5, "type_code"), (6, "state")]);
+    // again: nothing new, nothing lost
+    let (_, r) = post(&admin, csv).await;
+    assert_eq!((r["imported"].as_u64(), r["existing"].as_u64()), (Some(0), Some(2)));
+    let (_, list) = command.get("/api/v1/incidents?q=争执").await;
+    let i = &list["items"][0];
+    assert_eq!(
+        (i["number"].as_str(), i["state"].as_str(), i["grid_code"].as_str()),
+        (Some("H-001"), Some("closed"), Some(grid.as_str()))
+    );
+    // the history counts in the figures
+    let (_, f) = command.get("/api/v1/incidents/figures?from=2026-09-30&to=2026-10-31").await;
+    assert_eq!(
+        (f["total"]["incidents"].as_i64(), f["total"]["arrival_median_s"].as_f64()),
+        (Some(2), Some(240.0)),
+        "{f}"
+    );
+    assert_eq!(f["total"]["sign_for_buckets"][1], 1, "40 s: the 30–60 s bucket");
+    // a file without the required columns
+    let (s, v) = post(&admin, "number,channel\nX,110\n".into()).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}

@@ -359,3 +359,25 @@ pub async fn figures(
 ) -> ApiResult<Json<FiguresOut>> {
     Ok(Json(figures_for(&state, &cu, &q).await?))
 }
+
+/// Imports historical incidents from CSV (admins; body `text/csv`, UTF-8).
+/// Good rows are imported, bad rows listed by line; numbers already present
+/// are skipped, so the same file can be sent again. A file without the
+/// required columns is a 422.
+#[utoipa::path(post, path = "/api/v1/incidents/import", request_body(content = String, content_type = "text/csv"), tag = "incidents",
+    responses((status = 200, body = Object), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    body: String,
+) -> ApiResult<Json<incidents::ImportReport>> {
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await?;
+    let router = state.router();
+    let report =
+        incidents::import_csv(state.store.as_ref(), &router, &wf, Some(&cu.user), &body, Utc::now(), &mut |_, _| {})
+            .await?;
+    if let Some(e) = report.errors.iter().find(|e| e.line == 0) {
+        return Err(AppError::field("file", &e.message));
+    }
+    Ok(Json(report))
+}
