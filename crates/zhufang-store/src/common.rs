@@ -1871,6 +1871,17 @@ impl Store for Backend {
         .bind(w.data.to_string())
         .execute(&mut *tx)
         .await?;
+        for m in &w.outbox {
+            sqlx::query(
+                "INSERT INTO outbox (topic, msg_key, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(&m.topic)
+            .bind(&m.key)
+            .bind(m.payload.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         let after = self.incident_in(&mut tx, w.incident_id).await?;
         sync_incident_map_item(&mut tx, &after, w.closes).await?;
         let ev = AuditEvent::new(
@@ -1931,6 +1942,55 @@ impl Store for Backend {
         .bind(phone)
         .bind(ms(since))
         .fetch_optional(self.r())
+        .await?)
+    }
+
+    async fn due_outbox(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, topic, msg_key, payload, attempts, created_at FROM outbox \
+             WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(ms(now))
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, topic, key, payload, attempts, created_at)| OutboxMessage {
+                id,
+                topic,
+                key,
+                payload: serde_json::from_str(&payload).unwrap_or_default(),
+                attempts,
+                created_at: from_ms(created_at),
+            })
+            .collect())
+    }
+
+    async fn outbox_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+            .bind(ms(now))
+            .bind(id)
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
+    async fn outbox_failed(&self, id: i64, next_at: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
+            .bind(ms(next_at))
+            .bind(error.chars().take(500).collect::<String>())
+            .bind(id)
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
+    async fn outbox_counts(&self) -> Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(CASE WHEN delivered_at IS NULL THEN 1 END), COUNT(CASE WHEN delivered_at IS NOT NULL THEN 1 END) FROM outbox",
+        )
+        .fetch_one(self.r())
         .await?)
     }
 

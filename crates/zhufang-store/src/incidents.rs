@@ -218,6 +218,9 @@ fn nonempty(s: &Option<String>) -> bool {
     s.as_deref().is_some_and(|x| !x.trim().is_empty())
 }
 
+/// `outbox`: an external 12345 system is configured, so each hand-over
+/// (交办 on divert, 归档 on the call-back close) is queued for it in the same
+/// transaction.
 pub async fn transition(
     store: &dyn Store,
     wf: &Workflow,
@@ -225,6 +228,7 @@ pub async fn transition(
     id: i64,
     input: IncidentAction,
     now: DateTime<Utc>,
+    outbox: bool,
 ) -> SResult<Incident> {
     let i = load(store, user, id).await?;
     if let Some(v) = input.version
@@ -345,6 +349,21 @@ pub async fn transition(
         "police": w.police, "type_code": w.type_code, "severity": w.severity, "result": w.result,
         "rating": w.rating, "agency": input.agency, "assignee": input.assignee,
     });
+    if outbox {
+        let node = match input.action.as_str() {
+            "divert" => Some(("1", "交办")),
+            "close" if i.agency_id.is_some() => Some(("5", "归档")),
+            _ => None,
+        };
+        if let Some((code, name)) = node {
+            let key = format!("incident:{}:v{}:{}", i.id, i.version + 1, input.action);
+            w.outbox.push(NewOutboxMessage {
+                topic: "work_order".into(),
+                key: key.clone(),
+                payload: work_order(&i, &key, code, name, &input, now),
+            });
+        }
+    }
     Ok(store.apply_incident_transition(&w).await?)
 }
 
@@ -498,4 +517,26 @@ pub async fn import_csv(
     errors.sort_by(|a, b| a.line.cmp(&b.line).then(a.field.cmp(&b.field)));
     report.errors = errors;
     Ok(report)
+}
+
+/// A 12345 work order for a hand-over (node codes as in the 110↔12345
+/// interface: 1 交办 … 5 归档; line 01 = 110).
+fn work_order(
+    i: &Incident,
+    key: &str,
+    node: &str,
+    node_name: &str,
+    a: &IncidentAction,
+    now: DateTime<Utc>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": key, "type": "work_order", "line": "01", "node": node, "node_name": node_name, "at": now,
+        "agency": a.agency.clone().or_else(|| i.agency_code.clone()),
+        "note": a.note, "rating": a.rating,
+        "incident": {
+            "number": i.number, "channel": i.channel, "received_at": i.received_at, "description": i.description,
+            "address": i.address, "lat": i.lat, "lon": i.lon, "type_code": i.type_code, "type_name": i.type_name,
+            "severity": i.severity, "station": i.station_code,
+        },
+    })
 }

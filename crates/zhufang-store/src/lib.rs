@@ -184,6 +184,15 @@ pub trait Store: Send + Sync + 'static {
     /// The latest incident from this phone received at or after `since` (a repeat call).
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>>;
 
+    // the outbox: messages to external systems
+    /// Undelivered messages due at `now`, oldest first.
+    async fn due_outbox(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>>;
+    async fn outbox_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn outbox_failed(&self, id: i64, next_at: DateTime<Utc>, error: &str) -> Result<()>;
+    /// (undelivered, delivered) counts.
+    async fn outbox_counts(&self) -> Result<(i64, i64)>;
+
     // the map: everything with a place
     /// Located items, newest first, at most `limit`.
     async fn map_points(&self, q: &MapQuery, limit: i64) -> Result<Vec<MapPoint>>;

@@ -588,6 +588,8 @@ pub struct IncidentWrite {
     /// The new state is terminal.
     pub closes: bool,
     pub data: serde_json::Value,
+    /// Messages to external systems, written with the change.
+    pub outbox: Vec<NewOutboxMessage>,
 }
 
 /// Filters of the incident list. `scope_path` limits to a station subtree;
@@ -633,4 +635,24 @@ pub struct ImportedIncident {
     pub arrived_at: Option<DateTime<Utc>>,
     pub handled_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A message waiting to be delivered to an external system.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub topic: String,
+    /// The receiver's idempotency key.
+    pub key: String,
+    pub payload: serde_json::Value,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A message to write in the same transaction as a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutboxMessage {
+    pub topic: String,
+    pub key: String,
+    pub payload: serde_json::Value,
 }

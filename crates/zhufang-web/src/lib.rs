@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
+pub mod outbox;
 pub mod pages;
 pub mod state;
 pub mod upload;
@@ -131,6 +132,11 @@ pub async fn run_background(
             _ = tick.tick() => {
                 if let Err(e) = state.run_jobs().await {
                     tracing::error!(error = %e, "background job failed");
+                }
+                match outbox::deliver_due(&state, chrono::Utc::now()).await {
+                    Ok((0, 0)) => {}
+                    Ok((delivered, failed)) => tracing::info!(delivered, failed, "outbox"),
+                    Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
                 }
                 match zhufang_store::service::scan_deadlines(state.store.as_ref(), chrono::Utc::now()).await {
                     Ok((soon, overdue)) if soon + overdue > 0 => tracing::info!(soon, overdue, "deadline scan"),

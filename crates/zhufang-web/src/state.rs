@@ -28,6 +28,15 @@ pub struct WebConfig {
     pub map_tiles: Option<String>,
     /// Credit shown for the tiles.
     pub map_attribution: String,
+    /// An external 12345 system that receives each hand-over as signed JSON.
+    pub webhook: Option<Webhook>,
+}
+
+/// Where hand-overs go, and the shared secret that signs them (HMAC-SHA256).
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: String,
 }
 
 impl WebConfig {
@@ -42,6 +51,7 @@ impl WebConfig {
             login_window_minutes: 15,
             map_tiles: None,
             map_attribution: String::new(),
+            webhook: None,
         }
     }
     pub fn uploads(&self) -> PathBuf {
@@ -57,6 +67,8 @@ pub struct Inner {
     router: RwLock<Arc<GridRouter>>,
     /// One job runner at a time.
     jobs: tokio::sync::Mutex<()>,
+    /// One outbox delivery round at a time (so nothing is sent twice at once).
+    pub outbox_lock: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
 }
 
@@ -83,6 +95,7 @@ impl AppState {
             calendar: RwLock::new(Arc::new(cal)),
             router: RwLock::new(Arc::new(router)),
             jobs: tokio::sync::Mutex::new(()),
+            outbox_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
         })))
     }

@@ -31,6 +31,10 @@ pub struct FileConfig {
     /// intranet (PGIS, 天地图). Unset: grids on a plain background, offline.
     pub map_tile_url: Option<String>,
     pub map_attribution: Option<String>,
+    /// An external 12345 system's webhook: each hand-over is POSTed there as
+    /// JSON signed with `webhook_secret` (HMAC-SHA256), retried until acknowledged.
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
 }
 
 impl FileConfig {
@@ -86,6 +90,16 @@ impl Settings {
             web.map_tiles = Some(url);
         }
         web.map_attribution = file.map_attribution.unwrap_or_default();
+        if let Some(url) = file.webhook_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+            let secret = file.webhook_secret.filter(|s| s.len() >= 16).ok_or_else(|| {
+                anyhow::anyhow!("webhook_secret (at least 16 characters) is required with webhook_url")
+            })?;
+            // plain HTTP on the intranet (TLS, where needed, terminates at a gateway in front of the receiver)
+            if !url.starts_with("http://") {
+                anyhow::bail!("webhook_url must be an http:// URL: {url}");
+            }
+            web.webhook = Some(zhufang_web::state::Webhook { url, secret });
+        }
         Ok(Self {
             data_dir,
             database_url,

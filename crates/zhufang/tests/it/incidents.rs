@@ -338,3 +338,103 @@ async fn csv_import_reports_rows_and_is_idempotent() {
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
+
+/// A 12345 system's webhook receiver: records each delivery whose signature checks.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+}
+
+async fn receive(
+    axum::extract::State(r): axum::extract::State<Receiver>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ts: i64 = h("x-zhufang-timestamp").parse().unwrap_or_default();
+    if h("x-zhufang-signature") != zhufang_web::outbox::signature(SECRET, ts, &body) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    r.got.lock().unwrap().push((h("x-zhufang-id"), serde_json::from_slice(&body).unwrap()));
+    StatusCode::OK
+}
+
+const SECRET: &str = "a-shared-secret-of-some-length";
+
+#[tokio::test]
+async fn hand_overs_reach_a_receiver_that_was_down_exactly_once() {
+    // a port with nobody listening yet
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = TestApp::spawn_with(|s| {
+        s.web.webhook =
+            Some(zhufang_web::state::Webhook { url: format!("http://127.0.0.1:{port}/orders"), secret: SECRET.into() });
+    })
+    .await;
+    let command = app.login("s1.command").await;
+    let hotline = app.login("p.12345").await;
+    let mut ids = vec![];
+    for n in 0..3 {
+        let (_, i) = command
+            .post(
+                "/api/v1/incidents",
+                json!({"channel": "110", "description": format!("挪车请求{n}"), "type_code": "0304"}),
+            )
+            .await;
+        let id = i["id"].as_i64().unwrap();
+        let path = format!("/api/v1/incidents/{id}/transitions");
+        command.post(&path, json!({"action": "triage", "police": false})).await;
+        let (s, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        ids.push(id);
+    }
+    // the receiver is down: every order waits in the outbox, with the attempt counted
+    let state = &app.running.as_ref().unwrap().state;
+    let (ok, failed) = zhufang_web::outbox::deliver_due(state, chrono::Utc::now()).await.unwrap();
+    assert_eq!(ok, 0);
+    assert!(failed <= 3);
+    assert_eq!(app.store.outbox_counts().await.unwrap(), (3, 0));
+    // it comes up; the next round (after the backoff) delivers each once
+    let rx = Receiver::default();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let server = tokio::spawn(
+        axum::serve(
+            listener,
+            axum::Router::new().route("/orders", axum::routing::post(receive)).with_state(rx.clone()),
+        )
+        .into_future(),
+    );
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let (ok, failed) = zhufang_web::outbox::deliver_due(state, later).await.unwrap();
+    assert_eq!((ok, failed), (3, 0));
+    assert_eq!(zhufang_web::outbox::deliver_due(state, later).await.unwrap(), (0, 0), "nothing twice");
+    assert_eq!(app.store.outbox_counts().await.unwrap(), (0, 3));
+    {
+        let got = rx.got.lock().unwrap();
+        assert_eq!(got.len(), 3);
+        let keys: std::collections::HashSet<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys.len(), 3, "distinct idempotency keys");
+        for (_, order) in got.iter() {
+            assert_eq!(
+                (order["node"].as_str(), order["node_name"].as_str(), order["agency"].as_str()),
+                (Some("1"), Some("交办"), Some(HOTLINE))
+            );
+            assert!(order["incident"]["number"].as_str().unwrap().starts_with("JQ"));
+        }
+    }
+    // the call-back close of an agency's order is reported too (归档), delivered as it happens
+    let path = format!("/api/v1/incidents/{}/transitions", ids[0]);
+    hotline.post(&path, json!({"action": "sign_for"})).await;
+    hotline.post(&path, json!({"action": "agency_done", "note": "已联系车主挪车"})).await;
+    command.post(&path, json!({"action": "close", "rating": 1})).await;
+    for _ in 0..100 {
+        if rx.got.lock().unwrap().len() == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let got = rx.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 4, "the close was sent right away");
+    assert_eq!((got[3].1["node_name"].as_str(), got[3].1["rating"].as_i64()), (Some("归档"), Some(1)));
+    server.abort();
+    app.stop().await;
+}

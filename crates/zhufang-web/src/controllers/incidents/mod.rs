@@ -236,7 +236,10 @@ pub async fn transition(
         rating: b.rating,
         version: b.version,
     };
-    let i = incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now()).await?;
+    let i =
+        incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now(), state.cfg.webhook.is_some())
+            .await?;
+    crate::outbox::kick(&state);
     Ok(Json(out(&state, &cu, i).await?))
 }
 

@@ -529,9 +529,10 @@ pub async fn transition_form(
         rating: opt(&f.rating).and_then(|s| s.parse().ok()),
         version: f.version,
     };
-    incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now())
+    incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now(), state.cfg.webhook.is_some())
         .await
         .map_err(|e| err(e.into()))?;
+    crate::outbox::kick(&state);
     Ok(hx_redirect(&format!("/incidents/{id}")))
 }
 
