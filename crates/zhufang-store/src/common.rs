@@ -1655,8 +1655,9 @@ impl Store for Backend {
         let mut tx = self.w().begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
-             station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'received', $15, $16, $17, $18, $18) RETURNING id",
+             station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at, \
+             external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'received', $15, $16, $17, $18, $18, $19) RETURNING id",
         )
         .bind(format!("tmp-{}", rand::random::<u64>()))
         .bind(&n.channel)
@@ -1676,6 +1677,7 @@ impl Store for Backend {
         .bind(n.triage.to_string())
         .bind(n.creator_id)
         .bind(now)
+        .bind(&n.external_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| crate::StoreError::from_insert(e, "incident"))?;
@@ -1757,6 +1759,14 @@ impl Store for Backend {
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(Some(id))
+    }
+
+    async fn incident_by_external(&self, external_id: &str) -> Result<Option<Incident>> {
+        let row: Option<IncidentRow> = sqlx::query_as(concat!(incident_select!(), " WHERE i.external_id = $1"))
+            .bind(external_id)
+            .fetch_optional(self.r())
+            .await?;
+        Ok(row.map(Into::into))
     }
 
     async fn incident(&self, id: i64) -> Result<Option<Incident>> {

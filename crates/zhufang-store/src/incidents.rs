@@ -25,7 +25,7 @@ pub async fn visibility(store: &dyn Store, user: &User) -> Result<IncidentFilter
 fn sees(f: &IncidentFilter, user: &User, i: &Incident) -> bool {
     let in_scope = f.scope_path.as_deref().is_some_and(|p| i.org_path.starts_with(p));
     let agency = f.agency_path.as_deref().is_some_and(|p| i.agency_path.as_deref().is_some_and(|a| a.starts_with(p)));
-    in_scope || agency || i.assignee_id == Some(user.id)
+    in_scope || agency || i.assignee_id == Some(user.id) || i.creator_id == Some(user.id)
 }
 
 /// Loads an incident the user may see (else not found).
@@ -60,6 +60,42 @@ pub struct CreateIncident {
     pub severity: Option<i64>,
     /// Org code of the station, for an incident without a location.
     pub station: Option<String>,
+    /// The sender's id, when an external system (12345) sends the incident in.
+    pub external_id: Option<String>,
+}
+
+/// Who may send incidents in from outside: a partner agency (12345), with its id.
+fn is_partner_only(user: &User) -> bool {
+    user.roles.iter().all(|r| *r == Role::PartnerAgency)
+}
+
+/// Takes an incident in. For an external sender, a repeated delivery of
+/// the same id returns the incident it created the first time (`false`).
+pub async fn receive(
+    store: &dyn Store,
+    router: &GridRouter,
+    user: &User,
+    mut input: CreateIncident,
+    now: DateTime<Utc>,
+) -> SResult<(Incident, bool)> {
+    if is_partner_only(user) {
+        let Some(ext) = input.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty() && s.len() <= 64) else {
+            return Err(ServiceError::Validation(vec![FieldError::new(
+                "external_id",
+                "外部系统转来的警情须带发送方编号（不超过64字符）",
+            )]));
+        };
+        let org = store.org_unit(user.org_unit_id).await?.ok_or(ServiceError::Forbidden)?;
+        let key = format!("{}:{ext}", org.code);
+        if let Some(existing) = store.incident_by_external(&key).await? {
+            return Ok((existing, false));
+        }
+        input.external_id = Some(key);
+        input.channel = Channel::Transfer12345.as_str().to_string();
+        return Ok((create_checked(store, router, user, input, now).await?, true));
+    }
+    input.external_id = None;
+    Ok((create(store, router, user, input, now).await?, true))
 }
 
 pub async fn create(
@@ -72,6 +108,16 @@ pub async fn create(
     if !may_receive(&user.roles) {
         return Err(ServiceError::Forbidden);
     }
+    create_checked(store, router, user, input, now).await
+}
+
+async fn create_checked(
+    store: &dyn Store,
+    router: &GridRouter,
+    user: &User,
+    input: CreateIncident,
+    now: DateTime<Utc>,
+) -> SResult<Incident> {
     let mut errs = vec![];
     let channel = Channel::parse(&input.channel);
     if channel.is_none() {
@@ -173,6 +219,7 @@ pub async fn create(
             severity,
             repeat_of,
             triage,
+            external_id: input.external_id,
             creator_id: Some(user.id),
             creator_name: user.display_name.clone(),
             now,
@@ -502,6 +549,7 @@ pub async fn import_csv(
                     severity: row.severity.level(),
                     repeat_of: None,
                     triage: serde_json::json!({}),
+                    external_id: None,
                     creator_id: actor.map(|u| u.id),
                     creator_name: actor.map(|u| u.display_name.clone()).unwrap_or_else(|| "import".into()),
                     now,

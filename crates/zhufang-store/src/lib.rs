@@ -170,6 +170,8 @@ pub trait Store: Send + Sync + 'static {
     /// located) and the audit record in one transaction.
     async fn create_incident(&self, i: &NewIncident) -> Result<Incident>;
     async fn incident(&self, id: i64) -> Result<Option<Incident>>;
+    /// The incident an external system already sent with this id.
+    async fn incident_by_external(&self, external_id: &str) -> Result<Option<Incident>>;
     /// Writes a historical incident unless one with its number exists
     /// (then `None`): incident, timeline entry, map item and audit record in one transaction.
     async fn import_incident(&self, i: &ImportedIncident) -> Result<Option<i64>>;

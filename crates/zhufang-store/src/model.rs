@@ -559,6 +559,8 @@ pub struct NewIncident {
     pub severity: i64,
     pub repeat_of: Option<i64>,
     pub triage: serde_json::Value,
+    /// The sender's id for an incident sent in by an external system (org code + ":" + its id).
+    pub external_id: Option<String>,
     /// None for an import from the command line.
     pub creator_id: Option<i64>,
     pub creator_name: String,

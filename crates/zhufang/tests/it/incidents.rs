@@ -264,12 +264,33 @@ async fn bad_intake_is_refused_field_by_field() {
     fields.sort();
     assert_eq!(fields, ["caller_phone", "channel", "description", "received_at", "severity", "type_code"], "{v}");
     assert_eq!(command.get("/api/v1/incidents").await.1["total"], 0, "nothing written");
-    // a partner agency takes no incidents in; the dictionary is served
+    // a partner agency sends incidents in only with its own id, and only once
     let hotline = app.login("p.12345").await;
+    let (s, v) = hotline.post("/api/v1/incidents", json!({"channel": "110", "description": "x", "station": S1})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("external_id")));
+    let urgent = json!({"channel": "110", "description": "市民来电：河边有小孩落水", "station": S1, "external_id": "GD-2026-0001", "severity": 3, "type_code": "0502"});
+    let (s, first) = hotline.post("/api/v1/incidents", urgent.clone()).await;
     assert_eq!(
-        code(&hotline.post("/api/v1/incidents", json!({"channel": "110", "description": "x"})).await.1),
-        "forbidden"
+        (s, first["channel"].as_str(), first["station_code"].as_str()),
+        (StatusCode::CREATED, Some("12345"), Some(S1)),
+        "{first}"
     );
+    let (s, again) = hotline.post("/api/v1/incidents", urgent).await;
+    assert_eq!((s, again["id"].as_i64()), (StatusCode::OK, first["id"].as_i64()), "the same id: the same incident");
+    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 1, "the station's command room has it");
+    assert_eq!(
+        hotline.get(&format!("/api/v1/incidents/{}", first["id"])).await.0,
+        StatusCode::OK,
+        "the sender can follow it"
+    );
+    let sifa = app.login("p.sifa1").await;
+    let (s, other) = sifa
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "110", "description": "另一方的同号", "station": S1, "external_id": "GD-2026-0001"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "ids are per sender: {other}");
     let (_, types) = command.get("/api/v1/incident-types").await;
     let types = types.as_array().unwrap();
     assert!(types.iter().any(|t| t["level"] == 4 && t["name"] == "冒充公检法"));

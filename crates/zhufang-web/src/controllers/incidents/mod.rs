@@ -42,6 +42,10 @@ pub struct CreateIncidentBody {
     pub severity: Option<i64>,
     /// Org code of the station, for an incident without a location.
     pub station: Option<String>,
+    /// For an external system (a partner agency's token, e.g. 12345): its own
+    /// id of the matter. Sending the same id again returns the incident
+    /// created the first time (200 instead of 201).
+    pub external_id: Option<String>,
 }
 
 /// An incident with what the caller may do next.
@@ -88,9 +92,11 @@ async fn out(state: &AppState, cu: &CurrentUser, i: Incident) -> Result<Incident
 }
 
 /// Takes an incident in: routed to its grid and station, linked to an
-/// earlier call from the same phone, with the triage suggestion.
+/// earlier call from the same phone, with the triage suggestion. A partner
+/// agency (12345) sends urgent matters in with its `external_id`; the call is
+/// idempotent on it.
 #[utoipa::path(post, path = "/api/v1/incidents", request_body = CreateIncidentBody, tag = "incidents",
-    responses((status = 201, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = IncidentOut), (status = 200, description = "already received (same external_id)", body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     cu: CurrentUser,
@@ -132,10 +138,12 @@ pub async fn create(
         type_code: b.type_code,
         severity: b.severity,
         station: b.station,
+        external_id: b.external_id,
     };
     let router = state.router();
-    let i = incidents::create(state.store.as_ref(), &router, &cu.user, input, Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(out(&state, &cu, i).await?)))
+    let (i, created) = incidents::receive(state.store.as_ref(), &router, &cu.user, input, Utc::now()).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(out(&state, &cu, i).await?)))
 }
 
 #[derive(Deserialize, IntoParams)]

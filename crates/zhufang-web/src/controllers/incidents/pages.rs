@@ -294,6 +294,7 @@ pub async fn create_form(
         type_code: opt(&f.type_code),
         severity,
         station: None,
+        external_id: None,
     };
     let router = state.router();
     let i = incidents::create(state.store.as_ref(), &router, &cu.user, input, Utc::now())
