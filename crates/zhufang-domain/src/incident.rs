@@ -211,6 +211,20 @@ pub fn rating_label(r: i64) -> Option<&'static str> {
     ["非常满意", "满意", "基本满意", "不满意", "非常不满意"].get(usize::try_from(r).ok()?.checked_sub(1)?).copied()
 }
 
+/// A diverted matter's time limits: the row whose type prefix is the
+/// longest match of the type code ('' matches all), at most 1 hour and 1
+/// working day when urgent. Returns (hours to sign for, working days to finish).
+pub fn limits_for(limits: &[(String, i64, i64)], type_code: Option<&str>, severity: i64) -> (i64, i64) {
+    let code = type_code.unwrap_or("");
+    let (h, d) = limits
+        .iter()
+        .filter(|(p, _, _)| code.starts_with(p.as_str()))
+        .max_by_key(|(p, _, _)| p.len())
+        .map(|(_, h, d)| (*h, *d))
+        .unwrap_or((2, 5));
+    if severity >= Severity::Urgent.level() { (h.min(1), d.min(1)) } else { (h, d) }
+}
+
 /// The timestamps and facts of one incident that the response figures need.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timing {
@@ -225,6 +239,8 @@ pub struct Timing {
     pub police: Option<bool>,
     pub result: Option<String>,
     pub repeat: bool,
+    pub agency_done_at: Option<i64>,
+    pub done_due_at: Option<i64>,
 }
 
 /// Bucket edges of the 110 weekly report (DOMAIN.md): sign-for in seconds,
@@ -270,6 +286,8 @@ pub struct Figures {
     pub agency_sign_for_rate: Option<f64>,
     /// diverted → signed for, hours (average).
     pub agency_sign_for_avg_h: Option<f64>,
+    /// Share of the agencies' finished matters finished within their limit.
+    pub agency_on_time_rate: Option<f64>,
 }
 
 fn share(n: usize, d: usize) -> Option<f64> {
@@ -320,6 +338,11 @@ pub fn figures(items: &[Timing]) -> Figures {
         agency_sign_for_rate: share(diverted.iter().filter(|t| t.signed_for_at.is_some()).count(), diverted.len()),
         agency_sign_for_avg_h: (!signed.is_empty())
             .then(|| signed.iter().sum::<i64>() as f64 / signed.len() as f64 / 3_600_000.0),
+        agency_on_time_rate: {
+            let done: Vec<&&Timing> =
+                diverted.iter().filter(|t| t.agency_done_at.is_some() && t.done_due_at.is_some()).collect();
+            share(done.iter().filter(|t| t.agency_done_at <= t.done_due_at).count(), done.len())
+        },
     }
 }
 
@@ -414,6 +437,8 @@ mod tests {
                 signed_for_at: Some(10_000 + 120 * min),
                 police: Some(false),
                 repeat: true,
+                agency_done_at: Some(10_000 + 200 * min),
+                done_due_at: Some(10_000 + 300 * min),
                 ..Default::default()
             },
         ];
@@ -428,9 +453,26 @@ mod tests {
         assert_eq!(f.self_handled_rate, Some(0.5), "on site 1 of the 2 non-case matters");
         assert_eq!((f.diversion_rate, f.repeat_rate, f.agency_sign_for_rate), (Some(0.25), Some(0.25), Some(1.0)));
         assert_eq!(f.agency_sign_for_avg_h, Some(2.0));
+        assert_eq!(f.agency_on_time_rate, Some(1.0));
         let none = figures(&[]);
         assert_eq!((none.incidents, none.arrival_avg_s, none.self_handled_rate), (0, None, None));
         assert_eq!(none.sign_for_buckets, vec![0; 5]);
+    }
+
+    #[test]
+    fn limits_by_longest_prefix_and_urgency() {
+        let l = vec![
+            ("".to_string(), 2, 5),
+            ("05".to_string(), 1, 3),
+            ("0506".to_string(), 4, 2),
+            ("11".to_string(), 2, 15),
+        ];
+        assert_eq!(limits_for(&l, Some("0506"), 1), (4, 2));
+        assert_eq!(limits_for(&l, Some("0501"), 1), (1, 3));
+        assert_eq!(limits_for(&l, Some("1101"), 1), (2, 15));
+        assert_eq!(limits_for(&l, None, 1), (2, 5));
+        assert_eq!(limits_for(&l, Some("1101"), 2), (1, 1), "urgent");
+        assert_eq!(limits_for(&[], Some("0801"), 1), (2, 5), "built-in default");
     }
 
     #[test]

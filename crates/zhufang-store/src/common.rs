@@ -347,7 +347,7 @@ macro_rules! incident_select {
          u.username AS assignee, u.display_name AS assignee_name, i.agency_id, a.code AS agency_code, a.name AS agency_name, \
          a.path AS agency_path, i.result, i.rating, i.repeat_of, i.triage, i.creator_id, i.triaged_at, i.dispatched_at, \
          i.arrived_at, i.handled_at, i.diverted_at, i.signed_for_at, i.agency_done_at, i.returned_at, i.closed_at, \
-         i.created_at, i.updated_at, i.version \
+         i.sign_due_at, i.done_due_at, i.escalated_at, i.created_at, i.updated_at, i.version \
          FROM incidents i JOIN org_units s ON s.id = i.station_id LEFT JOIN grids g ON g.id = i.grid_id \
          LEFT JOIN incident_types ty ON ty.code = i.type_code LEFT JOIN users u ON u.id = i.assignee_id \
          LEFT JOIN org_units a ON a.id = i.agency_id"
@@ -399,6 +399,9 @@ struct IncidentRow {
     agency_done_at: Option<i64>,
     returned_at: Option<i64>,
     closed_at: Option<i64>,
+    sign_due_at: Option<i64>,
+    done_due_at: Option<i64>,
+    escalated_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -451,6 +454,9 @@ impl From<IncidentRow> for Incident {
             agency_done_at: opt_from_ms(r.agency_done_at),
             returned_at: opt_from_ms(r.returned_at),
             closed_at: opt_from_ms(r.closed_at),
+            sign_due_at: opt_from_ms(r.sign_due_at),
+            done_due_at: opt_from_ms(r.done_due_at),
+            escalated_at: opt_from_ms(r.escalated_at),
             created_at: from_ms(r.created_at),
             updated_at: from_ms(r.updated_at),
             version: r.version,
@@ -1838,6 +1844,9 @@ impl Store for Backend {
              diverted_at = COALESCE($14, diverted_at), signed_for_at = COALESCE($15, signed_for_at), \
              agency_done_at = COALESCE($16, agency_done_at), returned_at = COALESCE($17, returned_at), \
              closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END, \
+             sign_due_at = CASE WHEN $22 THEN $23 ELSE sign_due_at END, \
+             done_due_at = CASE WHEN $22 THEN $24 ELSE done_due_at END, \
+             escalated_at = CASE WHEN $22 THEN NULL ELSE escalated_at END, \
              updated_at = $19, version = version + 1 WHERE id = $20 AND version = $21",
         )
         .bind(&w.to_state)
@@ -1861,6 +1870,9 @@ impl Store for Backend {
         .bind(now)
         .bind(w.incident_id)
         .bind(w.expected_version)
+        .bind(w.due.is_some())
+        .bind(w.due.map(|d| ms(d.0)))
+        .bind(w.due.map(|d| ms(d.1)))
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
@@ -1915,15 +1927,31 @@ impl Store for Backend {
         let w = incident_where(f);
         let sql = format!(
             "SELECT i.station_id, i.grid_id, i.received_at, i.triaged_at, i.dispatched_at, i.arrived_at, i.handled_at, \
-             i.agency_id, i.diverted_at, i.signed_for_at, i.police, i.result, i.repeat_of \
+             i.agency_id, i.diverted_at, i.signed_for_at, i.police, i.result, i.repeat_of, i.agency_done_at, i.done_due_at \
              FROM incidents i LEFT JOIN org_units a ON a.id = i.agency_id{}",
             w.sql()
         );
-        type Row = (i64, Option<i64>, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<bool>, Option<String>, Option<i64>);
+        type Row = (
+            i64,
+            Option<i64>,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<bool>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        );
         let rows: Vec<Row> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(self.r()).await?;
         Ok(rows
             .into_iter()
-            .map(|(station, grid, received_at, triaged_at, dispatched_at, arrived_at, handled_at, agency, diverted_at, signed_for_at, police, result, repeat_of)| {
+            .map(|(station, grid, received_at, triaged_at, dispatched_at, arrived_at, handled_at, agency, diverted_at, signed_for_at, police, result, repeat_of, agency_done_at, done_due_at)| {
                 (
                     station,
                     grid,
@@ -1939,10 +1967,57 @@ impl Store for Backend {
                         police,
                         result,
                         repeat: repeat_of.is_some(),
+                        agency_done_at,
+                        done_due_at,
                     },
                 )
             })
             .collect())
+    }
+
+    async fn incident_limits(&self) -> Result<Vec<(String, i64, i64)>> {
+        Ok(sqlx::query_as("SELECT type_prefix, sign_for_hours, done_workdays FROM incident_limits ORDER BY type_prefix")
+            .fetch_all(self.r())
+            .await?)
+    }
+
+    async fn late_hand_overs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Incident>> {
+        let rows: Vec<IncidentRow> = sqlx::query_as(concat!(
+            incident_select!(),
+            " WHERE i.escalated_at IS NULL AND ((i.state = 'diverted' AND i.sign_due_at < $1) \
+              OR (i.state = 'signed_for' AND i.done_due_at < $1)) ORDER BY i.id LIMIT $2"
+        ))
+        .bind(ms(now))
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn escalate_incident(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("UPDATE incidents SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Ok(());
+        }
+        for n in notes {
+            sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(n.user_id)
+                .bind(&n.kind)
+                .bind(n.task_id)
+                .bind(&n.message)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let ev = AuditEvent::new(None, "system", "incident", id, "escalate", None, Some(&serde_json::json!({"notified": notes.len()})));
+        append_audit(&mut tx, &ev, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>> {

@@ -265,18 +265,25 @@ fn nonempty(s: &Option<String>) -> bool {
     s.as_deref().is_some_and(|x| !x.trim().is_empty())
 }
 
-/// `outbox`: an external 12345 system is configured, so each hand-over
-/// (交办 on divert, 归档 on the call-back close) is queued for it in the same
-/// transaction.
+/// What a step is decided with.
+pub struct Rules<'a> {
+    pub wf: &'a Workflow,
+    /// For the agencies' time limits (working days).
+    pub cal: &'a zhufang_domain::calendar::WorkCalendar,
+    /// An external 12345 system is configured: each hand-over (交办 on divert,
+    /// 归档 on the call-back close) is queued for it in the same transaction.
+    pub outbox: bool,
+}
+
 pub async fn transition(
     store: &dyn Store,
-    wf: &Workflow,
+    rules: &Rules<'_>,
     user: &User,
     id: i64,
     input: IncidentAction,
     now: DateTime<Utc>,
-    outbox: bool,
 ) -> SResult<Incident> {
+    let (wf, outbox) = (rules.wf, rules.outbox);
     let i = load(store, user, id).await?;
     if let Some(v) = input.version
         && v != i.version
@@ -368,6 +375,13 @@ pub async fn transition(
     }
     if input.action == "divert" {
         let code = input.agency.as_deref().unwrap_or_default().trim();
+        let (hours, workdays) = incident::limits_for(
+            &store.incident_limits().await?,
+            w.type_code.as_deref().or(i.type_code.as_deref()),
+            w.severity.unwrap_or(i.severity),
+        );
+        let workdays = u32::try_from(workdays).unwrap_or(5);
+        w.due = Some((now + Duration::hours(hours), rules.cal.add_workdays(now, workdays)));
         match store.org_unit_by_code(code).await? {
             Some(o) if o.kind == "agency" => w.agency_id = Some(o.id),
             Some(_) => errs.push(FieldError::new("agency", "只能分流至联动单位")),
@@ -587,4 +601,32 @@ fn work_order(
             "severity": i.severity, "station": i.station_code,
         },
     })
+}
+
+/// Tells the command room (and the station's leaders) about hand-overs the
+/// agency has not signed for, or not finished, within their limits; once per
+/// hand-over. Returns how many were escalated.
+pub async fn scan_hand_overs(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let late = store.late_hand_overs(now, 500).await?;
+    for i in &late {
+        let what = if i.state == "diverted" { "未签收" } else { "未办结" };
+        let people = store.users_with_roles(&i.org_path, &[Role::CommandRoom, Role::StationLeader]).await?;
+        let notes: Vec<NewNotification> = people
+            .iter()
+            .filter(|u| u.org_path == i.org_path)
+            .map(|u| NewNotification {
+                user_id: u.id,
+                kind: "incident_late".into(),
+                task_id: None,
+                message: format!(
+                    "警情 {} 移交{}后{}，已超过时限",
+                    i.number,
+                    i.agency_name.clone().unwrap_or_default(),
+                    what
+                ),
+            })
+            .collect();
+        store.escalate_incident(i.id, now, &notes).await?;
+    }
+    Ok(late.len())
 }

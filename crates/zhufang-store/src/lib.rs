@@ -183,6 +183,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         f: &IncidentFilter,
     ) -> Result<Vec<(i64, Option<i64>, zhufang_domain::incident::Timing)>>;
+    /// (type prefix, hours to sign for, working days to finish) of diverted matters.
+    async fn incident_limits(&self) -> Result<Vec<(String, i64, i64)>>;
+    /// Diverted matters past their sign-for or finish limit, not yet escalated.
+    async fn late_hand_overs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Incident>>;
+    /// Marks a late hand-over escalated and writes the notices, in one transaction.
+    async fn escalate_incident(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()>;
     /// The latest incident from this phone received at or after `since` (a repeat call).
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>>;
 

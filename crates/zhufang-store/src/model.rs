@@ -536,6 +536,12 @@ pub struct Incident {
     pub agency_done_at: Option<DateTime<Utc>>,
     pub returned_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// A diverted matter: the agency signs for it by this time…
+    pub sign_due_at: Option<DateTime<Utc>>,
+    /// …and finishes it by this one (working days).
+    pub done_due_at: Option<DateTime<Utc>>,
+    /// When the command room was told the agency is late.
+    pub escalated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -592,6 +598,8 @@ pub struct IncidentWrite {
     pub data: serde_json::Value,
     /// Messages to external systems, written with the change.
     pub outbox: Vec<NewOutboxMessage>,
+    /// New time limits for the agency (sign for by, finish by); clears an earlier escalation.
+    pub due: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// Filters of the incident list. `scope_path` limits to a station subtree;

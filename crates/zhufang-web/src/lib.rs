@@ -133,6 +133,11 @@ pub async fn run_background(
                 if let Err(e) = state.run_jobs().await {
                     tracing::error!(error = %e, "background job failed");
                 }
+                match zhufang_store::incidents::scan_hand_overs(state.store.as_ref(), chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(escalated = n, "late hand-overs"),
+                    Err(e) => tracing::error!(error = %e, "hand-over scan failed"),
+                }
                 match outbox::deliver_due(&state, chrono::Utc::now()).await {
                     Ok((0, 0)) => {}
                     Ok((delivered, failed)) => tracing::info!(delivered, failed, "outbox"),

@@ -192,6 +192,19 @@ async fn diversion_sign_for_return_and_callback() {
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("agency")));
     let (_, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE, "note": "转12345"})).await;
     assert_eq!((v["state"].as_str(), v["agency_code"].as_str()), (Some("diverted"), Some(HOTLINE)));
+    // time limits by type (08 社会联动: sign for within 2 hours, finish within 5 working days)
+    let parse = |k: &str| chrono::DateTime::parse_from_rfc3339(v[k].as_str().unwrap()).unwrap();
+    let hours = (parse("sign_due_at") - parse("diverted_at")).num_minutes();
+    assert_eq!(hours, 120, "{v}");
+    assert!((parse("done_due_at") - parse("diverted_at")).num_days() >= 5, "5 working days");
+    // late: the command room is told, once
+    let now = chrono::Utc::now();
+    assert_eq!(zhufang_store::incidents::scan_hand_overs(app.store.as_ref(), now).await.unwrap(), 0);
+    crate::harness::db_exec(&app.db_url, &format!("UPDATE incidents SET sign_due_at = 1 WHERE id = {id}")).await;
+    assert_eq!(zhufang_store::incidents::scan_hand_overs(app.store.as_ref(), now).await.unwrap(), 1);
+    assert_eq!(zhufang_store::incidents::scan_hand_overs(app.store.as_ref(), now).await.unwrap(), 0, "once");
+    let (_, inbox) = command.get("/api/v1/notifications").await;
+    assert!(inbox.to_string().contains("未签收，已超过时限"), "{inbox}");
 
     // the agency: sees it, signs, returns it with a reason
     assert_eq!(hotline.get("/api/v1/incidents").await.1["total"], 1);

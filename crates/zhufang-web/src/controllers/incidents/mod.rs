@@ -244,9 +244,15 @@ pub async fn transition(
         rating: b.rating,
         version: b.version,
     };
-    let i =
-        incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now(), state.cfg.webhook.is_some())
-            .await?;
+    let i = incidents::transition(
+        state.store.as_ref(),
+        &incidents::Rules { wf: &wf, cal: &state.calendar(), outbox: state.cfg.webhook.is_some() },
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await?;
     crate::outbox::kick(&state);
     Ok(Json(out(&state, &cu, i).await?))
 }

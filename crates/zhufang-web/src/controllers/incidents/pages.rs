@@ -437,6 +437,9 @@ pub async fn show_page(
         ("incident.agency_done_at", &i.agency_done_at),
         ("incident.returned_at", &i.returned_at),
         ("incident.closed_at", &i.closed_at),
+        ("incident.sign_due_at", &i.sign_due_at),
+        ("incident.done_due_at", &i.done_due_at),
+        ("incident.escalated_at", &i.escalated_at),
     ]
     .into_iter()
     .filter(|(_, t)| t.is_some())
@@ -530,9 +533,16 @@ pub async fn transition_form(
         rating: opt(&f.rating).and_then(|s| s.parse().ok()),
         version: f.version,
     };
-    incidents::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now(), state.cfg.webhook.is_some())
-        .await
-        .map_err(|e| err(e.into()))?;
+    incidents::transition(
+        state.store.as_ref(),
+        &incidents::Rules { wf: &wf, cal: &state.calendar(), outbox: state.cfg.webhook.is_some() },
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| err(e.into()))?;
     crate::outbox::kick(&state);
     Ok(hx_redirect(&format!("/incidents/{id}")))
 }
@@ -566,6 +576,7 @@ pub struct FigureRowView {
     pub diversion: String,
     pub repeat: String,
     pub agency_sign_for: String,
+    pub agency_on_time: String,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -591,6 +602,7 @@ fn row_view(code: String, name: String, f: &zhufang_domain::incident::Figures) -
         diversion: pct(f.diversion_rate),
         repeat: pct(f.repeat_rate),
         agency_sign_for: pct(f.agency_sign_for_rate),
+        agency_on_time: pct(f.agency_on_time_rate),
     }
 }
 
