@@ -630,3 +630,57 @@ pub async fn scan_hand_overs(store: &dyn Store, now: DateTime<Utc>) -> Result<us
     }
     Ok(late.len())
 }
+
+/// A possible duplicate of an incident: the same type, near in time and place.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Similar {
+    pub id: i64,
+    pub label: String,
+    pub metres: i64,
+    pub minutes: i64,
+}
+
+/// Within this distance (metres) and time (minutes) an incident of the same
+/// type is suggested as a near-duplicate at intake.
+pub const SIMILAR_METRES: f64 = 500.0;
+pub const SIMILAR_MINUTES: i64 = 120;
+
+/// Near-duplicates of an incident the user can see: same type, within
+/// `SIMILAR_METRES` and `SIMILAR_MINUTES`, nearest first.
+pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Vec<Similar>> {
+    let (Some(lat), Some(lon), Some(code)) = (i.lat, i.lon, i.type_code.as_deref()) else { return Ok(vec![]) };
+    let f = visibility(store, user).await?;
+    let Some(scope) = f.scope_path else { return Ok(vec![]) };
+    let dlat = SIMILAR_METRES / 111_320.0;
+    let dlon = dlat / lat.to_radians().cos().max(0.01);
+    let e7 = |d: f64| (d * 1e7).round() as i64;
+    let q = MapQuery {
+        scope_path: Some(scope),
+        kinds: vec!["incident".into()],
+        bbox: Some([e7(lon - dlon), e7(lat - dlat), e7(lon + dlon), e7(lat + dlat)]),
+        from: Some(i.received_at - Duration::minutes(SIMILAR_MINUTES)),
+        to: Some(i.received_at + Duration::minutes(SIMILAR_MINUTES)),
+        category: Some(code.to_string()),
+        ..Default::default()
+    };
+    let mut out: Vec<Similar> = store
+        .map_points(&q, 20)
+        .await?
+        .into_iter()
+        .filter(|m| m.item_id != i.id)
+        .filter_map(|m| {
+            let (plat, plon) = (m.lat_e7 as f64 / 1e7, m.lon_e7 as f64 / 1e7);
+            let dy = (plat - lat) * 111_320.0;
+            let dx = (plon - lon) * 111_320.0 * lat.to_radians().cos();
+            let metres = (dx * dx + dy * dy).sqrt();
+            (metres <= SIMILAR_METRES).then(|| Similar {
+                id: m.item_id,
+                label: m.label,
+                metres: metres.round() as i64,
+                minutes: (m.occurred_at - i.received_at).num_minutes().abs(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|s| (s.metres, s.minutes));
+    Ok(out)
+}

@@ -220,6 +220,11 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("incident.sign_due_at", "签收时限", "Sign for by"),
     ("incident.sign_for_s", "签收用时（秒）", "Sign-for (s)"),
     ("incident.signed_for_at", "签收时间", "Signed for"),
+    (
+        "incident.similar",
+        "疑似重复警情（同类型、500米与2小时内）",
+        "Possible duplicates (same type, within 500 m and 2 hours)",
+    ),
     ("incident.submit", "登记（Ctrl+Enter）", "Register (Ctrl+Enter)"),
     ("incident.suggestion", "研判建议", "Suggestion"),
     ("incident.triaged_at", "研判时间", "Triaged"),

@@ -105,6 +105,17 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
         .await;
     assert!(other["repeat_of"].is_null());
 
+    // the same type close by and soon after: suggested as a possible duplicate; far away: not
+    let (_, near) = command
+        .post("/api/v1/incidents", json!({"channel": "110", "description": "菜市场又有人推搡", "location": {"lat": lat + 0.0005, "lon": lon}, "type_code": "0201"}))
+        .await;
+    assert_eq!(near["similar"][0]["id"], id, "{near}");
+    assert!((50..=60).contains(&near["similar"][0]["metres"].as_i64().unwrap()));
+    let (_, far) = command
+        .post("/api/v1/incidents", json!({"channel": "110", "description": "另一处推搡", "location": {"lat": lat + 0.01, "lon": lon}, "type_code": "0201"}))
+        .await;
+    assert!(far["similar"].as_array().unwrap().iter().all(|x| x["id"] != id), "{far}");
+
     // the full number: command room yes (audited), officer no
     let before = db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller_phone").await;
     let (s, p) = command.get(&format!("/api/v1/incidents/{id}/caller-phone")).await;
@@ -150,19 +161,17 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     let (_, mine) = command.get("/api/v1/incidents?police=true").await;
     assert_eq!(mine["total"], 1);
     assert_eq!(command.get("/api/v1/incidents?q=户籍").await.1["total"], 1);
-    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 4);
+    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 6);
 
     // response figures, by station and by grid
     let (s, f) = command.get("/api/v1/incidents/figures").await;
     assert_eq!(s, StatusCode::OK, "{f}");
     let t = &f["total"];
-    assert_eq!(
-        (t["incidents"].as_i64(), t["self_handled_rate"].as_f64(), t["repeat_rate"].as_f64()),
-        (Some(4), Some(1.0), Some(0.25))
-    );
+    assert_eq!((t["incidents"].as_i64(), t["self_handled_rate"].as_f64()), (Some(6), Some(1.0)));
+    assert!((t["repeat_rate"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-9);
     assert_eq!(t["sign_for_buckets"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum::<i64>(), 1);
     assert_eq!(t["arrived_within_5min"], 1.0, "dispatched and arrived within the test");
-    assert_eq!((f["rows"][0]["code"].as_str(), f["rows"][0]["figures"]["incidents"].as_i64()), (Some(S1), Some(4)));
+    assert_eq!((f["rows"][0]["code"].as_str(), f["rows"][0]["figures"]["incidents"].as_i64()), (Some(S1), Some(6)));
     let (_, g) = command.get("/api/v1/incidents/figures?by=grid").await;
     let codes: Vec<&str> = g["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&grid.as_str()) && codes.contains(&""), "{codes:?}");

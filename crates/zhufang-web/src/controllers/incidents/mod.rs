@@ -58,6 +58,9 @@ pub struct IncidentOut {
     pub actions: Vec<ActionOut>,
     #[schema(value_type = Vec<Object>)]
     pub timeline: Vec<IncidentEvent>,
+    /// Possible duplicates: the same type within 500 m and 2 hours.
+    #[schema(value_type = Vec<Object>)]
+    pub similar: Vec<incidents::Similar>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -88,7 +91,8 @@ async fn out(state: &AppState, cu: &CurrentUser, i: Incident) -> Result<Incident
         })
         .collect();
     let timeline = state.store.incident_timeline(i.id).await?;
-    Ok(IncidentOut { incident: i, actions, timeline })
+    let similar = incidents::similar(state.store.as_ref(), &cu.user, &i).await?;
+    Ok(IncidentOut { incident: i, actions, timeline, similar })
 }
 
 /// Takes an incident in: routed to its grid and station, linked to an

@@ -346,6 +346,7 @@ struct ShowTpl {
     suggestion_police: Option<bool>,
     suggestion_department: String,
     suggestion_reasons: String,
+    similar: Vec<incidents::Similar>,
 }
 
 pub async fn show_page(
@@ -445,6 +446,7 @@ pub async fn show_page(
     .filter(|(_, t)| t.is_some())
     .map(|(k, t)| (tr.t(k).to_string(), fmt_opt(t)))
     .collect();
+    let similar = incidents::similar(state.store.as_ref(), &cu.user, &i).await.map_err(|e| err(e.into()))?;
     let suggestion_police = i.triage.get("police").and_then(|v| v.as_bool());
     let suggestion_department = i.triage.get("department").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let suggestion_reasons = i
@@ -479,6 +481,7 @@ pub async fn show_page(
             suggestion_police,
             suggestion_department,
             suggestion_reasons,
+            similar,
             i,
             shell,
         },
