@@ -1893,6 +1893,16 @@ impl Store for Backend {
         .bind(w.data.to_string())
         .execute(&mut *tx)
         .await?;
+        for n in &w.notifications {
+            sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(n.user_id)
+                .bind(&n.kind)
+                .bind(n.task_id)
+                .bind(&n.message)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
         for m in &w.outbox {
             sqlx::query(
                 "INSERT INTO outbox (topic, msg_key, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)",

@@ -383,7 +383,18 @@ pub async fn transition(
         let workdays = u32::try_from(workdays).unwrap_or(5);
         w.due = Some((now + Duration::hours(hours), rules.cal.add_workdays(now, workdays)));
         match store.org_unit_by_code(code).await? {
-            Some(o) if o.kind == "agency" => w.agency_id = Some(o.id),
+            Some(o) if o.kind == "agency" => {
+                w.agency_id = Some(o.id);
+                // the agency's inbox
+                for u in store.users_with_roles(&o.path, &[Role::PartnerAgency]).await? {
+                    w.notifications.push(NewNotification {
+                        user_id: u.id,
+                        kind: "incident_handover".into(),
+                        task_id: None,
+                        message: format!("{} 移交警情 {}：{}，请签收", i.station_name, i.number, short(&i.description)),
+                    });
+                }
+            }
             Some(_) => errs.push(FieldError::new("agency", "只能分流至联动单位")),
             None => errs.push(FieldError::new("agency", "没有该联动单位")),
         }
@@ -405,6 +416,24 @@ pub async fn transition(
     }
     if !errs.is_empty() {
         return Err(ServiceError::Validation(errs));
+    }
+    if input.action == "return" {
+        // the command room hears it came back, and why
+        for u in store.users_with_roles(&i.org_path, &[Role::CommandRoom]).await? {
+            if u.org_path == i.org_path {
+                w.notifications.push(NewNotification {
+                    user_id: u.id,
+                    kind: "incident_returned".into(),
+                    task_id: None,
+                    message: format!(
+                        "警情 {} 被{}退回：{}",
+                        i.number,
+                        i.agency_name.clone().unwrap_or_default(),
+                        w.note.clone().unwrap_or_default()
+                    ),
+                });
+            }
+        }
     }
     w.data = serde_json::json!({
         "police": w.police, "type_code": w.type_code, "severity": w.severity, "result": w.result,
@@ -683,4 +712,12 @@ pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Ve
         .collect();
     out.sort_by_key(|s| (s.metres, s.minutes));
     Ok(out)
+}
+
+fn short(s: &str) -> String {
+    let mut out: String = s.chars().take(30).collect();
+    if s.chars().count() > 30 {
+        out.push('…');
+    }
+    out
 }

@@ -600,6 +600,8 @@ pub struct IncidentWrite {
     pub outbox: Vec<NewOutboxMessage>,
     /// New time limits for the agency (sign for by, finish by); clears an earlier escalation.
     pub due: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Inbox entries to write with the change (the agency on a hand-over, the command room on a return).
+    pub notifications: Vec<NewNotification>,
 }
 
 /// Filters of the incident list. `scope_path` limits to a station subtree;

@@ -215,7 +215,9 @@ async fn diversion_sign_for_return_and_callback() {
     let (_, inbox) = command.get("/api/v1/notifications").await;
     assert!(inbox.to_string().contains("未签收，已超过时限"), "{inbox}");
 
-    // the agency: sees it, signs, returns it with a reason
+    // the agency: told in its inbox, sees it, signs, returns it with a reason
+    let (_, inbox) = hotline.get("/api/v1/notifications").await;
+    assert!(inbox.to_string().contains("请签收"), "{inbox}");
     assert_eq!(hotline.get("/api/v1/incidents").await.1["total"], 1);
     assert_eq!(code(&command.post(&path, json!({"action": "sign_for"})).await.1), "forbidden");
     let other = app.login("p.sifa1").await;
@@ -226,6 +228,10 @@ async fn diversion_sign_for_return_and_callback() {
     assert_eq!(
         hotline.post(&path, json!({"action": "return", "note": "属物业职责，请核实"})).await.1["state"],
         "returned"
+    );
+    assert!(
+        command.get("/api/v1/notifications").await.1.to_string().contains("属物业职责"),
+        "the command room hears why"
     );
     // the command room triages again and diverts again; the agency finishes it
     assert_eq!(command.post(&path, json!({"action": "triage", "police": false})).await.1["state"], "triaged");
