@@ -104,6 +104,136 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Triage (智能分流): police or not, and the responsible department.
+    Triage {
+        #[command(subcommand)]
+        cmd: TriageCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TriageCmd {
+    /// Train a model and write it (default: the built-in corpus).
+    Train {
+        /// Training TSV (header; `text` or `title`+`detail`, and `label`). Default: the built-in corpus.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Officers' corrections, a TSV of the same form, added after the data.
+        #[arg(long)]
+        corrections: Option<PathBuf>,
+        /// Where to write the model.
+        #[arg(long, default_value = "triage-model.zftm")]
+        out: PathBuf,
+        /// ensemble (default: complement naive Bayes + logistic regression), complement, multinomial, logistic.
+        #[arg(long, default_value = "ensemble")]
+        kind: String,
+        /// Additive smoothing (default 0.05).
+        #[arg(long)]
+        alpha: Option<f32>,
+    },
+    /// Evaluate a model on a labelled TSV: per-class precision/recall, confusion matrix, accuracy.
+    Eval {
+        #[arg(long)]
+        data: PathBuf,
+        /// A model file (default: the shipped model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Write the built-in training corpus as TSV (text, label).
+    Corpus {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Classify one text and print the verdict as JSON.
+    Classify {
+        text: String,
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+}
+
+/// A model file, or None for the shipped model.
+fn triage_model(path: Option<&PathBuf>) -> Result<Option<zhufang_triage::Triage>> {
+    let Some(p) = path else { return Ok(None) };
+    let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    Ok(Some(zhufang_triage::Triage::from_bytes(&b).with_context(|| p.display().to_string())?))
+}
+
+fn read_tsv(p: &PathBuf) -> Result<Vec<zhufang_triage::Example>> {
+    let s = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    zhufang_triage::tsv::read_examples(&s).with_context(|| p.display().to_string())
+}
+
+fn triage(cmd: TriageCmd) -> Result<()> {
+    match cmd {
+        TriageCmd::Train { data, corrections, out, kind, alpha } => {
+            let defaults = zhufang_triage::TrainConfig::default();
+            let cfg = zhufang_triage::TrainConfig {
+                kind: match kind.as_str() {
+                    "ensemble" => zhufang_triage::Kind::Ensemble,
+                    "complement" => zhufang_triage::Kind::Complement,
+                    "multinomial" => zhufang_triage::Kind::Multinomial,
+                    "logistic" => zhufang_triage::Kind::Logistic,
+                    k => bail!("unknown --kind {k}: ensemble, complement, multinomial or logistic"),
+                },
+                alpha: alpha.unwrap_or(defaults.alpha),
+                ..defaults
+            };
+            let mut ex = match &data {
+                Some(p) => read_tsv(p)?,
+                None => zhufang_triage::corpus::examples(),
+            };
+            if let Some(p) = &corrections {
+                ex.extend(read_tsv(p)?);
+            }
+            let t = std::time::Instant::now();
+            let model = zhufang_triage::train_with(&ex, &cfg);
+            let bytes = model.to_bytes();
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "trained {} on {} examples in {:.2} s: {} classes, {} weights, {} bytes -> {}",
+                model.version,
+                ex.len(),
+                t.elapsed().as_secs_f64(),
+                model.classes.len(),
+                model.entries.len(),
+                bytes.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        TriageCmd::Eval { data, model } => {
+            let loaded = triage_model(model.as_ref())?;
+            let tri = loaded.as_ref().unwrap_or_else(|| zhufang_triage::Triage::default_model());
+            let ex = read_tsv(&data)?;
+            let t = std::time::Instant::now();
+            let predicted: Vec<String> = ex.iter().map(|e| tri.classify(&e.text).department).collect();
+            let secs = t.elapsed().as_secs_f64();
+            eprintln!(
+                "model {}: classified {} texts in {:.4} s ({:.0} texts/s, one thread)",
+                tri.model_version(),
+                ex.len(),
+                secs,
+                ex.len() as f64 / secs.max(1e-9)
+            );
+            let gold: Vec<&str> = ex.iter().map(|e| e.label.as_str()).collect();
+            print!("{}", zhufang_triage::eval::Report::new(&gold, &predicted).render());
+            Ok(())
+        }
+        TriageCmd::Corpus { out } => {
+            let ex = zhufang_triage::corpus::examples();
+            std::fs::write(&out, zhufang_triage::tsv::write_examples(&ex))
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("{} examples -> {}", ex.len(), out.display());
+            Ok(())
+        }
+        TriageCmd::Classify { text, model } => {
+            let loaded = triage_model(model.as_ref())?;
+            let tri = loaded.as_ref().unwrap_or_else(|| zhufang_triage::Triage::default_model());
+            println!("{}", serde_json::to_string_pretty(&tri.classify(&text))?);
+            Ok(())
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -234,6 +364,7 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     init_logs(cli.log_json);
     match cli.cmd {
+        Cmd::Triage { cmd } => triage(cmd),
         Cmd::Serve { db, bind } => {
             let settings = db.settings(bind)?;
             let store = open_store(&settings.database_url).await?;
