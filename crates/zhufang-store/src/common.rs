@@ -1893,6 +1893,21 @@ impl Store for Backend {
         .bind(w.data.to_string())
         .execute(&mut *tx)
         .await?;
+        if let Some((label, police, suggested, version)) = &w.correction {
+            sqlx::query(
+                "INSERT INTO triage_corrections (incident_id, text, label, police, suggested, model_version, user_id, created_at) \
+                 SELECT id, description, $2, $3, $4, $5, $6, $7 FROM incidents WHERE id = $1",
+            )
+            .bind(w.incident_id)
+            .bind(label)
+            .bind(police)
+            .bind(suggested)
+            .bind(version)
+            .bind(w.actor_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         for n in &w.notifications {
             sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(n.user_id)
@@ -1983,6 +1998,10 @@ impl Store for Backend {
                 )
             })
             .collect())
+    }
+
+    async fn triage_corrections(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT text, label FROM triage_corrections ORDER BY id").fetch_all(self.r()).await?)
     }
 
     async fn incident_limits(&self) -> Result<Vec<(String, i64, i64)>> {

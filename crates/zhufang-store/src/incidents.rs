@@ -201,7 +201,7 @@ async fn create_checked(
         Some(p) => store.recent_incident_by_phone(p, received_at - Duration::minutes(window)).await?.map(|(id, _)| id),
         None => None,
     };
-    let triage = suggestion(&types, ty.as_ref());
+    let triage = suggestion(&types, ty.as_ref(), &description);
     Ok(store
         .create_incident(&NewIncident {
             channel: channel.expect("checked").as_str().to_string(),
@@ -227,18 +227,27 @@ async fn create_checked(
         .await?)
 }
 
-/// The suggestion shown at intake. Until the text model is wired in, it is
-/// the type dictionary's usual decision for the chosen type and its class.
-fn suggestion(types: &[IncidentType], ty: Option<&IncidentType>) -> serde_json::Value {
-    let Some(t) = ty else { return serde_json::json!({}) };
-    let mut class = t.clone();
-    while let Some(parent) = class.parent_code.as_deref().and_then(|p| types.iter().find(|x| x.code == p)) {
-        class = parent.clone();
+/// The suggestion shown at intake: the triage model's answer for the text
+/// (police or not, the responsible department, confidences, the words that
+/// drove it, a 12号文 rule when one decided). When the chosen type usually
+/// goes the other way, that is said among the reasons.
+fn suggestion(types: &[IncidentType], ty: Option<&IncidentType>, text: &str) -> serde_json::Value {
+    let v = zhufang_triage::Triage::default_model().classify(text);
+    let mut out = serde_json::to_value(&v).unwrap_or_default();
+    out["source"] = "model".into();
+    if let Some(t) = ty
+        && t.police != v.police
+    {
+        let mut class = t.clone();
+        while let Some(parent) = class.parent_code.as_deref().and_then(|p| types.iter().find(|x| x.code == p)) {
+            class = parent.clone();
+        }
+        out["type_hint"] = serde_json::json!({
+            "police": t.police,
+            "reason": format!("所选类型「{}」（{}）通常{}", t.name, class.name, if t.police { "为警务类" } else { "为非警务类" }),
+        });
     }
-    serde_json::json!({
-        "police": t.police, "department": class.name, "confidence": null,
-        "reasons": [format!("警情类型：{}", t.name)], "source": "type_dictionary",
-    })
+    out
 }
 
 /// One action on an incident (parsed at the edge).
@@ -252,6 +261,9 @@ pub struct IncidentAction {
     pub agency: Option<String>,
     /// Triage decision.
     pub police: Option<bool>,
+    /// The responsible department at triage (a class of the triage model);
+    /// where it differs from the suggestion it is kept as a correction.
+    pub department: Option<String>,
     pub type_code: Option<String>,
     pub severity: Option<i64>,
     /// Handling result (handle).
@@ -355,6 +367,45 @@ pub async fn transition(
         match Severity::from_level(s) {
             Some(_) => w.severity = Some(s),
             None => errs.push(FieldError::new("severity", "警情等级须为1、2或3")),
+        }
+    }
+    if input.action == "triage" {
+        let model = zhufang_triage::Triage::default_model();
+        let suggested = i.triage.get("department").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let suggested_police = i.triage.get("police").and_then(|v| v.as_bool());
+        let chosen = input.department.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        match chosen.map(|d| model.classes().iter().find(|c| c.name == d)) {
+            Some(None) => errs.push(FieldError::new("department", "没有该责任部门")),
+            Some(Some(c)) => {
+                if input.police.is_some_and(|p| p != c.police) {
+                    errs.push(FieldError::new("department", "所选部门与警务/非警务的研判不一致"));
+                } else if c.name != suggested || Some(c.police) != suggested_police {
+                    w.correction = Some((c.name.clone(), c.police, suggested, model.model_version().to_string()));
+                }
+            }
+            None => {
+                // only the police decision was changed: the type's class is the label, when the model knows it
+                if let (Some(p), Some(sp)) = (input.police, suggested_police)
+                    && p != sp
+                {
+                    let types = store.incident_types().await?;
+                    let mut class = w
+                        .type_code
+                        .as_deref()
+                        .or(i.type_code.as_deref())
+                        .and_then(|c| types.iter().find(|t| t.code == c));
+                    while let Some(parent) =
+                        class.and_then(|t| t.parent_code.as_deref()).and_then(|p| types.iter().find(|x| x.code == p))
+                    {
+                        class = Some(parent);
+                    }
+                    if let Some(c) =
+                        class.and_then(|t| model.classes().iter().find(|c| c.name == t.name && c.police == p))
+                    {
+                        w.correction = Some((c.name.clone(), c.police, suggested, model.model_version().to_string()));
+                    }
+                }
+            }
         }
     }
     if rule.effects.contains(&zhufang_domain::workflow::Effect::SetAssignee) {

@@ -183,6 +183,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         f: &IncidentFilter,
     ) -> Result<Vec<(i64, Option<i64>, zhufang_domain::incident::Timing)>>;
+    /// Officers' corrections at triage as (text, label), oldest first.
+    async fn triage_corrections(&self) -> Result<Vec<(String, String)>>;
     /// (type prefix, hours to sign for, working days to finish) of diverted matters.
     async fn incident_limits(&self) -> Result<Vec<(String, i64, i64)>>;
     /// Diverted matters past their sign-for or finish limit, not yet escalated.

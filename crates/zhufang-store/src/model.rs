@@ -602,6 +602,8 @@ pub struct IncidentWrite {
     pub due: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Inbox entries to write with the change (the agency on a hand-over, the command room on a return).
     pub notifications: Vec<NewNotification>,
+    /// The officer's answer where it differs from the triage model's: (label, police, suggested, model version).
+    pub correction: Option<(String, bool, String, String)>,
 }
 
 /// Filters of the incident list. `scope_path` limits to a station subtree;

@@ -181,6 +181,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("incident.closed_at", "结束时间", "Closed"),
     ("incident.count", "警情数", "Incidents"),
     ("incident.decision", "警务/非警务", "Police or not"),
+    ("incident.department", "责任部门", "Responsible department"),
+    ("incident.department_keep", "采纳建议", "As suggested"),
     ("incident.description", "警情描述", "Description"),
     ("incident.dispatched_at", "派警时间", "Dispatched"),
     ("incident.diversion", "分流率", "Diverted"),

@@ -144,6 +144,14 @@ enum TriageCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the officers' corrections kept at triage as TSV (text, label),
+    /// for `train --corrections`.
+    Corrections {
+        #[command(flatten)]
+        db: DbOpts,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Classify one text and print the verdict as JSON.
     Classify {
         text: String,
@@ -227,6 +235,7 @@ fn triage(cmd: TriageCmd) -> Result<()> {
             println!("{} examples -> {}", ex.len(), out.display());
             Ok(())
         }
+        TriageCmd::Corrections { .. } => unreachable!("needs the database: handled in main"),
         TriageCmd::Classify { text, model } => {
             let loaded = triage_model(model.as_ref())?;
             let tri = loaded.as_ref().unwrap_or_else(|| zhufang_triage::Triage::default_model());
@@ -299,6 +308,15 @@ enum ImportCmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Historical incidents from CSV (header: number, channel, received_at,
+    /// description, and optional caller, position, type and step columns; see
+    /// `zhufang_domain::incident_import`). Bad rows are reported by line;
+    /// numbers already present are skipped, so a file can be imported again.
+    Incidents {
+        #[command(flatten)]
+        db: DbOpts,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -364,7 +382,54 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     init_logs(cli.log_json);
     match cli.cmd {
+        Cmd::Triage { cmd: TriageCmd::Corrections { db, out } } => {
+            let settings = db.settings(None)?;
+            let store = open_store(&settings.database_url).await?;
+            let rows = store.triage_corrections().await?;
+            let ex: Vec<zhufang_triage::Example> =
+                rows.into_iter().map(|(text, label)| zhufang_triage::Example { text, label }).collect();
+            std::fs::write(&out, zhufang_triage::tsv::write_examples(&ex))
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("{} corrections -> {}", ex.len(), out.display());
+            Ok(())
+        }
         Cmd::Triage { cmd } => triage(cmd),
+        Cmd::Import { cmd: ImportCmd::Incidents { db, file } } => {
+            let settings = db.settings(None)?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let store = open_store(&settings.database_url).await?;
+            let router = zhufang_store::service::GridRouter::from_records(&store.grids(None).await?);
+            let wf = store.workflow(zhufang_domain::incident::WORKFLOW).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} rows").expect("template"));
+            let b = bar.clone();
+            let report = zhufang_store::incidents::import_csv(
+                store.as_ref(),
+                &router,
+                &wf,
+                None,
+                &text,
+                chrono::Utc::now(),
+                &mut move |done, total| {
+                    b.set_length(total as u64);
+                    b.set_position(done as u64);
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            println!(
+                "{} rows: {} imported, {} already there, {} with problems",
+                report.rows,
+                report.imported,
+                report.existing,
+                report.errors.iter().map(|e| e.line).collect::<std::collections::BTreeSet<_>>().len()
+            );
+            for e in &report.errors {
+                eprintln!("line {}: {}: {}", e.line, e.field, e.message);
+            }
+            if report.errors.is_empty() { Ok(()) } else { anyhow::bail!("some rows were not imported (see above)") }
+        }
         Cmd::Serve { db, bind } => {
             let settings = db.settings(bind)?;
             let store = open_store(&settings.database_url).await?;

@@ -42,10 +42,12 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert!(i["number"].as_str().unwrap().starts_with("JQ"));
     assert_eq!(i["caller_phone_masked"], "138****8000");
     assert!(!i.to_string().contains("13800138000"), "the full phone never leaves unasked: {i}");
-    assert_eq!(
-        (i["triage"]["police"].as_bool(), i["triage"]["department"].as_str()),
-        (Some(true), Some("行政（治安）类警情"))
-    );
+    // the triage model reads the text: a police matter, with its confidence and the words that drove it
+    let t = &i["triage"];
+    assert_eq!((t["police"].as_bool(), t["source"].as_str()), (Some(true), Some("model")), "{t}");
+    assert!(["纠纷", "行政（治安）类警情"].contains(&t["department"].as_str().unwrap()), "{t}");
+    assert!((0.0..=1.0).contains(&t["confidence"].as_f64().unwrap()) && !t["reasons"].as_array().unwrap().is_empty());
+    assert!(t["model_version"].as_str().unwrap().starts_with("triage-"));
     assert!(i["actions"].as_array().unwrap().iter().any(|a| a["action"] == "triage"));
     let id = i["id"].as_i64().unwrap();
 
@@ -54,7 +56,26 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     async fn act(api: &crate::harness::Api, path: &str, body: Value) -> (StatusCode, Value) {
         api.post(path, body).await
     }
-    assert_eq!(act(&command, &path, json!({"action": "triage", "police": true})).await.1["state"], "triaged");
+    // triage: an unknown department, or one that contradicts the decision, is refused
+    let (s, v) = act(&command, &path, json!({"action": "triage", "police": true, "department": "火星部"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("department")));
+    let (s, _) = act(&command, &path, json!({"action": "triage", "police": true, "department": "城乡建设"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // the officer's department differs from the suggestion: kept as a correction for training
+    let (_, v) = act(&command, &path, json!({"action": "triage", "police": true, "department": "刑事类警情"})).await;
+    assert_eq!(v["state"], "triaged");
+    assert_eq!(
+        app.store.triage_corrections().await.unwrap(),
+        vec![(i["description"].as_str().unwrap().to_string(), "刑事类警情".to_string())]
+    );
+    let out = app.dir.join("corrections.tsv");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_zhufang"))
+        .args(["triage", "corrections", "--db", &app.db_url, "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let tsv = std::fs::read_to_string(&out).unwrap();
+    assert!(tsv.contains("刑事类警情") && tsv.contains("推搡"), "{tsv}");
     let (s, v) = act(&command, &path, json!({"action": "dispatch", "assignee": "s2.officer"})).await;
     assert_eq!(
         (s, v["error"]["fields"][0]["field"].as_str()),
@@ -105,6 +126,20 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
         .await;
     assert!(other["repeat_of"].is_null());
 
+    // the model reads "菜市场" as a market matter; the officer says police: kept with the type's class as the label
+    let (_, m) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "110", "description": "两人在菜市场门口推搡", "type_code": "0201"}),
+        )
+        .await;
+    if m["triage"]["police"] == false {
+        assert!(m["triage"]["type_hint"]["reason"].as_str().unwrap().contains("警务类"), "{}", m["triage"]);
+        let p = format!("/api/v1/incidents/{}/transitions", m["id"]);
+        assert_eq!(command.post(&p, json!({"action": "triage", "police": true})).await.1["state"], "triaged");
+        let c = app.store.triage_corrections().await.unwrap();
+        assert_eq!(c.last().unwrap().1, "行政（治安）类警情");
+    }
     // the same type close by and soon after: suggested as a possible duplicate; far away: not
     let (_, near) = command
         .post("/api/v1/incidents", json!({"channel": "110", "description": "菜市场又有人推搡", "location": {"lat": lat + 0.0005, "lon": lon}, "type_code": "0201"}))
@@ -159,19 +194,20 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert_eq!(code(&s2.get(&format!("/api/v1/incidents/{id}")).await.1), "not_found");
     assert_eq!(s2.get("/api/v1/incidents").await.1["total"], 0);
     let (_, mine) = command.get("/api/v1/incidents?police=true").await;
-    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["total"], if m["triage"]["police"] == false { 2 } else { 1 }, "the triaged police matters");
     assert_eq!(command.get("/api/v1/incidents?q=户籍").await.1["total"], 1);
-    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 6);
+    assert_eq!(command.get("/api/v1/incidents").await.1["total"], 7);
 
     // response figures, by station and by grid
     let (s, f) = command.get("/api/v1/incidents/figures").await;
     assert_eq!(s, StatusCode::OK, "{f}");
     let t = &f["total"];
-    assert_eq!((t["incidents"].as_i64(), t["self_handled_rate"].as_f64()), (Some(6), Some(1.0)));
-    assert!((t["repeat_rate"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-9);
-    assert_eq!(t["sign_for_buckets"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum::<i64>(), 1);
+    assert_eq!((t["incidents"].as_i64(), t["self_handled_rate"].as_f64()), (Some(7), Some(1.0)));
+    assert!((t["repeat_rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9);
+    let triaged = if m["triage"]["police"] == false { 2 } else { 1 };
+    assert_eq!(t["sign_for_buckets"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum::<i64>(), triaged);
     assert_eq!(t["arrived_within_5min"], 1.0, "dispatched and arrived within the test");
-    assert_eq!((f["rows"][0]["code"].as_str(), f["rows"][0]["figures"]["incidents"].as_i64()), (Some(S1), Some(6)));
+    assert_eq!((f["rows"][0]["code"].as_str(), f["rows"][0]["figures"]["incidents"].as_i64()), (Some(S1), Some(7)));
     let (_, g) = command.get("/api/v1/incidents/figures?by=grid").await;
     let codes: Vec<&str> = g["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&grid.as_str()) && codes.contains(&""), "{codes:?}");
@@ -191,12 +227,21 @@ async fn diversion_sign_for_return_and_callback() {
     let (_, i) = command
         .post("/api/v1/incidents", json!({"channel": "110", "description": "小区门口路灯坏了好几天", "location": {"lat": lat, "lon": lon}, "type_code": "0801"}))
         .await;
-    assert_eq!(i["triage"]["police"], false, "the dictionary's usual decision: not a police matter");
+    assert_eq!(
+        (i["triage"]["police"].as_bool(), i["triage"]["department"].as_str()),
+        (Some(false), Some("城乡建设")),
+        "{}",
+        i["triage"]
+    );
     let id = i["id"].as_i64().unwrap();
     let path = format!("/api/v1/incidents/{id}/transitions");
     // the agency sees nothing before the hand-over
     assert_eq!(code(&hotline.get(&format!("/api/v1/incidents/{id}")).await.1), "not_found");
-    assert_eq!(command.post(&path, json!({"action": "triage", "police": false})).await.1["state"], "triaged");
+    assert_eq!(
+        command.post(&path, json!({"action": "triage", "police": false, "department": "城乡建设"})).await.1["state"],
+        "triaged"
+    );
+    assert!(app.store.triage_corrections().await.unwrap().is_empty(), "agreeing with the suggestion is no correction");
     let (s, v) = command.post(&path, json!({"action": "divert", "agency": S1})).await;
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("agency")));
     let (_, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE, "note": "转12345"})).await;
@@ -381,6 +426,20 @@ async fn csv_import_reports_rows_and_is_idempotent() {
         "{f}"
     );
     assert_eq!(f["total"]["sign_for_buckets"][1], 1, "40 s: the 30–60 s bucket");
+    // the command line: same report, with a non-zero exit for the bad rows
+    let file = app.dir.join("history.csv");
+    std::fs::write(&file, format!("number,channel,received_at,description,station\nH-101,110,2026-10-06 10:00,命令行导入,{S1}\nH-102,fax,2026-10-06 11:00,坏行,{S1}\n")).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_zhufang"))
+        .args(["import", "incidents", "--db", &app.db_url, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stdout).contains("1 imported"), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("line 3: channel"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // a file without the required columns
     let (s, v) = post(&admin, "number,channel\nX,110\n".into()).await;
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));

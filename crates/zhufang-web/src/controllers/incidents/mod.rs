@@ -216,6 +216,9 @@ pub struct ActionBody {
     pub agency: Option<String>,
     /// Triage decision: a police matter or not.
     pub police: Option<bool>,
+    /// Triage: the responsible department (a class of the triage model); a
+    /// choice other than the suggestion is kept as a correction for training.
+    pub department: Option<String>,
     pub type_code: Option<String>,
     pub severity: Option<i64>,
     /// on_site, criminal_case, administrative_case, transferred, dispute_registered.
@@ -242,6 +245,7 @@ pub async fn transition(
         assignee: b.assignee,
         agency: b.agency,
         police: b.police,
+        department: b.department,
         type_code: b.type_code,
         severity: b.severity,
         result: b.result,

@@ -347,6 +347,8 @@ struct ShowTpl {
     suggestion_department: String,
     suggestion_reasons: String,
     similar: Vec<incidents::Similar>,
+    departments: Vec<Opt>,
+    type_hint: String,
 }
 
 pub async fn show_page(
@@ -482,6 +484,12 @@ pub async fn show_page(
             suggestion_department,
             suggestion_reasons,
             similar,
+            type_hint: i.triage.pointer("/type_hint/reason").and_then(|v| v.as_str()).unwrap_or_default().to_string(),
+            departments: zhufang_triage::Triage::default_model()
+                .classes()
+                .iter()
+                .map(|c| Opt { value: c.name.clone(), label: c.name.clone() })
+                .collect(),
             i,
             shell,
         },
@@ -500,6 +508,8 @@ pub struct ActionForm {
     agency: String,
     #[serde(default)]
     police: String,
+    #[serde(default)]
+    department: String,
     #[serde(default)]
     type_code: String,
     #[serde(default)]
@@ -530,6 +540,7 @@ pub async fn transition_form(
             "0" | "false" => Some(false),
             _ => None,
         },
+        department: opt(&f.department),
         type_code: opt(&f.type_code),
         severity: opt(&f.severity).and_then(|s| s.parse().ok()),
         result: opt(&f.result),
