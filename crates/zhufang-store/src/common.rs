@@ -506,6 +506,56 @@ fn incident_where(f: &IncidentFilter) -> Where {
     w
 }
 
+/// Inserts an incident row; `history` carries an imported incident's
+/// decision, result and step times. None when the number exists already.
+async fn insert_incident(
+    tx: &mut Transaction<'static, Db>,
+    n: &NewIncident,
+    number: &str,
+    state: &str,
+    history: Option<&ImportedIncident>,
+) -> Result<Option<i64>> {
+    let at = |f: fn(&ImportedIncident) -> Option<DateTime<Utc>>| history.and_then(f).map(ms);
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
+         station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at, \
+         external_id, police, result, triaged_at, dispatched_at, arrived_at, handled_at, closed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, \
+         $20, $21, $22, $23, $24, $25, $26, $27) ON CONFLICT (number) DO NOTHING RETURNING id",
+    )
+    .bind(number)
+    .bind(&n.channel)
+    .bind(ms(n.received_at))
+    .bind(&n.caller_name)
+    .bind(&n.caller_phone)
+    .bind(n.lat)
+    .bind(n.lon)
+    .bind(&n.address)
+    .bind(n.grid_id)
+    .bind(n.station_id)
+    .bind(&n.org_path)
+    .bind(&n.description)
+    .bind(&n.type_code)
+    .bind(n.severity)
+    .bind(state)
+    .bind(n.repeat_of)
+    .bind(n.triage.to_string())
+    .bind(n.creator_id)
+    .bind(ms(n.now))
+    .bind(&n.external_id)
+    .bind(history.and_then(|h| h.police))
+    .bind(history.and_then(|h| h.result.clone()))
+    .bind(at(|h| h.triaged_at))
+    .bind(at(|h| h.dispatched_at))
+    .bind(at(|h| h.arrived_at))
+    .bind(at(|h| h.handled_at))
+    .bind(at(|h| h.closed_at))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| crate::StoreError::from_insert(e, "incident"))?;
+    Ok(row.map(|(id,)| id))
+}
+
 /// Keeps an incident's map item in step with it (position, state, open, done).
 async fn sync_incident_map_item(tx: &mut Transaction<'static, Db>, i: &Incident, closes: bool) -> Result<()> {
     let (Some(lat), Some(lon)) = (i.lat, i.lon) else { return Ok(()) };
@@ -1659,34 +1709,9 @@ impl Store for Backend {
     async fn create_incident(&self, n: &NewIncident) -> Result<Incident> {
         let now = ms(n.now);
         let mut tx = self.w().begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
-             station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at, \
-             external_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'received', $15, $16, $17, $18, $18, $19) RETURNING id",
-        )
-        .bind(format!("tmp-{}", rand::random::<u64>()))
-        .bind(&n.channel)
-        .bind(ms(n.received_at))
-        .bind(&n.caller_name)
-        .bind(&n.caller_phone)
-        .bind(n.lat)
-        .bind(n.lon)
-        .bind(&n.address)
-        .bind(n.grid_id)
-        .bind(n.station_id)
-        .bind(&n.org_path)
-        .bind(&n.description)
-        .bind(&n.type_code)
-        .bind(n.severity)
-        .bind(n.repeat_of)
-        .bind(n.triage.to_string())
-        .bind(n.creator_id)
-        .bind(now)
-        .bind(&n.external_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| crate::StoreError::from_insert(e, "incident"))?;
+        let id = insert_incident(&mut tx, n, &format!("tmp-{}", rand::random::<u64>()), "received", None)
+            .await?
+            .ok_or_else(|| crate::StoreError::Invalid("a temporary incident number clashed".into()))?;
         let number = format!("JQ{}{:06}", zhufang_domain::calendar::local_date(n.received_at).format("%Y%m%d"), id);
         sqlx::query("UPDATE incidents SET number = $1 WHERE id = $2").bind(&number).bind(id).execute(&mut *tx).await?;
         sqlx::query(
@@ -1712,42 +1737,8 @@ impl Store for Backend {
         let n = &imp.incident;
         let now = ms(n.now);
         let mut tx = self.w().begin().await?;
-        let id: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
-             station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at, \
-             police, result, triaged_at, dispatched_at, arrived_at, handled_at, closed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, \
-             $20, $21, $22, $23, $24, $25, $26) ON CONFLICT (number) DO NOTHING RETURNING id",
-        )
-        .bind(&imp.number)
-        .bind(&n.channel)
-        .bind(ms(n.received_at))
-        .bind(&n.caller_name)
-        .bind(&n.caller_phone)
-        .bind(n.lat)
-        .bind(n.lon)
-        .bind(&n.address)
-        .bind(n.grid_id)
-        .bind(n.station_id)
-        .bind(&n.org_path)
-        .bind(&n.description)
-        .bind(&n.type_code)
-        .bind(n.severity)
-        .bind(&imp.state)
-        .bind(n.repeat_of)
-        .bind(n.triage.to_string())
-        .bind(n.creator_id)
-        .bind(now)
-        .bind(imp.police)
-        .bind(&imp.result)
-        .bind(imp.triaged_at.map(ms))
-        .bind(imp.dispatched_at.map(ms))
-        .bind(imp.arrived_at.map(ms))
-        .bind(imp.handled_at.map(ms))
-        .bind(imp.closed_at.map(ms))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id,)) = id else { return Ok(None) };
+        let id = insert_incident(&mut tx, n, &imp.number, &imp.state, Some(imp)).await?;
+        let Some(id) = id else { return Ok(None) };
         sqlx::query(
             "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
              VALUES ($1, $2, $3, $4, 'import', NULL, $5, NULL, '{}')",
@@ -1908,16 +1899,7 @@ impl Store for Backend {
             .execute(&mut *tx)
             .await?;
         }
-        for n in &w.notifications {
-            sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(n.user_id)
-                .bind(&n.kind)
-                .bind(n.task_id)
-                .bind(&n.message)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_notifications(&mut tx, &w.notifications, now).await?;
         for m in &w.outbox {
             sqlx::query(
                 "INSERT INTO outbox (topic, msg_key, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)",
@@ -2033,16 +2015,7 @@ impl Store for Backend {
         if r.rows_affected() == 0 {
             return Ok(());
         }
-        for n in notes {
-            sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(n.user_id)
-                .bind(&n.kind)
-                .bind(n.task_id)
-                .bind(&n.message)
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_notifications(&mut tx, notes, ms(now)).await?;
         let ev = AuditEvent::new(None, "system", "incident", id, "escalate", None, Some(&serde_json::json!({"notified": notes.len()})));
         append_audit(&mut tx, &ev, ms(now)).await?;
         tx.commit().await?;

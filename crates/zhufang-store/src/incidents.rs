@@ -4,11 +4,11 @@
 //! the workflow engine; writes go through the store in one transaction.
 
 use crate::model::*;
-use crate::service::{FieldError, GridRouter, ServiceError, grid_scope};
+use crate::service::{FieldError, GridRouter, ServiceError, grid_scope, nonempty, refused};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use zhufang_domain::incident::{self, Channel, HandlingResult, Severity};
-use zhufang_domain::workflow::{ActorCtx, Subject, TransitionError, Workflow};
+use zhufang_domain::workflow::{ActorCtx, Subject, Workflow};
 use zhufang_domain::{PhoneNumber, Role, Wgs84Point};
 
 type SResult<T> = Result<T, ServiceError>;
@@ -273,10 +273,6 @@ pub struct IncidentAction {
     pub version: Option<i64>,
 }
 
-fn nonempty(s: &Option<String>) -> bool {
-    s.as_deref().is_some_and(|x| !x.trim().is_empty())
-}
-
 /// What a step is decided with.
 pub struct Rules<'a> {
     pub wf: &'a Workflow,
@@ -318,26 +314,16 @@ pub async fn transition(
     };
     let subject = Subject { state: &i.state, assignee: i.assignee_id, dispatcher: None, creator: i.creator_id };
     let actor = ActorCtx { user_id: user.id, roles: &user.roles };
-    let rule = wf.decide(&subject, &actor, &input.action, &has).map_err(|e| match e {
-        TransitionError::UnknownAction(a) => ServiceError::field("action", &format!("未知的操作：{a}")),
-        TransitionError::InvalidTransition { state, action } => ServiceError::InvalidTransition { state, action },
-        TransitionError::Forbidden { .. } | TransitionError::GuardFailed { .. } => ServiceError::Forbidden,
-        TransitionError::MissingFields(fs) => ServiceError::Validation(
-            fs.into_iter()
-                .map(|f| {
-                    let m = match f.as_str() {
-                        "note" => "请填写说明",
-                        "assignee" => "请选择出警民警",
-                        "agency" => "请选择联动单位",
-                        "police" => "请研判是否属于警务类警情",
-                        "result" => "请选择处置结果",
-                        "rating" => "请填写回访评价（1至5）",
-                        _ => "此项为必填项",
-                    };
-                    FieldError::new(f, m)
-                })
-                .collect(),
-        ),
+    let rule = wf.decide(&subject, &actor, &input.action, &has).map_err(|e| {
+        refused(e, |f| match f {
+            "note" => "请填写说明",
+            "assignee" => "请选择出警民警",
+            "agency" => "请选择联动单位",
+            "police" => "请研判是否属于警务类警情",
+            "result" => "请选择处置结果",
+            "rating" => "请填写回访评价（1至5）",
+            _ => "此项为必填项",
+        })
     })?;
     let mut errs = vec![];
     let mut w = IncidentWrite {

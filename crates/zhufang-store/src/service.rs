@@ -233,8 +233,26 @@ pub struct TransitionInput {
     pub attachments: Vec<NewAttachment>,
 }
 
-fn nonempty(s: &Option<String>) -> bool {
+pub(crate) fn nonempty(s: &Option<String>) -> bool {
     s.as_deref().is_some_and(|x| !x.trim().is_empty())
+}
+
+/// Why the workflow refused an action, as the service's error; `message`
+/// names each missing field for people.
+pub(crate) fn refused(e: TransitionError, message: fn(&str) -> &'static str) -> ServiceError {
+    match e {
+        TransitionError::UnknownAction(a) => ServiceError::field("action", &format!("未知的操作：{a}")),
+        TransitionError::InvalidTransition { state, action } => ServiceError::InvalidTransition { state, action },
+        TransitionError::Forbidden { .. } | TransitionError::GuardFailed { .. } => ServiceError::Forbidden,
+        TransitionError::MissingFields(fs) => ServiceError::Validation(
+            fs.into_iter()
+                .map(|f| {
+                    let m = message(&f);
+                    FieldError::new(f, m)
+                })
+                .collect(),
+        ),
+    }
 }
 
 /// Who may be given a task: someone in the task's branch of the tree
@@ -292,25 +310,15 @@ pub async fn transition(
         "photos" => !input.attachments.is_empty(),
         _ => false,
     };
-    let rule = wf.decide(&subject(&t), &actor, &input.action, &has).map_err(|e| match e {
-        TransitionError::UnknownAction(a) => ServiceError::field("action", &format!("未知的操作：{a}")),
-        TransitionError::InvalidTransition { state, action } => ServiceError::InvalidTransition { state, action },
-        TransitionError::Forbidden { .. } | TransitionError::GuardFailed { .. } => ServiceError::Forbidden,
-        TransitionError::MissingFields(fs) => ServiceError::Validation(
-            fs.into_iter()
-                .map(|f| {
-                    let m = match f.as_str() {
-                        "assignee" => "请选择接收人",
-                        "note" => "请填写说明",
-                        "score" => "请给出1至5分的评分",
-                        "photos" => "请上传照片",
-                        "location" => "请提供位置",
-                        _ => "此项为必填项",
-                    };
-                    FieldError::new(f, m)
-                })
-                .collect(),
-        ),
+    let rule = wf.decide(&subject(&t), &actor, &input.action, &has).map_err(|e| {
+        refused(e, |f| match f {
+            "assignee" => "请选择接收人",
+            "note" => "请填写说明",
+            "score" => "请给出1至5分的评分",
+            "photos" => "请上传照片",
+            "location" => "请提供位置",
+            _ => "此项为必填项",
+        })
     })?;
 
     let mut assignee = None;
