@@ -57,25 +57,7 @@ fn parse_opts() -> Result<Opts> {
         concurrency: parse_list(&env("ZF_BENCH_CONCURRENCY").unwrap_or_else(|| "8".into()), "--concurrency")?,
         pg_admin: env("ZF_BENCH_PG").unwrap_or_else(|| DEFAULT_PG.into()),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let (key, inline) = match args[i].split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (args[i].clone(), None),
-        };
-        let takes_value = matches!(key.as_str(), "--db" | "--incidents" | "--concurrency" | "-c" | "--pg");
-        let value = if takes_value {
-            match inline {
-                Some(v) => Some(v),
-                None => {
-                    i += 1;
-                    Some(args.get(i).cloned().ok_or_else(|| anyhow!("{key} needs a value"))?)
-                }
-            }
-        } else {
-            None
-        };
+    for (key, value) in common::args(&["--db", "--incidents", "--concurrency", "-c", "--pg"])? {
         match key.as_str() {
             "--db" => o.dbs = parse_dbs(&value.unwrap_or_default())?,
             "--incidents" => o.incidents = parse_list(&value.unwrap_or_default(), "--incidents")?[0],
@@ -83,7 +65,6 @@ fn parse_opts() -> Result<Opts> {
             "--pg" => o.pg_admin = value.unwrap_or_default(),
             _ => {} // cargo's own arguments (`--bench`)
         }
-        i += 1;
     }
     Ok(o)
 }

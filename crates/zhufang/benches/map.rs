@@ -122,26 +122,7 @@ fn parse_opts() -> Result<Opts> {
         seed: parse_seed(&env("ZF_BENCH_SEED").unwrap_or_else(|| "20240601".into()))?,
         pg_admin: env("ZF_BENCH_PG").unwrap_or_else(|| DEFAULT_PG.into()),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        // accept both `--key value` and `--key=value`
-        let (key, inline) = match args[i].split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (args[i].clone(), None),
-        };
-        let takes_value = matches!(key.as_str(), "--db" | "--points" | "--zooms" | "--reps" | "--seed" | "--pg");
-        let value = if takes_value {
-            match inline {
-                Some(v) => Some(v),
-                None => {
-                    i += 1;
-                    Some(args.get(i).cloned().ok_or_else(|| anyhow!("{key} needs a value"))?)
-                }
-            }
-        } else {
-            None
-        };
+    for (key, value) in common::args(&["--db", "--points", "--zooms", "--reps", "--seed", "--pg"])? {
         match key.as_str() {
             "--db" => o.dbs = parse_dbs(value.as_deref().unwrap())?,
             "--points" => o.points = parse_list(value.as_deref().unwrap(), "--points")?[0],
@@ -155,7 +136,6 @@ fn parse_opts() -> Result<Opts> {
             }
             _ => {} // cargo passes `--bench`; ignore anything else
         }
-        i += 1;
     }
     if o.points as i64 <= POINTS_MAX {
         bail!("--points must be more than {POINTS_MAX}: up to that many the endpoint does not cluster");

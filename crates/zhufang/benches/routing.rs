@@ -95,23 +95,7 @@ fn parse_opts() -> Result<Opts> {
         skip_postgis: false,
         pg_admin: std::env::var("ZF_BENCH_PG").ok().filter(|s| !s.trim().is_empty()).unwrap_or(DEFAULT_PG.into()),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let (key, inline) = match args[i].split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (args[i].clone(), None),
-        };
-        let takes_value =
-            matches!(key.as_str(), "--points" | "--grids-x" | "--grids-y" | "--seed" | "--repeat" | "--pg");
-        let value = if !takes_value {
-            None
-        } else if inline.is_some() {
-            inline
-        } else {
-            i += 1;
-            Some(args.get(i).cloned().with_context(|| format!("{key} needs a value"))?)
-        };
+    for (key, value) in common::args(&["--points", "--grids-x", "--grids-y", "--seed", "--repeat", "--pg"])? {
         let num = |v: &Option<String>| -> Result<u64> {
             let v = v.as_deref().unwrap_or("").replace('_', "");
             v.parse::<u64>().with_context(|| format!("{key} must be a non-negative integer, not {v:?}"))
@@ -130,7 +114,6 @@ fn parse_opts() -> Result<Opts> {
             }
             _ => {} // cargo's --bench and anything else
         }
-        i += 1;
     }
     if o.points == 0 || o.nx == 0 || o.ny == 0 || o.repeat == 0 {
         bail!("--points, --grids-x, --grids-y and --repeat must be positive");

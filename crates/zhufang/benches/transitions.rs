@@ -57,26 +57,7 @@ fn parse_opts() -> Result<Opts> {
         rework: env("ZF_BENCH_REWORK").map(|v| !matches!(v.as_str(), "0" | "false" | "no")).unwrap_or(true),
         pg_admin: env("ZF_BENCH_PG").unwrap_or_else(|| DEFAULT_PG.into()),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        // accept both `--key value` and `--key=value`
-        let (key, inline) = match args[i].split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (args[i].clone(), None),
-        };
-        let takes_value = matches!(key.as_str(), "--db" | "--tasks" | "--concurrency" | "-c" | "--pg");
-        let value = if takes_value {
-            match inline {
-                Some(v) => Some(v),
-                None => {
-                    i += 1;
-                    Some(args.get(i).cloned().ok_or_else(|| anyhow!("{key} needs a value"))?)
-                }
-            }
-        } else {
-            None
-        };
+    for (key, value) in common::args(&["--db", "--tasks", "--concurrency", "-c", "--pg"])? {
         match key.as_str() {
             "--db" => o.dbs = parse_dbs(value.as_deref().unwrap())?,
             "--tasks" => o.tasks = parse_list(value.as_deref().unwrap(), "--tasks")?[0],
@@ -90,7 +71,6 @@ fn parse_opts() -> Result<Opts> {
             }
             _ => {} // cargo passes `--bench`; ignore anything else
         }
-        i += 1;
     }
     Ok(o)
 }

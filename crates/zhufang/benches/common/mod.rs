@@ -158,3 +158,32 @@ pub async fn fresh_db(
         Ok((dir, url, "SQLite (WAL, synchronous=NORMAL; app pools: 1 writer + 4 readers)".to_string()))
     }
 }
+
+/// The command line as (key, value) pairs: `--key value` and `--key=value`
+/// both work for the keys in `with_value`; anything else (cargo's own
+/// `--bench`) comes back without a value.
+pub fn args(with_value: &[&str]) -> Result<Vec<(String, Option<String>)>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < args.len() {
+        let (key, inline) = match args[i].split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (args[i].clone(), None),
+        };
+        let value = if with_value.contains(&key.as_str()) {
+            match inline {
+                Some(v) => Some(v),
+                None => {
+                    i += 1;
+                    Some(args.get(i).cloned().ok_or_else(|| anyhow!("{key} needs a value"))?)
+                }
+            }
+        } else {
+            None
+        };
+        out.push((key, value));
+        i += 1;
+    }
+    Ok(out)
+}
