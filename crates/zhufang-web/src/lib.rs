@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{name}", get(grids::job))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/figures", get(incidents::figures))
+        .route("/incidents/export.xlsx", get(incidents::export::export))
         .route("/incidents/import", post(incidents::import).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/transitions", post(incidents::transition))

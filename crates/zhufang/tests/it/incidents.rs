@@ -184,6 +184,10 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert!(
         html.contains("138****8000") && !html.contains("13800138000") && html.contains("data-testid=\"reveal-phone\"")
     );
+    let x = c.get(app.url("/api/v1/incidents/export.xlsx?police=1&q=推搡")).send().await.unwrap();
+    assert_eq!(x.status(), StatusCode::OK);
+    let bytes = x.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK") && bytes.len() > 3000, "an xlsx (zip) workbook");
     let list = c.get(app.url("/incidents?q=游泳")).send().await.unwrap().text().await.unwrap();
     assert_eq!(list.matches("data-testid=\"incident-row\"").count(), 1);
     let fragment = c.get(app.url(&format!("/incidents/{id}/caller-phone"))).send().await.unwrap().text().await.unwrap();

@@ -1,7 +1,8 @@
 //! Incidents (警情): intake, list, detail with timeline, actions through the
 //! incident workflow, the audited read of a caller's phone, and the type
-//! dictionary (API here; the pages in `pages.rs`).
+//! dictionary (API here; the pages in `pages.rs`, the xlsx in `export.rs`).
 
+pub mod export;
 pub mod pages;
 
 use crate::auth::CurrentUser;
@@ -154,8 +155,8 @@ pub async fn create(
 pub struct ListQuery {
     pub state: Option<String>,
     pub channel: Option<String>,
-    /// true: police matters; false: non-police.
-    pub police: Option<bool>,
+    /// true (or 1): police matters; false (or 0): non-police.
+    pub police: Option<String>,
     /// Received from (date, Beijing).
     pub from: Option<String>,
     /// Received up to (date = end of that day).
@@ -164,6 +165,34 @@ pub struct ListQuery {
     pub q: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The caller's visibility narrowed by the query's filters.
+    pub async fn to_filter(
+        &self,
+        state: &AppState,
+        cu: &CurrentUser,
+    ) -> Result<zhufang_store::model::IncidentFilter, AppError> {
+        let mut f = incidents::visibility(state.store.as_ref(), &cu.user).await?;
+        let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        f.state = some(&self.state);
+        f.channel = some(&self.channel);
+        f.police = match some(&self.police).as_deref() {
+            None => None,
+            Some("true" | "1") => Some(true),
+            Some("false" | "0") => Some(false),
+            Some(_) => return Err(AppError::field("police", "须为 true 或 false")),
+        };
+        f.q = some(&self.q);
+        if let Some(s) = some(&self.from) {
+            f.from = Some(super::parse_day_start("from", &s)?);
+        }
+        if let Some(s) = some(&self.to) {
+            f.to = Some(parse_time("to", &s)?);
+        }
+        Ok(f)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,18 +211,7 @@ pub async fn list(
     cu: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<IncidentPage>> {
-    let mut f = incidents::visibility(state.store.as_ref(), &cu.user).await?;
-    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    f.state = some(&q.state);
-    f.channel = some(&q.channel);
-    f.police = q.police;
-    f.q = some(&q.q);
-    if let Some(s) = some(&q.from) {
-        f.from = Some(super::parse_day_start("from", &s)?);
-    }
-    if let Some(s) = some(&q.to) {
-        f.to = Some(parse_time("to", &s)?);
-    }
+    let f = q.to_filter(&state, &cu).await?;
     let page = state.store.list_incidents(&f, PageReq::new(q.page, q.per_page)).await?;
     Ok(Json(IncidentPage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
 }
