@@ -24,6 +24,8 @@ async function intake(page, { description, channel = '110', type = '', phone = '
   // the cursor starts in the description; Ctrl+Enter submits
   await page.keyboard.type(description);
   await page.locator(tid('incident-channel')).selectOption(channel);
+  // the suggestion appears while typing
+  await page.locator(tid('live-triage')).filter({ hasText: /·/ }).waitFor();
   if (phone) await page.locator(tid('incident-phone')).fill(phone);
   if (type) await page.locator(tid('incident-type')).selectOption(type);
   await page.locator(tid('incident-description')).focus();

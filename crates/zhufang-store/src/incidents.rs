@@ -477,8 +477,12 @@ pub async fn transition(
         "rating": w.rating, "agency": input.agency, "assignee": input.assignee,
     });
     if outbox {
+        // 12345 node codes: 1 交办, 3 退回, 4 办结, 5 归档, 8 重办 (a hand-over after a return)
         let node = match input.action.as_str() {
+            "divert" if i.returned_at.is_some() => Some(("8", "重办")),
             "divert" => Some(("1", "交办")),
+            "return" => Some(("3", "退回")),
+            "agency_done" => Some(("4", "办结")),
             "close" if i.agency_id.is_some() => Some(("5", "归档")),
             _ => None,
         };

@@ -42,3 +42,23 @@ document.addEventListener("keydown", (ev) => {
     form.requestSubmit();
   }
 });
+// The triage suggestion while the intake description is typed (nothing stored).
+let triageTimer = null;
+document.addEventListener("input", (ev) => {
+  const box = ev.target.closest && ev.target.closest("[data-live-triage]");
+  if (!box) return;
+  clearTimeout(triageTimer);
+  triageTimer = setTimeout(async () => {
+    const out = document.querySelector(box.dataset.liveTriage);
+    const text = box.value.trim();
+    if (!out || text.length < 4) { if (out) out.textContent = ""; return; }
+    const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrf-token"] || "";
+    const r = await fetch("/api/v1/triage", { method: "POST", credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: JSON.stringify({ text }) });
+    if (!r.ok) return;
+    const v = await r.json();
+    const kind = v.police ? out.dataset.lPolice : out.dataset.lNonPolice;
+    out.textContent = `${out.dataset.lTitle}：${kind} · ${v.department}（${Math.round(v.confidence * 100)}%）${v.reasons.length ? " · " + v.reasons.join("、") : ""}${v.rule ? " · " + v.rule : ""}`;
+    out.dataset.police = v.police ? "1" : "0";
+  }, 250);
+});

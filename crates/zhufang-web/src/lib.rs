@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{id}/transitions", post(incidents::transition))
         .route("/incidents/{id}/caller-phone", get(incidents::caller_phone))
         .route("/incident-types", get(incidents::types))
+        .route("/triage", post(incidents::triage))
         .route("/map/layers", get(map::layer_list))
         .route("/map/points", get(map::points))
         .route("/map/heat", get(map::heat))

@@ -341,6 +341,17 @@ async fn bad_intake_is_refused_field_by_field() {
     fields.sort();
     assert_eq!(fields, ["caller_phone", "channel", "description", "received_at", "severity", "type_code"], "{v}");
     assert_eq!(command.get("/api/v1/incidents").await.1["total"], 0, "nothing written");
+    // the live suggestion while typing
+    let (s, v) = command.post("/api/v1/triage", json!({"text": "小区路灯坏了好几天，晚上很黑"})).await;
+    assert_eq!(
+        (s, v["police"].as_bool(), v["department"].as_str()),
+        (StatusCode::OK, Some(false), Some("城乡建设")),
+        "{v}"
+    );
+    let (s, v) = command.post("/api/v1/triage", json!({"text": "河边有人溺水了快来"})).await;
+    assert_eq!((s, v["police"].as_bool()), (StatusCode::OK, Some(true)), "a 12号文 rule: {v}");
+    assert!(v["rule"].is_string());
+    assert_eq!(command.post("/api/v1/triage", json!({"text": "  "})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     // a partner agency sends incidents in only with its own id, and only once
     let hotline = app.login("p.12345").await;
     let (s, v) = hotline.post("/api/v1/incidents", json!({"channel": "110", "description": "x", "station": S1})).await;
@@ -360,6 +371,7 @@ async fn bad_intake_is_refused_field_by_field() {
         StatusCode::OK,
         "the sender can follow it"
     );
+    assert_eq!(code(&hotline.post("/api/v1/triage", json!({"text": "x"})).await.1), "forbidden");
     let sifa = app.login("p.sifa1").await;
     let (s, other) = sifa
         .post(
@@ -539,14 +551,15 @@ async fn hand_overs_reach_a_receiver_that_was_down_exactly_once() {
     hotline.post(&path, json!({"action": "agency_done", "note": "已联系车主挪车"})).await;
     command.post(&path, json!({"action": "close", "rating": 1})).await;
     for _ in 0..100 {
-        if rx.got.lock().unwrap().len() == 4 {
+        if rx.got.lock().unwrap().len() == 5 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     }
     let got = rx.got.lock().unwrap().clone();
-    assert_eq!(got.len(), 4, "the close was sent right away");
-    assert_eq!((got[3].1["node_name"].as_str(), got[3].1["rating"].as_i64()), (Some("归档"), Some(1)));
+    let nodes: Vec<&str> = got.iter().map(|(_, o)| o["node_name"].as_str().unwrap()).collect();
+    assert_eq!(nodes, ["交办", "交办", "交办", "办结", "归档"], "each node as it happens");
+    assert_eq!(got[4].1["rating"], 1);
     server.abort();
     app.stop().await;
 }

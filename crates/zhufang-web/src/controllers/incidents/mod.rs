@@ -424,3 +424,23 @@ pub async fn import(
     }
     Ok(Json(report))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct TriageBody {
+    pub text: String,
+}
+
+/// The triage model's answer for a text (as the intake form types it):
+/// police or not, the department, confidences, the words that drove it and
+/// a 12号文 rule when one decided. Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/triage", request_body = TriageBody, tag = "incidents", responses((status = 200, body = Object)))]
+pub async fn triage(cu: CurrentUser, ApiJson(b): ApiJson<TriageBody>) -> ApiResult<Json<zhufang_triage::Verdict>> {
+    if !incidents::may_receive(&cu.user.roles) {
+        return Err(AppError::Forbidden);
+    }
+    let text: String = b.text.chars().take(4000).collect();
+    if text.trim().is_empty() {
+        return Err(AppError::field("text", "请输入警情描述"));
+    }
+    Ok(Json(zhufang_triage::Triage::default_model().classify(&text)))
+}
