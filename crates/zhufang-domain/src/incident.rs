@@ -241,6 +241,10 @@ pub struct Timing {
     pub repeat: bool,
     pub agency_done_at: Option<i64>,
     pub done_due_at: Option<i64>,
+    /// An agency sent it back at least once.
+    pub returned: bool,
+    /// 回访 rating 1 (非常满意) … 5 (非常不满意).
+    pub rating: Option<i64>,
 }
 
 /// Bucket edges of the 110 weekly report (DOMAIN.md): sign-for in seconds,
@@ -288,6 +292,10 @@ pub struct Figures {
     pub agency_sign_for_avg_h: Option<f64>,
     /// Share of the agencies' finished matters finished within their limit.
     pub agency_on_time_rate: Option<f64>,
+    /// 12345 KPIs: share of diverted matters an agency sent back (回退率)…
+    pub agency_return_rate: Option<f64>,
+    /// …and share of rated call-backs 满意 or 非常满意 (满意率).
+    pub satisfaction_rate: Option<f64>,
 }
 
 fn share(n: usize, d: usize) -> Option<f64> {
@@ -338,6 +346,11 @@ pub fn figures(items: &[Timing]) -> Figures {
         agency_sign_for_rate: share(diverted.iter().filter(|t| t.signed_for_at.is_some()).count(), diverted.len()),
         agency_sign_for_avg_h: (!signed.is_empty())
             .then(|| signed.iter().sum::<i64>() as f64 / signed.len() as f64 / 3_600_000.0),
+        agency_return_rate: share(diverted.iter().filter(|t| t.returned).count(), diverted.len()),
+        satisfaction_rate: {
+            let rated: Vec<i64> = items.iter().filter_map(|t| t.rating).collect();
+            share(rated.iter().filter(|r| **r <= 2).count(), rated.len())
+        },
         agency_on_time_rate: {
             let done: Vec<&&Timing> =
                 diverted.iter().filter(|t| t.agency_done_at.is_some() && t.done_due_at.is_some()).collect();
@@ -439,6 +452,8 @@ mod tests {
                 repeat: true,
                 agency_done_at: Some(10_000 + 200 * min),
                 done_due_at: Some(10_000 + 300 * min),
+                returned: true,
+                rating: Some(2),
                 ..Default::default()
             },
         ];
@@ -454,6 +469,7 @@ mod tests {
         assert_eq!((f.diversion_rate, f.repeat_rate, f.agency_sign_for_rate), (Some(0.25), Some(0.25), Some(1.0)));
         assert_eq!(f.agency_sign_for_avg_h, Some(2.0));
         assert_eq!(f.agency_on_time_rate, Some(1.0));
+        assert_eq!((f.agency_return_rate, f.satisfaction_rate), (Some(1.0), Some(1.0)));
         let none = figures(&[]);
         assert_eq!((none.incidents, none.arrival_avg_s, none.self_handled_rate), (0, None, None));
         assert_eq!(none.sign_for_buckets, vec![0; 5]);

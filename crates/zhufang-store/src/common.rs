@@ -556,6 +556,27 @@ async fn insert_incident(
     Ok(row.map(|(id,)| id))
 }
 
+#[derive(FromRow)]
+struct TimingRow {
+    station_id: i64,
+    grid_id: Option<i64>,
+    received_at: i64,
+    triaged_at: Option<i64>,
+    dispatched_at: Option<i64>,
+    arrived_at: Option<i64>,
+    handled_at: Option<i64>,
+    agency_id: Option<i64>,
+    diverted_at: Option<i64>,
+    signed_for_at: Option<i64>,
+    police: Option<bool>,
+    result: Option<String>,
+    repeat_of: Option<i64>,
+    agency_done_at: Option<i64>,
+    done_due_at: Option<i64>,
+    returned_at: Option<i64>,
+    rating: Option<i64>,
+}
+
 /// Keeps an incident's map item in step with it (position, state, open, done).
 async fn sync_incident_map_item(tx: &mut Transaction<'static, Db>, i: &Incident, closes: bool) -> Result<()> {
     let (Some(lat), Some(lon)) = (i.lat, i.lon) else { return Ok(()) };
@@ -1934,48 +1955,34 @@ impl Store for Backend {
         let w = incident_where(f);
         let sql = format!(
             "SELECT i.station_id, i.grid_id, i.received_at, i.triaged_at, i.dispatched_at, i.arrived_at, i.handled_at, \
-             i.agency_id, i.diverted_at, i.signed_for_at, i.police, i.result, i.repeat_of, i.agency_done_at, i.done_due_at \
+             i.agency_id, i.diverted_at, i.signed_for_at, i.police, i.result, i.repeat_of, i.agency_done_at, i.done_due_at, \
+             i.returned_at, i.rating \
              FROM incidents i LEFT JOIN org_units a ON a.id = i.agency_id{}",
             w.sql()
         );
-        type Row = (
-            i64,
-            Option<i64>,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<bool>,
-            Option<String>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-        );
-        let rows: Vec<Row> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(self.r()).await?;
+        let rows: Vec<TimingRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(self.r()).await?;
         Ok(rows
             .into_iter()
-            .map(|(station, grid, received_at, triaged_at, dispatched_at, arrived_at, handled_at, agency, diverted_at, signed_for_at, police, result, repeat_of, agency_done_at, done_due_at)| {
+            .map(|r| {
                 (
-                    station,
-                    grid,
+                    r.station_id,
+                    r.grid_id,
                     zhufang_domain::incident::Timing {
-                        received_at,
-                        triaged_at,
-                        dispatched_at,
-                        arrived_at,
-                        handled_at,
-                        diverted: agency.is_some(),
-                        signed_for_at,
-                        diverted_at,
-                        police,
-                        result,
-                        repeat: repeat_of.is_some(),
-                        agency_done_at,
-                        done_due_at,
+                        received_at: r.received_at,
+                        triaged_at: r.triaged_at,
+                        dispatched_at: r.dispatched_at,
+                        arrived_at: r.arrived_at,
+                        handled_at: r.handled_at,
+                        diverted: r.agency_id.is_some(),
+                        signed_for_at: r.signed_for_at,
+                        diverted_at: r.diverted_at,
+                        police: r.police,
+                        result: r.result,
+                        repeat: r.repeat_of.is_some(),
+                        agency_done_at: r.agency_done_at,
+                        done_due_at: r.done_due_at,
+                        returned: r.returned_at.is_some(),
+                        rating: r.rating,
                     },
                 )
             })

@@ -305,6 +305,11 @@ async fn diversion_sign_for_return_and_callback() {
         (Some(1.0), Some(1.0)),
         "{f}"
     );
+    assert_eq!(
+        (f["total"]["agency_return_rate"].as_f64(), f["total"]["satisfaction_rate"].as_f64()),
+        (Some(1.0), Some(1.0)),
+        "returned once; rated 2 (满意): {f}"
+    );
     let actions: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,

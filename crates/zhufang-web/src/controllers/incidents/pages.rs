@@ -591,6 +591,8 @@ pub struct FigureRowView {
     pub repeat: String,
     pub agency_sign_for: String,
     pub agency_on_time: String,
+    pub agency_return: String,
+    pub satisfaction: String,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -617,6 +619,8 @@ fn row_view(code: String, name: String, f: &zhufang_domain::incident::Figures) -
         repeat: pct(f.repeat_rate),
         agency_sign_for: pct(f.agency_sign_for_rate),
         agency_on_time: pct(f.agency_on_time_rate),
+        agency_return: pct(f.agency_return_rate),
+        satisfaction: pct(f.satisfaction_rate),
     }
 }
 
