@@ -54,6 +54,8 @@ pub struct SeedReport {
     /// Grids (Voronoi cells of the town) imported.
     pub grids: usize,
     pub tasks: usize,
+    /// Incidents of the last 30 days (a quarter as many as tasks).
+    pub incidents: usize,
     pub by_state: Vec<(String, i64)>,
 }
 
@@ -480,6 +482,7 @@ pub async fn seed(
     };
     let plans = plan_tasks(&world, &mut rng, opts.tasks);
     let created = replay(store, &wf, &cal, &users, &plans, now).await?;
+    let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
 
     let by_state = store.state_counts().await?;
     Ok(SeedReport {
@@ -488,6 +491,7 @@ pub async fn seed(
         catalogue_items: items.len(),
         grids: grid_count,
         tasks: created,
+        incidents,
         by_state,
     })
 }
@@ -1337,4 +1341,175 @@ async fn replay(
         }
     }
     Ok(created)
+}
+
+// ---------------------------------------------------------------- incidents
+
+/// (type code, what the caller said, a police matter, the agency for a non-police one: hotline or 司法所)
+const INCIDENT_KINDS: [(&str, &str, bool, bool); 14] = [
+    ("0201", "两人在{place}门口发生争执，一方动手推搡", true, false),
+    ("0202", "{place}附近有人酒后滋事，大声吵闹", true, false),
+    ("0207", "在{place}被盗电动车一辆", true, false),
+    ("010201", "接到自称公安局的电话，要求把钱转到安全账户，已转账", true, false),
+    ("0301", "{place}路口两车追尾，无人员受伤，双方争执", true, false),
+    ("0501", "家中老人早上出门未归，有认知障碍", true, false),
+    ("0502", "{place}附近水塘有小孩落水", true, false),
+    ("0403", "夫妻在家中吵架，女方要求民警到场", true, true),
+    ("0404", "楼上装修噪声扰民，协商不成发生口角", true, true),
+    ("0304", "车辆堵住{place}出口，联系不上车主，请求挪车", false, false),
+    ("0801", "{place}路灯坏了好几天，晚上很黑", false, false),
+    ("0804", "小区物业长期不清运垃圾，楼道堆满杂物", false, false),
+    ("0405", "在{place}工地干活，老板拖欠工资三个月", false, true),
+    ("0902", "咨询办理居住证需要哪些材料", false, false),
+];
+
+/// A month of incidents replayed as history: police matters dispatched,
+/// attended and closed (mostly on site), non-police ones diverted to the
+/// 12345 centre or the 司法所, signed for, done and rated; the most recent
+/// ones still open.
+async fn seed_incidents(
+    store: &dyn Store,
+    stations: &[Station],
+    users: &HashMap<String, User>,
+    rng: &mut StdRng,
+    n: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use zhufang_store::model::{ImportedIncident, NewIncident};
+    if n == 0 || stations.is_empty() {
+        return Ok(0);
+    }
+    let router = service::GridRouter::from_records(&store.grids(None).await?);
+    let units: HashMap<String, OrgUnit> = store.org_units().await?.into_iter().map(|o| (o.code.clone(), o)).collect();
+    let agency = |username: &str| users.get(username).map(|u| u.org_unit_id);
+    let hotline = agency(HOTLINE.username);
+    let places = ["菜市场", "滨江路", "学校", "小区", "汽车站", "广场", "商场", "工业园"];
+    let mut made = 0;
+    for k in 0..n {
+        let st = &stations[rng.gen_range(0..stations.len())];
+        let Some(d) = st.districts.choose(rng) else { continue };
+        let (lat, lon) = jitter(d.centre, 0.6, rng);
+        let (code, text, police, local) = INCIDENT_KINDS[rng.gen_range(0..INCIDENT_KINDS.len())];
+        let description = text.replace("{place}", places[rng.gen_range(0..places.len())]);
+        let received_at = now - Duration::seconds(rng.gen_range(300..30 * 86_400));
+        let point = Wgs84Point::new(lat, lon).ok();
+        let routed = point.and_then(|p| router.route(p));
+        let station = match routed {
+            Some((r, _)) => units.values().find(|o| o.id == r.station_id),
+            None => units.get(&st.code),
+        }
+        .with_context(|| format!("station {}", st.code))?;
+        let command = users.get(&st.command).with_context(|| format!("user {}", st.command))?;
+        let officer = users.get(&d.officer).map(|u| u.id);
+        // each step a plausible while after the last, if it has happened by now
+        let mut t = received_at;
+        let mut step = |lo: i64, hi: i64, rng: &mut StdRng| {
+            t += Duration::seconds(rng.gen_range(lo..hi));
+            (t <= now).then_some(t)
+        };
+        let triaged_at = step(20, 150, rng);
+        let mut h = ImportedIncident {
+            number: format!(
+                "JQ{}{:06}",
+                zhufang_domain::calendar::local_date(received_at).format("%Y%m%d"),
+                900_000 + k
+            ),
+            state: "received".into(),
+            closes: false,
+            police: triaged_at.map(|_| police),
+            result: None,
+            triaged_at,
+            dispatched_at: None,
+            arrived_at: None,
+            handled_at: None,
+            closed_at: None,
+            agency_id: None,
+            assignee_id: None,
+            diverted_at: None,
+            signed_for_at: None,
+            agency_done_at: None,
+            rating: None,
+            sign_due_at: None,
+            done_due_at: None,
+            incident: NewIncident {
+                channel: if rng.gen_bool(0.85) { "110" } else { "12345" }.into(),
+                received_at,
+                caller_name: None,
+                caller_phone: Some(format!("13{:09}", rng.gen_range(0..1_000_000_000u64))),
+                lat: Some(lat),
+                lon: Some(lon),
+                address: String::new(),
+                grid_id: routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id),
+                station_id: station.id,
+                org_path: station.path.clone(),
+                description,
+                type_code: Some(code.into()),
+                severity: if code == "0502" || code == "0501" { 3 } else { 1 + i64::from(rng.gen_bool(0.2)) },
+                repeat_of: None,
+                triage: serde_json::json!({}),
+                external_id: None,
+                creator_id: Some(command.id),
+                creator_name: command.display_name.clone(),
+                // written now, as an import of the month's history (the audit log stays in time order)
+                now,
+            },
+        };
+        if triaged_at.is_some() {
+            h.state = "triaged".into();
+            if police {
+                h.assignee_id = officer;
+                h.dispatched_at = step(30, 120, rng);
+                h.arrived_at = h.dispatched_at.and(step(90, 540, rng));
+                h.handled_at = h.arrived_at.and(step(600, 5_400, rng));
+                h.closed_at = h.handled_at.and(step(600, 3_600, rng));
+                let roll = rng.gen_range(0..100);
+                h.result = h.handled_at.map(|_| {
+                    match roll {
+                        0..=84 => "on_site",
+                        85..=92 => "administrative_case",
+                        93..=96 => "criminal_case",
+                        _ => "transferred",
+                    }
+                    .to_string()
+                });
+                h.state = [
+                    ("dispatched", h.dispatched_at),
+                    ("arrived", h.arrived_at),
+                    ("handled", h.handled_at),
+                    ("closed", h.closed_at),
+                ]
+                .iter()
+                .rev()
+                .find(|(_, t)| t.is_some())
+                .map_or("triaged", |(s, _)| *s)
+                .into();
+            } else {
+                let to = if local { st.sifa.as_deref().and_then(agency).or(hotline) } else { hotline };
+                h.agency_id = to;
+                h.diverted_at = to.and(step(30, 300, rng));
+                h.sign_due_at = h.diverted_at.map(|d| d + Duration::hours(2));
+                h.done_due_at = h.diverted_at.map(|d| d + Duration::days(5));
+                h.signed_for_at = h.diverted_at.and(step(300, 7_200, rng));
+                h.agency_done_at = h.signed_for_at.and(step(86_400, 6 * 86_400, rng));
+                h.closed_at = h.agency_done_at.and(step(3_600, 2 * 86_400, rng));
+                h.rating = h.closed_at.map(|_| rng.gen_range(1..=3));
+                h.state = [
+                    ("diverted", h.diverted_at),
+                    ("signed_for", h.signed_for_at),
+                    ("agency_done", h.agency_done_at),
+                    ("closed", h.closed_at),
+                ]
+                .iter()
+                .rev()
+                .find(|(_, t)| t.is_some())
+                .map_or("triaged", |(s, _)| *s)
+                .into();
+            }
+        }
+        h.closes = h.state == "closed";
+        if store.import_incident(&h).await?.is_some() {
+            made += 1;
+        }
+    }
+    Ok(made)
 }

@@ -99,6 +99,26 @@ async fn check(store: &dyn Store) {
     assert!(located.iter().all(|t| t.station_id.is_some()), "every located item has a station");
     let unrouted = located.iter().filter(|t| t.grid_id.is_none()).count();
     assert_eq!(unrouted, 0, "{unrouted} of {} located tasks outside every grid", located.len());
+    // a month of incidents, every one with a station, most closed, a few still open
+    assert_eq!(report.incidents, report.tasks / 4);
+    let all = store
+        .list_incidents(&zhufang_store::model::IncidentFilter::default(), PageReq::new(Some(1), Some(1)))
+        .await
+        .unwrap();
+    assert_eq!(all.total as usize, report.incidents);
+    let open = store
+        .list_incidents(
+            &zhufang_store::model::IncidentFilter { state: Some("closed".into()), ..Default::default() },
+            PageReq::new(Some(1), Some(1)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        open.total > 0 && (open.total as usize) < report.incidents,
+        "{} of {} closed",
+        open.total,
+        report.incidents
+    );
     match store.verify_audit().await.unwrap() {
         ChainStatus::Intact { records } => assert!(records > 300),
         ChainStatus::Broken(e) => panic!("audit chain broken: {e}"),

@@ -519,9 +519,10 @@ async fn insert_incident(
     let row: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO incidents (number, channel, received_at, caller_name, caller_phone, lat, lon, address, grid_id, \
          station_id, org_path, description, type_code, severity, state, repeat_of, triage, creator_id, created_at, updated_at, \
-         external_id, police, result, triaged_at, dispatched_at, arrived_at, handled_at, closed_at) \
+         external_id, police, result, triaged_at, dispatched_at, arrived_at, handled_at, closed_at, \
+         agency_id, assignee_id, diverted_at, signed_for_at, agency_done_at, rating, sign_due_at, done_due_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, \
-         $20, $21, $22, $23, $24, $25, $26, $27) ON CONFLICT (number) DO NOTHING RETURNING id",
+         $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) ON CONFLICT (number) DO NOTHING RETURNING id",
     )
     .bind(number)
     .bind(&n.channel)
@@ -550,6 +551,14 @@ async fn insert_incident(
     .bind(at(|h| h.arrived_at))
     .bind(at(|h| h.handled_at))
     .bind(at(|h| h.closed_at))
+    .bind(history.and_then(|h| h.agency_id))
+    .bind(history.and_then(|h| h.assignee_id))
+    .bind(at(|h| h.diverted_at))
+    .bind(at(|h| h.signed_for_at))
+    .bind(at(|h| h.agency_done_at))
+    .bind(history.and_then(|h| h.rating))
+    .bind(at(|h| h.sign_due_at))
+    .bind(at(|h| h.done_due_at))
     .fetch_optional(&mut **tx)
     .await
     .map_err(|e| crate::StoreError::from_insert(e, "incident"))?;

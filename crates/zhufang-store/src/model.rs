@@ -649,6 +649,16 @@ pub struct ImportedIncident {
     pub arrived_at: Option<DateTime<Utc>>,
     pub handled_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// A diverted matter: the agency and its steps, and the 回访 rating.
+    pub agency_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub diverted_at: Option<DateTime<Utc>>,
+    pub signed_for_at: Option<DateTime<Utc>>,
+    pub agency_done_at: Option<DateTime<Utc>>,
+    pub rating: Option<i64>,
+    /// The hand-over's limits (sign for by, finish by).
+    pub sign_due_at: Option<DateTime<Utc>>,
+    pub done_due_at: Option<DateTime<Utc>>,
 }
 
 /// A message waiting to be delivered to an external system.
