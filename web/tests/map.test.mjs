@@ -42,7 +42,9 @@ async function settled(page) {
   });
 }
 
-const items = (page) => page.locator(`${tid('map-point')}, ${tid('map-cluster')}`).count();
+/** Points and clusters of one layer on the map. */
+const items = (page, layer = 'tasks') =>
+  page.locator(`${tid('map-point')}[data-layer="${layer}"], ${tid('map-cluster')}[data-layer="${layer}"]`).count();
 
 test('the analysis map offline: grids, layers, grid card, a point opens its task', async (t) => {
   const { context, page } = await loginAs(browser, server.baseURL, 's1.leader', { viewport: { width: 1440, height: 900 } });
@@ -59,11 +61,13 @@ test('the analysis map offline: grids, layers, grid card, a point opens its task
 
   await t.test('the task layer and the heat layer toggle', async () => {
     assert.ok(await items(page) > 0, 'tasks of the last 30 days are on the map');
+    assert.ok(await items(page, 'incidents') > 0, 'and incidents (a layer of their own)');
     assert.ok(await page.locator('path.zf-heat').count() > 0, 'heat cells drawn');
     assert.ok(await page.locator(tid('top-cell')).count() > 0, 'top cells listed beside the map');
     await page.locator(tid('layer-tasks')).uncheck();
     await settled(page);
     assert.equal(await items(page), 0, 'tasks hidden');
+    assert.ok(await items(page, 'incidents') > 0, 'incidents stay');
     await page.locator(tid('layer-tasks')).check();
     await settled(page);
     assert.ok(await items(page) > 0, 'tasks back');
@@ -101,11 +105,12 @@ test('the analysis map offline: grids, layers, grid card, a point opens its task
     await page.locator(tid('layer-tasks')).check();
     await settled(page);
     // zoom until single points show, then click one
-    for (let i = 0; i < 4 && (await page.locator(tid('map-point')).count()) === 0; i++) {
-      await page.locator(tid('map-cluster')).first().click();
+    const taskPoints = page.locator(`${tid('map-point')}[data-layer="tasks"]`);
+    for (let i = 0; i < 4 && (await taskPoints.count()) === 0; i++) {
+      await page.locator(`${tid('map-cluster')}[data-layer="tasks"]`).first().click();
       await settled(page);
     }
-    const point = page.locator(tid('map-point')).first();
+    const point = taskPoints.first();
     const url = await point.getAttribute('data-url');
     assert.match(url, /^\/tasks\/\d+$/);
     await point.dispatchEvent('click');
