@@ -70,7 +70,11 @@ test('non-police: intake, suggestion, divert, the agency signs and reports, call
 
   const agency = await loginAs(browser, server.baseURL, 'p.12345');
   await agency.page.goto('/incidents');
-  await agency.page.locator(tid('incident-row'), { hasText: description.slice(0, 20) }).locator('a').first().click();
+  const row = agency.page.locator(`${tid('incident-row')}[data-incident-id="${id}"]`);
+  await row.waitFor({ timeout: 30_000 }).catch(async (e) => {
+    throw new Error(`the agency's list lacks incident ${id}: ${await agency.page.locator('main').innerText()}\n${e.message}`);
+  });
+  await row.locator('a').first().click();
   await agency.page.waitForURL(`**/incidents/${id}`);
   await act(agency.page, 'sign_for');
   await waitState(agency.page, 'signed_for');

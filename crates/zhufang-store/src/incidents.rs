@@ -227,6 +227,15 @@ async fn create_checked(
         .await?)
 }
 
+/// The top class (类别) of a type code in the dictionary.
+fn class_of<'a>(types: &'a [IncidentType], code: &str) -> Option<&'a IncidentType> {
+    let mut t = types.iter().find(|t| t.code == code)?;
+    while let Some(parent) = t.parent_code.as_deref().and_then(|p| types.iter().find(|x| x.code == p)) {
+        t = parent;
+    }
+    Some(t)
+}
+
 /// The suggestion shown at intake: the triage model's answer for the text
 /// (police or not, the responsible department, confidences, the words that
 /// drove it, a 12号文 rule when one decided). When the chosen type usually
@@ -238,10 +247,7 @@ fn suggestion(types: &[IncidentType], ty: Option<&IncidentType>, text: &str) -> 
     if let Some(t) = ty
         && t.police != v.police
     {
-        let mut class = t.clone();
-        while let Some(parent) = class.parent_code.as_deref().and_then(|p| types.iter().find(|x| x.code == p)) {
-            class = parent.clone();
-        }
+        let class = class_of(types, &t.code).unwrap_or(t);
         out["type_hint"] = serde_json::json!({
             "police": t.police,
             "reason": format!("所选类型「{}」（{}）通常{}", t.name, class.name, if t.police { "为警务类" } else { "为非警务类" }),
@@ -375,16 +381,7 @@ pub async fn transition(
                     && p != sp
                 {
                     let types = store.incident_types().await?;
-                    let mut class = w
-                        .type_code
-                        .as_deref()
-                        .or(i.type_code.as_deref())
-                        .and_then(|c| types.iter().find(|t| t.code == c));
-                    while let Some(parent) =
-                        class.and_then(|t| t.parent_code.as_deref()).and_then(|p| types.iter().find(|x| x.code == p))
-                    {
-                        class = Some(parent);
-                    }
+                    let class = w.type_code.as_deref().or(i.type_code.as_deref()).and_then(|c| class_of(&types, c));
                     if let Some(c) =
                         class.and_then(|t| model.classes().iter().find(|c| c.name == t.name && c.police == p))
                     {

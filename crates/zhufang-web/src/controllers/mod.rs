@@ -45,6 +45,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A position from latitude and longitude given together (or neither);
+/// problems go to `errs`.
+pub fn parse_location(
+    lat: Option<f64>,
+    lon: Option<f64>,
+    errs: &mut Vec<zhufang_store::service::FieldError>,
+) -> Option<zhufang_domain::Wgs84Point> {
+    use zhufang_store::service::FieldError;
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => match zhufang_domain::Wgs84Point::new(lat, lon) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errs.push(FieldError::new(e.field, e.message));
+                None
+            }
+        },
+        (None, None) => None,
+        _ => {
+            errs.push(FieldError::new("location", "经纬度须同时填写"));
+            None
+        }
+    }
+}
+
+/// An optional number from a form field; a non-number goes to `errs`.
+pub fn opt_f64(field: &str, s: &Option<String>, errs: &mut Vec<zhufang_store::service::FieldError>) -> Option<f64> {
+    let s = s.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    match s.parse::<f64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errs.push(zhufang_store::service::FieldError::new(field, "须为数字"));
+            None
+        }
+    }
+}
+
 /// Parses a time given as RFC 3339, or as a Beijing local `YYYY-MM-DDTHH:MM`
 /// (what a datetime-local input sends), or a date (end of that day, Beijing).
 pub fn parse_time(field: &str, s: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {

@@ -6,7 +6,7 @@ pub mod export;
 pub mod pages;
 
 use crate::auth::CurrentUser;
-use crate::controllers::{ApiJson, parse_time};
+use crate::controllers::{ApiJson, parse_location, parse_time};
 use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
 use axum::Json;
@@ -15,10 +15,8 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhufang_domain::Wgs84Point;
 use zhufang_store::incidents::{self, CreateIncident, IncidentAction};
 use zhufang_store::model::{Incident, IncidentEvent, IncidentType, PageReq};
-use zhufang_store::service::FieldError;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LocationBody {
@@ -108,16 +106,7 @@ pub async fn create(
     ApiJson(b): ApiJson<CreateIncidentBody>,
 ) -> ApiResult<(StatusCode, Json<IncidentOut>)> {
     let mut errs = vec![];
-    let location = match b.location {
-        Some(l) => match Wgs84Point::new(l.lat, l.lon) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errs.push(FieldError::new(e.field, e.message));
-                None
-            }
-        },
-        None => None,
-    };
+    let location = b.location.and_then(|l| parse_location(Some(l.lat), Some(l.lon), &mut errs));
     let received_at = match b.received_at.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => match parse_time("received_at", s) {
             Ok(t) => Some(t),

@@ -4,7 +4,7 @@
 
 use crate::auth::PageUser;
 use crate::controllers::tasks::list::Opt;
-use crate::controllers::{parse_day_start, parse_time};
+use crate::controllers::{opt_f64, parse_day_start, parse_location, parse_time};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::pages::{PageError, PageResult, Shell, fmt_opt, fmt_time, hx_redirect, page_window, render};
@@ -16,9 +16,9 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse};
 use chrono::Utc;
 use serde::Deserialize;
+use zhufang_domain::Role;
 use zhufang_domain::incident::{Channel, HandlingResult, Severity};
 use zhufang_domain::workflow::{ActorCtx, Subject, Workflow};
-use zhufang_domain::{Role, Wgs84Point};
 use zhufang_store::incidents::{self, CreateIncident, IncidentAction};
 use zhufang_store::model::{Incident, IncidentType, PageReq};
 use zhufang_store::service::FieldError;
@@ -250,26 +250,9 @@ pub async fn create_form(
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     let mut errs = vec![];
-    let location = match (opt(&f.lat), opt(&f.lon)) {
-        (None, None) => None,
-        (Some(a), Some(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(lat), Ok(lon)) => match Wgs84Point::new(lat, lon) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    errs.push(FieldError::new(e.field, e.message));
-                    None
-                }
-            },
-            _ => {
-                errs.push(FieldError::new("location", "经纬度须为数字"));
-                None
-            }
-        },
-        _ => {
-            errs.push(FieldError::new("location", "经纬度须同时填写"));
-            None
-        }
-    };
+    let lat = opt_f64("location.lat", &opt(&f.lat), &mut errs);
+    let lon = opt_f64("location.lon", &opt(&f.lon), &mut errs);
+    let location = if errs.is_empty() { parse_location(lat, lon, &mut errs) } else { None };
     let severity = match opt(&f.severity) {
         None => None,
         Some(s) => match s.parse::<i64>() {

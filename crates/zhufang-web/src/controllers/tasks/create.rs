@@ -1,7 +1,7 @@
 use super::TaskOut;
 use super::list::{Opt, org_options};
 use crate::auth::{CurrentUser, PageUser};
-use crate::controllers::{ApiJson, parse_time};
+use crate::controllers::{ApiJson, opt_f64, parse_location, parse_time};
 use crate::error::{ApiResult, AppError};
 use crate::pages::{PageError, PageResult, Shell, hx_redirect, render};
 use crate::state::AppState;
@@ -12,8 +12,8 @@ use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use zhufang_domain::{Role, Wgs84Point};
-use zhufang_store::service::{self, CreateTask, FieldError, TransitionInput};
+use zhufang_domain::Role;
+use zhufang_store::service::{self, CreateTask, TransitionInput};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LocationBody {
@@ -32,23 +32,6 @@ pub struct CreateTaskBody {
     pub location: Option<LocationBody>,
     /// RFC 3339, or Beijing local `YYYY-MM-DDTHH:MM`.
     pub due_at: Option<String>,
-}
-
-fn parse_location(lat: Option<f64>, lon: Option<f64>, errs: &mut Vec<FieldError>) -> Option<Wgs84Point> {
-    match (lat, lon) {
-        (Some(lat), Some(lon)) => match Wgs84Point::new(lat, lon) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errs.push(FieldError::new(e.field, e.message));
-                None
-            }
-        },
-        (None, None) => None,
-        _ => {
-            errs.push(FieldError::new("location", "经纬度须同时填写"));
-            None
-        }
-    }
 }
 
 fn parse_body(b: CreateTaskBody) -> Result<CreateTask, AppError> {
@@ -158,17 +141,6 @@ pub struct CreateForm {
     lat: Option<String>,
     lon: Option<String>,
     assignee: Option<String>,
-}
-
-fn opt_f64(field: &str, s: &Option<String>, errs: &mut Vec<FieldError>) -> Option<f64> {
-    let s = s.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    match s.parse::<f64>() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errs.push(FieldError::new(field, "须为数字"));
-            None
-        }
-    }
 }
 
 /// The create form: creates, and dispatches at once when an assignee is chosen.
