@@ -503,7 +503,29 @@ fn incident_where(f: &IncidentFilter) -> Where {
         let n = w.args.len();
         w.raw(&format!("(i.number LIKE ${n} OR i.description LIKE ${n} OR i.address LIKE ${n})"));
     }
+    if f.handed_over {
+        w.raw("i.agency_id IS NOT NULL");
+    }
+    if let Some(t) = f.overdue_at {
+        w.args.push(Arg::I(ms(t)));
+        let n = w.args.len();
+        w.raw(&format!(
+            "((i.state = 'diverted' AND i.sign_due_at < ${n}) OR (i.state = 'signed_for' AND i.done_due_at < ${n}))"
+        ));
+    }
     w
+}
+
+/// The list order: newest first, or (the inbox) the nearest open limit first.
+fn incident_order(f: &IncidentFilter) -> &'static str {
+    if f.sort_due {
+        " ORDER BY CASE WHEN i.state = 'diverted' THEN i.sign_due_at WHEN i.state = 'signed_for' THEN i.done_due_at \
+         ELSE NULL END IS NULL, \
+         CASE WHEN i.state = 'diverted' THEN i.sign_due_at WHEN i.state = 'signed_for' THEN i.done_due_at END, \
+         i.received_at DESC, i.id DESC"
+    } else {
+        " ORDER BY i.received_at DESC, i.id DESC"
+    }
 }
 
 /// Inserts an incident row; `history` carries an imported incident's
@@ -1810,7 +1832,8 @@ impl Store for Backend {
         );
         let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
-        let sql = format!("{}{} ORDER BY i.received_at DESC, i.id DESC LIMIT ${} OFFSET ${}", incident_select!(), w.sql(), n, n + 1);
+        let sql =
+            format!("{}{}{} LIMIT ${} OFFSET ${}", incident_select!(), w.sql(), incident_order(f), n, n + 1);
         let rows: Vec<IncidentRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
             .bind(page.per_page)
             .bind(page.offset())

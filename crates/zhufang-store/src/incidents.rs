@@ -724,6 +724,23 @@ pub const SIMILAR_MINUTES: i64 = 120;
 /// `SIMILAR_METRES` and `SIMILAR_MINUTES`, nearest first.
 pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Vec<Similar>> {
     let (Some(lat), Some(lon), Some(code)) = (i.lat, i.lon, i.type_code.as_deref()) else { return Ok(vec![]) };
+    let Ok(point) = Wgs84Point::new(lat, lon) else { return Ok(vec![]) };
+    similar_to(store, user, point, code, i.received_at, Some(i.id)).await
+}
+
+/// Near-duplicates of a matter not yet registered (the intake form asks while
+/// the place and type are filled in): incidents the user can see of type
+/// `code` within `SIMILAR_METRES` of `at_point` and `SIMILAR_MINUTES` of `at`,
+/// nearest first; `exclude` leaves one incident out.
+pub async fn similar_to(
+    store: &dyn Store,
+    user: &User,
+    at_point: Wgs84Point,
+    code: &str,
+    at: DateTime<Utc>,
+    exclude: Option<i64>,
+) -> SResult<Vec<Similar>> {
+    let (lat, lon) = (at_point.lat(), at_point.lon());
     let f = visibility(store, user).await?;
     let Some(scope) = f.scope_path else { return Ok(vec![]) };
     let dlat = SIMILAR_METRES / 111_320.0;
@@ -733,8 +750,8 @@ pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Ve
         scope_path: Some(scope),
         kinds: vec!["incident".into()],
         bbox: Some([e7(lon - dlon), e7(lat - dlat), e7(lon + dlon), e7(lat + dlat)]),
-        from: Some(i.received_at - Duration::minutes(SIMILAR_MINUTES)),
-        to: Some(i.received_at + Duration::minutes(SIMILAR_MINUTES)),
+        from: Some(at - Duration::minutes(SIMILAR_MINUTES)),
+        to: Some(at + Duration::minutes(SIMILAR_MINUTES)),
         category: Some(code.to_string()),
         ..Default::default()
     };
@@ -742,7 +759,7 @@ pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Ve
         .map_points(&q, 20)
         .await?
         .into_iter()
-        .filter(|m| m.item_id != i.id)
+        .filter(|m| Some(m.item_id) != exclude)
         .filter_map(|m| {
             let (plat, plon) = (m.lat_e7 as f64 / 1e7, m.lon_e7 as f64 / 1e7);
             let dy = (plat - lat) * 111_320.0;
@@ -752,7 +769,7 @@ pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Ve
                 id: m.item_id,
                 label: m.label,
                 metres: metres.round() as i64,
-                minutes: (m.occurred_at - i.received_at).num_minutes().abs(),
+                minutes: (m.occurred_at - at).num_minutes().abs(),
             })
         })
         .collect();

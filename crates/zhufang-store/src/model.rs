@@ -618,6 +618,13 @@ pub struct IncidentFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub q: Option<String>,
+    /// Only matters handed over to an agency (the hand-over inbox).
+    pub handed_over: bool,
+    /// Only hand-overs late at this time: not signed for by the sign-for
+    /// limit, or signed for and not done by the finish limit.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Most urgent limit first (the inbox) instead of newest first.
+    pub sort_due: bool,
 }
 
 /// One step in an incident's timeline.

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use chrono::Utc;
 use zhufang_domain::Role;
 use zhufang_store::model::{PageReq, TaskCounts, TaskFilter};
@@ -27,6 +28,10 @@ struct BoardTpl {
 }
 
 pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    // a partner agency's work is its hand-over inbox
+    if cu.user.roles.iter().all(|r| *r == Role::PartnerAgency) {
+        return Ok(axum::response::Redirect::to("/incidents/inbox").into_response());
+    }
     let err = |e: zhufang_store::StoreError| PageError::new(&headers, e);
     let shell =
         Shell::new(&state, &cu, &headers, "home", "board.title").await.map_err(|e| PageError::new(&headers, e))?;

@@ -568,3 +568,126 @@ async fn hand_overs_reach_a_receiver_that_was_down_exactly_once() {
     server.abort();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn agency_inbox_by_stage_and_near_duplicates_at_intake() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let hotline = app.login("p.12345").await;
+    let (lat, lon, _) = inside_s1(&command).await;
+    // near-duplicates before registration: nothing yet, then every same-type matter close by
+    let near = format!("/api/v1/incidents/similar?lat={lat}&lon={lon}&type_code=0801");
+    assert_eq!(command.get(&near).await.1, json!([]));
+    let mut ids = vec![];
+    for (text, agency) in [("路灯不亮", HOTLINE), ("井盖松动", HOTLINE), ("楼道堆物", "361202001100")] {
+        let (_, i) = command
+            .post("/api/v1/incidents", json!({"channel": "110", "description": text, "location": {"lat": lat, "lon": lon}, "type_code": "0801"}))
+            .await;
+        let id = i["id"].as_i64().unwrap();
+        let path = format!("/api/v1/incidents/{id}/transitions");
+        command.post(&path, json!({"action": "triage", "police": false})).await;
+        assert_eq!(command.post(&path, json!({"action": "divert", "agency": agency})).await.1["state"], "diverted");
+        ids.push(id);
+    }
+    let (_, v) = command.get(&near).await;
+    let found: Vec<i64> = v.as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    assert_eq!(found.len(), 3, "{v}");
+    assert!(ids.iter().all(|i| found.contains(i)), "{v}");
+    assert_eq!(
+        command.get(&format!("/api/v1/incidents/similar?lat={lat}&lon={lon}&type_code=0101")).await.1,
+        json!([])
+    );
+    assert_eq!(
+        command.get(&format!("/api/v1/incidents/similar?lat={lat}&lon={lon}")).await.1,
+        json!([]),
+        "no type yet"
+    );
+    let (s, v) = command.get(&format!("/api/v1/incidents/similar?lat=abc&lon={lon}&type_code=0801")).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lat")));
+    assert_eq!(hotline.get(&near).await.1, json!([]), "an agency sees no station's incidents this way");
+
+    // the API filters of the inbox: handed over, late, most urgent first
+    assert_eq!(command.get("/api/v1/incidents?handed_over=true").await.1["total"], 3);
+    let (_, mine) = hotline.get("/api/v1/incidents?handed_over=1&state=diverted&sort=due").await;
+    assert_eq!(mine["total"], 2, "the 12345 centre sees its two orders only");
+    crate::harness::db_exec(&app.db_url, &format!("UPDATE incidents SET sign_due_at = 1000 WHERE id = {}", ids[1]))
+        .await;
+    let (_, mine) = hotline.get("/api/v1/incidents?handed_over=1&sort=due").await;
+    assert_eq!(mine["items"][0]["id"].as_i64(), Some(ids[1]), "the late one first");
+    let (_, late) = hotline.get("/api/v1/incidents?overdue=true").await;
+    assert_eq!((late["total"].as_i64(), late["items"][0]["id"].as_i64()), (Some(1), Some(ids[1])));
+    let (s, v) = hotline.get("/api/v1/incidents?overdue=maybe").await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("overdue")));
+    assert_eq!(code(&hotline.get("/api/v1/incidents?sort=sideways").await.1), "validation_failed");
+
+    // the page: a partner agency lands on it; tabs count by stage; sign for inline and stay
+    let (c, csrf) = page_session(&app, "p.12345").await;
+    let r = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.url().path(), "/incidents/inbox", "an agency's home is its inbox");
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"inbox-row\"").count(), 2, "{html}");
+    assert!(html.contains("data-testid=\"inbox-count-to_sign\">2<"), "{html}");
+    assert!(html.contains("data-testid=\"inbox-count-overdue\">1<"));
+    assert!(html.contains("data-testid=\"due-danger\""), "the late one is marked");
+    assert!(!html.contains("楼道堆物"), "another agency's order is not here");
+    let late_html = c.get(app.url("/incidents/inbox?tab=overdue")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(late_html.matches("data-testid=\"inbox-row\"").count(), 1);
+    let r = c.get(app.url("/incidents/inbox?tab=bogus")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let version = hotline.get(&format!("/api/v1/incidents/{}", ids[0])).await.1["version"].as_i64().unwrap();
+    let sign = |back: &'static str| {
+        let c = &c;
+        let csrf = &csrf;
+        let url = app.url(&format!("/incidents/{}/transitions", ids[0]));
+        async move {
+            c.post(url)
+                .header("x-csrf-token", csrf)
+                .header("hx-request", "true")
+                .form(&[("action", "sign_for"), ("version", &version.to_string()), ("back", back)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = sign("/incidents/inbox?tab=to_sign").await;
+    assert_eq!(r.headers()["hx-redirect"], "/incidents/inbox?tab=to_sign");
+    let html = c.get(app.url("/incidents/inbox?tab=in_hand")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"inbox-row\"").count(), 1);
+    assert!(
+        html.contains("data-testid=\"inbox-open-agency_done\"") && html.contains("data-testid=\"inbox-open-return\"")
+    );
+    // a step posted with a foreign "back" goes to the incident's own page
+    let r = c
+        .post(app.url(&format!("/incidents/{}/transitions", ids[0])))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[("action", "agency_done"), ("note", "已修复"), ("back", "//evil.example/incidents/inbox")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["hx-redirect"], format!("/incidents/{}", ids[0]).as_str());
+    assert_eq!(hotline.get(&format!("/api/v1/incidents/{}", ids[0])).await.1["state"], "agency_done");
+
+    // the command room's view of its hand-overs, and the intake fragment
+    let (c, _) = page_session(&app, "s1.command").await;
+    let html = c.get(app.url("/incidents/inbox?tab=to_sign")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        html.matches("data-testid=\"inbox-row\"").count(),
+        2,
+        "both still to sign: one at 12345, one at the 司法所"
+    );
+    assert!(!html.contains("data-testid=\"inbox-sign_for\""), "the command room does not sign for the agency");
+    let frag = c
+        .get(app.url(&format!("/incidents/similar?lat={lat}&lon={lon}&type_code=0801")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(frag.matches("data-testid=\"near-duplicate\"").count(), 3, "{frag}");
+    let frag =
+        c.get(app.url("/incidents/similar?lat=2&lon=&type_code=0801")).send().await.unwrap().text().await.unwrap();
+    assert!(frag.trim().is_empty(), "half-typed place: nothing to say");
+    app.stop().await;
+}

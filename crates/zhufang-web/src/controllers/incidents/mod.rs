@@ -3,6 +3,7 @@
 //! dictionary (API here; the pages in `pages.rs`, the xlsx in `export.rs`).
 
 pub mod export;
+pub mod inbox;
 pub mod pages;
 
 use crate::auth::CurrentUser;
@@ -152,8 +153,23 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// Number, description or address contains.
     pub q: Option<String>,
+    /// true: only matters handed over to an agency (the hand-over inbox).
+    pub handed_over: Option<String>,
+    /// true: only hand-overs past their sign-for or finish limit now.
+    pub overdue: Option<String>,
+    /// `due`: nearest open limit first; default newest first.
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+}
+
+/// A yes/no query parameter: true/1, false/0 or absent.
+fn flag(field: &str, v: &Option<String>) -> Result<bool, AppError> {
+    match v.as_deref().map(str::trim).unwrap_or("") {
+        "" | "false" | "0" => Ok(false),
+        "true" | "1" => Ok(true),
+        _ => Err(AppError::field(field, "须为 true 或 false")),
+    }
 }
 
 impl ListQuery {
@@ -180,6 +196,15 @@ impl ListQuery {
         if let Some(s) = some(&self.to) {
             f.to = Some(parse_time("to", &s)?);
         }
+        f.handed_over = flag("handed_over", &self.handed_over)?;
+        if flag("overdue", &self.overdue)? {
+            f.overdue_at = Some(chrono::Utc::now());
+        }
+        f.sort_due = match some(&self.sort).as_deref() {
+            None | Some("received") => false,
+            Some("due") => true,
+            Some(_) => return Err(AppError::field("sort", "须为 due 或 received")),
+        };
         Ok(f)
     }
 }
@@ -412,6 +437,60 @@ pub async fn import(
         return Err(AppError::field("file", &e.message));
     }
     Ok(Json(report))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SimilarQuery {
+    pub lat: Option<String>,
+    pub lon: Option<String>,
+    /// The type chosen at intake (a code of the dictionary).
+    pub type_code: Option<String>,
+    /// When it happened (default now).
+    pub at: Option<String>,
+}
+
+impl SimilarQuery {
+    /// The place, type and time asked about; None while the form lacks the place or type.
+    fn parse(&self) -> Result<Option<(zhufang_domain::Wgs84Point, String, chrono::DateTime<Utc>)>, AppError> {
+        let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let Some(code) = some(&self.type_code) else { return Ok(None) };
+        let mut errs = Vec::new();
+        let lat = super::opt_f64("lat", &self.lat, &mut errs);
+        let lon = super::opt_f64("lon", &self.lon, &mut errs);
+        let point = match (lat, lon) {
+            (Some(_), Some(_)) => parse_location(lat, lon, &mut errs),
+            _ => None,
+        };
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        let at = match some(&self.at) {
+            Some(s) => parse_time("at", &s)?,
+            None => Utc::now(),
+        };
+        Ok(point.map(|p| (p, code, at)))
+    }
+}
+
+/// Near-duplicates of a matter about to be registered: incidents the caller
+/// can see of the same type within 500 m and 2 hours, nearest first (empty
+/// until place and type are given).
+#[utoipa::path(get, path = "/api/v1/incidents/similar", params(SimilarQuery), tag = "incidents", responses((status = 200, body = Vec<Object>)))]
+pub async fn similar(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<SimilarQuery>,
+) -> ApiResult<Json<Vec<incidents::Similar>>> {
+    Ok(Json(near(&state, &cu, &q).await?))
+}
+
+pub(crate) async fn near(
+    state: &AppState,
+    cu: &CurrentUser,
+    q: &SimilarQuery,
+) -> Result<Vec<incidents::Similar>, AppError> {
+    let Some((point, code, at)) = q.parse()? else { return Ok(vec![]) };
+    Ok(incidents::similar_to(state.store.as_ref(), &cu.user, point, &code, at, None).await?)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -27,7 +27,7 @@ fn channel_label(tr: Tr, c: &str) -> String {
     Channel::parse(c).map(|c| tr.pick(c.label_zh(), c.label_en()).to_string()).unwrap_or_else(|| c.to_string())
 }
 
-fn state_label(wf: &Workflow, tr: Tr, s: &str) -> String {
+pub(crate) fn state_label(wf: &Workflow, tr: Tr, s: &str) -> String {
     wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string())
 }
 
@@ -502,6 +502,9 @@ pub struct ActionForm {
     #[serde(default)]
     rating: String,
     version: Option<i64>,
+    /// Where to go after the step (the inbox); default the incident's page.
+    #[serde(default)]
+    back: String,
 }
 
 pub async fn transition_form(
@@ -541,7 +544,37 @@ pub async fn transition_form(
     .await
     .map_err(|e| err(e.into()))?;
     crate::outbox::kick(&state);
+    // only back to a page of ours (no open redirect)
+    if f.back.starts_with("/incidents/inbox") && !f.back.contains("//") {
+        return Ok(hx_redirect(&f.back));
+    }
     Ok(hx_redirect(&format!("/incidents/{id}")))
+}
+
+/// Near-duplicates while the intake form is filled in (place and type): a
+/// fragment listing them with links, or nothing.
+pub async fn similar_fragment(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<super::SimilarQuery>,
+) -> PageResult {
+    let tr = Tr::new(crate::i18n::Lang::from_headers(&headers));
+    let list = match super::near(&state, &cu, &q).await {
+        Ok(l) => l,
+        // a half-typed coordinate is not an error worth showing here
+        Err(AppError::Validation(_)) => vec![],
+        Err(e) => return Err(PageError::new(&headers, e)),
+    };
+    let list: Vec<incidents::Similar> = list.into_iter().take(5).collect();
+    render(NearDupsTpl { tr, list }, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "fragments/near_dups.html")]
+struct NearDupsTpl {
+    tr: Tr,
+    list: Vec<incidents::Similar>,
 }
 
 /// The full caller phone as a fragment (audited).
