@@ -19,7 +19,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function intake(page, { description, channel = '110', type = '', phone = '' }) {
+async function intake(page, { description, channel = '110', type = '', phone = '', at = null }) {
   await page.goto('/incidents/new');
   // the cursor starts in the description; Ctrl+Enter submits
   await page.keyboard.type(description);
@@ -27,10 +27,22 @@ async function intake(page, { description, channel = '110', type = '', phone = '
   // the suggestion appears while typing
   await page.locator(tid('live-triage')).filter({ hasText: /·/ }).waitFor();
   if (phone) await page.locator(tid('incident-phone')).fill(phone);
+  if (at) {
+    await page.locator(tid('incident-lat')).fill(String(at.lat));
+    await page.locator(tid('incident-lon')).fill(String(at.lon));
+  }
   if (type) await page.locator(tid('incident-type')).selectOption(type);
   await page.locator(tid('incident-description')).focus();
   await Promise.all([page.waitForURL(/\/incidents\/\d+$/), page.keyboard.press('Control+Enter')]);
   return Number(page.url().split('/').pop());
+}
+
+// A point inside one of station 1's grids (the mean of a convex cell's corners).
+async function insideS1(page) {
+  const fc = await (await page.request.get('/api/v1/grids?station=361202510000')).json();
+  const ring = fc.features[0].geometry.coordinates[0].slice(0, -1);
+  const mean = (i) => ring.reduce((a, p) => a + p[i], 0) / ring.length;
+  return { lat: mean(1).toFixed(6), lon: mean(0).toFixed(6) };
 }
 
 async function act(page, action, fill = async () => {}) {
@@ -56,7 +68,8 @@ async function waitState(page, state) {
 test('non-police: intake, suggestion, divert, the agency signs and reports, call-back rating', async () => {
   const description = `小区门口路灯坏了好几天 ${unique('LAMP')}`;
   const command = await loginAs(browser, server.baseURL, 's1.command');
-  const id = await intake(command.page, { description, type: '0801', phone: '13800138000' });
+  const at = await insideS1(command.page);
+  const id = await intake(command.page, { description, type: '0801', phone: '13800138000', at });
   const page = command.page;
   assert.equal(await stateOf(page), 'received');
   assert.match(await page.locator(tid('triage-suggestion')).innerText(), /非警务类/);
@@ -68,18 +81,33 @@ test('non-police: intake, suggestion, divert, the agency signs and reports, call
   await act(page, 'divert', () => page.locator(tid('agency-divert')).selectOption('361200012345'));
   await waitState(page, 'diverted');
 
+  // a second call about the same lamp: the form shows the first as a possible duplicate
+  await page.goto('/incidents/new');
+  await page.locator(tid('incident-lat')).fill(at.lat);
+  await page.locator(tid('incident-lon')).fill(at.lon);
+  await page.locator(tid('incident-type')).selectOption('0801');
+  await page.locator(`${tid('near-duplicate')} a[href="/incidents/${id}"]`).waitFor();
+  await page.goto(`/incidents/${id}`);
+
+  // the agency lands on its inbox, signs for the order there and reports the result
   const agency = await loginAs(browser, server.baseURL, 'p.12345');
-  await agency.page.goto('/incidents');
-  const row = agency.page.locator(`${tid('incident-row')}[data-incident-id="${id}"]`);
+  const inbox = agency.page;
+  await inbox.waitForURL('**/incidents/inbox');
+  const row = inbox.locator(`${tid('inbox-row')}[data-incident-id="${id}"]`);
   await row.waitFor({ timeout: 30_000 }).catch(async (e) => {
-    throw new Error(`the agency's list lacks incident ${id}: ${await agency.page.locator('main').innerText()}\n${e.message}`);
+    throw new Error(`the agency's inbox lacks incident ${id}: ${await inbox.locator('main').innerText()}\n${e.message}`);
   });
-  await row.locator('a').first().click();
-  await agency.page.waitForURL(`**/incidents/${id}`);
-  await act(agency.page, 'sign_for');
-  await waitState(agency.page, 'signed_for');
-  await act(agency.page, 'agency_done', () => agency.page.locator(tid('note-agency_done')).fill('已通知供电部门修复'));
-  await waitState(agency.page, 'agency_done');
+  await Promise.all([inbox.waitForURL('**/incidents/inbox?tab=to_sign'), row.locator(tid('inbox-sign_for')).click()]);
+  await row.waitFor({ state: 'detached' });
+  await inbox.locator(tid('inbox-tab-in_hand')).click();
+  const inHand = inbox.locator(`${tid('inbox-row')}[data-incident-id="${id}"]`);
+  await inHand.locator(`${tid('inbox-open-agency_done')} summary`).click();
+  await inHand.locator(tid('inbox-note-agency_done')).fill('已通知供电部门修复');
+  await Promise.all([inbox.waitForURL('**/incidents/inbox?tab=in_hand'), inHand.locator(tid('inbox-submit-agency_done')).click()]);
+  await inHand.waitFor({ state: 'detached' });
+  await inbox.goto(`/incidents/${id}`);
+  await waitState(inbox, 'agency_done');
+  assert.equal(inbox.__errors.length, 0, `page errors: ${inbox.__errors.join('; ')}`);
   await agency.context.close();
 
   await page.reload();
