@@ -211,6 +211,21 @@ pub fn rating_label(r: i64) -> Option<&'static str> {
     ["非常满意", "满意", "基本满意", "不满意", "非常不满意"].get(usize::try_from(r).ok()?.checked_sub(1)?).copied()
 }
 
+/// A code of the 4-level type dictionary (类别/类型/细类/子类): 2, 4, 6 or 8
+/// digits, each level adding two to its parent's. Returns its level and its
+/// parent's code (None for a 类别).
+pub fn parse_type_code(s: &str) -> Result<(i64, Option<&str>), &'static str> {
+    let n = s.len();
+    if !s.bytes().all(|b| b.is_ascii_digit()) || !matches!(n, 2 | 4 | 6 | 8) {
+        return Err("类别编码须为2、4、6或8位数字（每级两位）");
+    }
+    if s.ends_with("00") {
+        return Err("每级编码不能为00");
+    }
+    let level = (n / 2) as i64;
+    Ok((level, (level > 1).then(|| &s[..n - 2])))
+}
+
 /// A diverted matter's time limits: the row whose type prefix is the
 /// longest match of the type code ('' matches all), at most 1 hour and 1
 /// working day when urgent. Returns (hours to sign for, working days to finish).
@@ -374,6 +389,30 @@ mod tests {
         let subject = Subject { state, assignee: Some(7), dispatcher: Some(1), creator: Some(1) };
         let actor = ActorCtx { user_id: 99, roles };
         wf.decide(&subject, &actor, action, &|f| fields.contains(&f)).map(|r| r.to.as_str())
+    }
+
+    #[test]
+    fn type_codes_are_two_digits_a_level() {
+        assert_eq!(parse_type_code("01"), Ok((1, None)));
+        assert_eq!(parse_type_code("0801"), Ok((2, Some("08"))));
+        assert_eq!(parse_type_code("01020104"), Ok((4, Some("010201"))));
+        for bad in ["", "1", "010", "0102010401", "01a1", "0100", "00", "０１"] {
+            assert!(parse_type_code(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the input, a code is accepted only when its parent chain is made of codes too.
+        #[test]
+        fn a_type_codes_parent_is_a_type_code(s in "[0-9]{0,9}|\\PC{0,10}") {
+            if let Ok((level, parent)) = parse_type_code(&s) {
+                proptest::prop_assert_eq!(s.len() as i64, level * 2);
+                match parent {
+                    None => proptest::prop_assert_eq!(level, 1),
+                    Some(p) => proptest::prop_assert_eq!(parse_type_code(p).map(|x| x.0), Ok(level - 1)),
+                }
+            }
+        }
     }
 
     #[test]

@@ -1740,7 +1740,8 @@ impl Store for Backend {
 
     async fn incident_types(&self) -> Result<Vec<IncidentType>> {
         let rows: Vec<(String, Option<String>, i64, String, bool, bool, bool)> = sqlx::query_as(
-            "SELECT code, parent_code, level, name, police, dispute, active FROM incident_types ORDER BY sort, code",
+            // codes are hierarchical (01 < 0101 < 010101 < 0102): their order is the tree's
+            "SELECT code, parent_code, level, name, police, dispute, active FROM incident_types ORDER BY code",
         )
         .fetch_all(self.r())
         .await?;
@@ -2023,6 +2024,63 @@ impl Store for Backend {
 
     async fn triage_corrections(&self) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT text, label FROM triage_corrections ORDER BY id").fetch_all(self.r()).await?)
+    }
+
+    async fn upsert_incident_type(&self, t: &IncidentType, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO incident_types (code, parent_code, level, name, police, dispute, active) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, police = excluded.police, \
+             dispute = excluded.dispute, active = excluded.active",
+        )
+        .bind(&t.code)
+        .bind(&t.parent_code)
+        .bind(t.level)
+        .bind(&t.name)
+        .bind(t.police)
+        .bind(t.dispute)
+        .bind(t.active)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn incident_limit_rows(&self) -> Result<Vec<IncidentLimit>> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT type_prefix, label, sign_for_hours, done_workdays FROM incident_limits ORDER BY type_prefix",
+        )
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(type_prefix, label, sign_for_hours, done_workdays)| IncidentLimit {
+                type_prefix,
+                label,
+                sign_for_hours,
+                done_workdays,
+            })
+            .collect())
+    }
+
+    async fn upsert_incident_limit(&self, l: &IncidentLimit, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO incident_limits (type_prefix, label, sign_for_hours, done_workdays) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (type_prefix) DO UPDATE SET label = excluded.label, \
+             sign_for_hours = excluded.sign_for_hours, done_workdays = excluded.done_workdays",
+        )
+        .bind(&l.type_prefix)
+        .bind(&l.label)
+        .bind(l.sign_for_hours)
+        .bind(l.done_workdays)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn incident_limits(&self) -> Result<Vec<(String, i64, i64)>> {

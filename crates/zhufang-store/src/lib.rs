@@ -166,6 +166,13 @@ pub trait Store: Send + Sync + 'static {
 
     // incidents (警情)
     async fn incident_types(&self) -> Result<Vec<IncidentType>>;
+    /// Adds a type or changes its name, usual decision, dispute flag and
+    /// whether it is offered (code, parent and level never change), with its audit event.
+    async fn upsert_incident_type(&self, t: &IncidentType, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
+    /// The hand-over time limit rows, by prefix.
+    async fn incident_limit_rows(&self) -> Result<Vec<IncidentLimit>>;
+    /// Adds or changes a time limit row, with its audit event.
+    async fn upsert_incident_limit(&self, l: &IncidentLimit, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
     /// Writes the incident, its first timeline event, its map item (when
     /// located) and the audit record in one transaction.
     async fn create_incident(&self, i: &NewIncident) -> Result<Incident>;

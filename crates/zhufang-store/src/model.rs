@@ -483,6 +483,16 @@ pub struct IncidentType {
     pub active: bool,
 }
 
+/// Time limits of a hand-over for the types under a code prefix (the
+/// longest matching prefix applies; `""` is the default row).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IncidentLimit {
+    pub type_prefix: String,
+    pub label: String,
+    pub sign_for_hours: i64,
+    pub done_workdays: i64,
+}
+
 /// An incident (警情). The caller's phone is never serialised whole:
 /// `caller_phone_masked` is; the full number is read through an audited call.
 #[derive(Debug, Clone, Serialize)]

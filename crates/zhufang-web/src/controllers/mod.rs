@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod files;
 pub mod grids;
 pub mod health;
+pub mod incident_types;
 pub mod incidents;
 pub mod map;
 pub mod me;

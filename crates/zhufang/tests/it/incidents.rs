@@ -691,3 +691,102 @@ async fn agency_inbox_by_stage_and_near_duplicates_at_intake() {
     assert!(frag.trim().is_empty(), "half-typed place: nothing to say");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_type_dictionary_and_hand_over_limits_are_edited_by_admins() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let command = app.login("s1.command").await;
+    // a new 细类 under 0801, not a police matter by default
+    let (s, t) = admin.put("/api/v1/incident-types/080199", json!({"name": "其他设施报修", "police": false})).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!((t["level"].as_i64(), t["parent_code"].as_str()), (Some(3), Some("0801")));
+    // bad codes, a missing parent, an empty name, a sibling's name; and not for non-admins
+    for (code, body, field) in [
+        ("08a", json!({"name": "x"}), "code"),
+        ("0800", json!({"name": "x"}), "code"),
+        ("7701", json!({"name": "x"}), "code"),
+        ("080198", json!({"name": " "}), "name"),
+        ("080198", json!({"name": "其他设施报修"}), "name"),
+    ] {
+        let (s, v) = admin.put(&format!("/api/v1/incident-types/{code}"), body).await;
+        assert_eq!(
+            (s, v["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{code}: {v}"
+        );
+    }
+    assert_eq!(code(&command.put("/api/v1/incident-types/080197", json!({"name": "x"})).await.1), "forbidden");
+    let (_, types) = command.get("/api/v1/incident-types").await;
+    let pos = |c: &str| types.as_array().unwrap().iter().position(|t| t["code"] == c).unwrap();
+    assert!(
+        pos("0801") < pos("080199") && pos("080199") < pos("0802").max(pos("080199") + 1),
+        "listed under its parent"
+    );
+
+    // its own hand-over limits: a longer prefix wins over 08's
+    let limit = json!({"type_prefix": "0801", "label": "设施报修", "sign_for_hours": 4, "done_workdays": 2});
+    assert_eq!(admin.put("/api/v1/incident-limits", limit).await.0, StatusCode::OK);
+    for (body, field) in [
+        (json!({"type_prefix": "7777", "label": "x", "sign_for_hours": 1, "done_workdays": 1}), "type_prefix"),
+        (json!({"type_prefix": "08", "label": "x", "sign_for_hours": 0, "done_workdays": 1}), "sign_for_hours"),
+        (json!({"type_prefix": "08", "label": "x", "sign_for_hours": 1, "done_workdays": 61}), "done_workdays"),
+    ] {
+        let (s, v) = admin.put("/api/v1/incident-limits", body).await;
+        assert_eq!(
+            (s, v["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{v}"
+        );
+    }
+    let (_, rows) = command.get("/api/v1/incident-limits").await;
+    assert!(rows.as_array().unwrap().iter().any(|r| r["type_prefix"] == "0801" && r["sign_for_hours"] == 4));
+    let (lat, lon, _) = inside_s1(&command).await;
+    let (s, i) = command
+        .post("/api/v1/incidents", json!({"channel": "110", "description": "小区健身器材损坏", "location": {"lat": lat, "lon": lon}, "type_code": "080199"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{i}");
+    let path = format!("/api/v1/incidents/{}/transitions", i["id"]);
+    command.post(&path, json!({"action": "triage", "police": false})).await;
+    let (_, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE})).await;
+    let at = |k: &str| chrono::DateTime::parse_from_rfc3339(v[k].as_str().unwrap()).unwrap();
+    assert_eq!((at("sign_due_at") - at("diverted_at")).num_minutes(), 240, "{v}");
+
+    // retired: no longer accepted at intake
+    admin.put("/api/v1/incident-types/080199", json!({"name": "其他设施报修", "police": false, "active": false})).await;
+    let (s, v) = command
+        .post("/api/v1/incidents", json!({"channel": "110", "description": "又一处器材损坏", "type_code": "080199"}))
+        .await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("type_code")));
+
+    // the page and its forms; every change is in the audit log
+    let (c, csrf) = page_session(&app, "admin").await;
+    let html = c.get(app.url("/admin/incident-types")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-code=\"080199\"") && html.contains("data-prefix=\"0801\""), "{html}");
+    let r = c
+        .post(app.url("/admin/incident-types"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[("code", "080198"), ("name", "路名牌缺失"), ("active", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["hx-redirect"], "/admin/incident-types");
+    let r = c
+        .post(app.url("/admin/incident-limits"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[("type_prefix", ""), ("label", "一般事项"), ("sign_for_hours", "三"), ("done_workdays", "5")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("须为整数"));
+    let (oc, _) = page_session(&app, "s1.command").await;
+    assert_eq!(oc.get(app.url("/admin/incident-types")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let (_, audit) = admin.get("/api/v1/audit?object_type=incident_type").await;
+    assert_eq!(audit["total"], 3, "{audit}");
+    let (_, audit) = admin.get("/api/v1/audit?object_type=incident_limit").await;
+    assert_eq!(audit["total"], 1);
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}
