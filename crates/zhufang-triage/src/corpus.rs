@@ -19,6 +19,13 @@ pub const SOURCE: &str = include_str!("../data/corpus.txt");
 pub const SOURCE_MORE: &str = include_str!("../data/corpus-more.txt");
 pub const SOURCE_LONG: &str = include_str!("../data/corpus-long.txt");
 pub const SOURCE_VOCAB: &str = include_str!("../data/corpus-vocab.txt");
+/// More whole letters (same `m:` format as `-long.txt`), written by hand in
+/// three batches by domain group for the breadth of each domain's categories.
+pub const SOURCE_LETTERS: [&str; 3] = [
+    include_str!("../data/letters-a.txt"),
+    include_str!("../data/letters-b.txt"),
+    include_str!("../data/letters-c.txt"),
+];
 
 /// Places (shared by every class).
 const PLACES: &[&str] = &[
@@ -93,12 +100,13 @@ pub struct SourceClass {
     pub messages: Vec<(String, String)>,
 }
 
-/// Parses `data/corpus.txt`, `-more.txt`, `-long.txt`, `-vocab.txt` in that order; sections of the
+/// Parses `data/corpus.txt`, `-more.txt`, `-long.txt`, `-vocab.txt`, then `letters-{a,b,c}.txt`, in that order; sections of the
 /// same class merge (in file order).
 pub fn source_classes() -> Vec<SourceClass> {
     let mut out: Vec<SourceClass> = Vec::new();
     let mut cur = 0usize;
-    for line in SOURCE.lines().chain(SOURCE_MORE.lines()).chain(SOURCE_LONG.lines()).chain(SOURCE_VOCAB.lines()) {
+    let files = [SOURCE, SOURCE_MORE, SOURCE_LONG, SOURCE_VOCAB].into_iter().chain(SOURCE_LETTERS);
+    for line in files.flat_map(str::lines) {
         let line = line.trim();
         if let Some(name) = line.strip_prefix("## ") {
             let name = name.trim();
@@ -210,9 +218,12 @@ pub fn examples() -> Vec<Example> {
         }
         // Whole messages: as written, title alone, body alone, and each
         // sentence of the body on its own.
+        // (A letter without a title is the body, once.)
         for (title, body) in &c.messages {
-            out.push(Example::new(format!("{title}\n{body}"), c.name.clone()));
-            out.push(Example::new(title.clone(), c.name.clone()));
+            if !title.is_empty() {
+                out.push(Example::new(format!("{title}\n{body}"), c.name.clone()));
+                out.push(Example::new(title.clone(), c.name.clone()));
+            }
             out.push(Example::new(body.clone(), c.name.clone()));
             for part in body.split('。').map(str::trim).filter(|p| p.chars().count() >= 8) {
                 out.push(Example::new(format!("{part}。"), c.name.clone()));
