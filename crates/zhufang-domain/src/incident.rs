@@ -219,7 +219,7 @@ pub fn parse_type_code(s: &str) -> Result<(i64, Option<&str>), &'static str> {
     if !s.bytes().all(|b| b.is_ascii_digit()) || !matches!(n, 2 | 4 | 6 | 8) {
         return Err("类别编码须为2、4、6或8位数字（每级两位）");
     }
-    if s.ends_with("00") {
+    if s.as_bytes().chunks(2).any(|c| c == b"00") {
         return Err("每级编码不能为00");
     }
     let level = (n / 2) as i64;
@@ -258,6 +258,8 @@ pub struct Timing {
     pub done_due_at: Option<i64>,
     /// An agency sent it back at least once.
     pub returned: bool,
+    /// After a return it was handed over again (重办).
+    pub rediverted: bool,
     /// 回访 rating 1 (非常满意) … 5 (非常不满意).
     pub rating: Option<i64>,
 }
@@ -309,6 +311,12 @@ pub struct Figures {
     pub agency_on_time_rate: Option<f64>,
     /// 12345 KPIs: share of diverted matters an agency sent back (回退率)…
     pub agency_return_rate: Option<f64>,
+    /// …share of diverted matters handed over again after a return (重办率)…
+    pub agency_redo_rate: Option<f64>,
+    /// …share of diverted matters the agency has finished (办结率)…
+    pub agency_done_rate: Option<f64>,
+    /// …share of finished matters the command room called back and rated (回访率)…
+    pub callback_rate: Option<f64>,
     /// …and share of rated call-backs 满意 or 非常满意 (满意率).
     pub satisfaction_rate: Option<f64>,
 }
@@ -362,6 +370,12 @@ pub fn figures(items: &[Timing]) -> Figures {
         agency_sign_for_avg_h: (!signed.is_empty())
             .then(|| signed.iter().sum::<i64>() as f64 / signed.len() as f64 / 3_600_000.0),
         agency_return_rate: share(diverted.iter().filter(|t| t.returned).count(), diverted.len()),
+        agency_redo_rate: share(diverted.iter().filter(|t| t.rediverted).count(), diverted.len()),
+        agency_done_rate: share(diverted.iter().filter(|t| t.agency_done_at.is_some()).count(), diverted.len()),
+        callback_rate: {
+            let done: Vec<&&Timing> = diverted.iter().filter(|t| t.agency_done_at.is_some()).collect();
+            share(done.iter().filter(|t| t.rating.is_some()).count(), done.len())
+        },
         satisfaction_rate: {
             let rated: Vec<i64> = items.iter().filter_map(|t| t.rating).collect();
             share(rated.iter().filter(|r| **r <= 2).count(), rated.len())
@@ -392,11 +406,33 @@ mod tests {
     }
 
     #[test]
+    fn the_12345_rates_of_hand_overs() {
+        let h = |returned, rediverted, done: Option<i64>, rating| Timing {
+            diverted: true,
+            diverted_at: Some(0),
+            returned,
+            rediverted,
+            agency_done_at: done,
+            rating,
+            ..Default::default()
+        };
+        let f = figures(&[
+            h(true, true, Some(5), Some(1)), // returned, handed over again, done, called back
+            h(true, false, None, None),      // returned, not yet handed over again
+            h(false, false, Some(5), None),  // done, not yet called back
+            h(false, false, None, None),     // in hand
+            Timing { received_at: 0, ..Default::default() }, // not a hand-over
+        ]);
+        assert_eq!((f.agency_return_rate, f.agency_redo_rate), (Some(0.5), Some(0.25)));
+        assert_eq!((f.agency_done_rate, f.callback_rate, f.satisfaction_rate), (Some(0.5), Some(0.5), Some(1.0)));
+    }
+
+    #[test]
     fn type_codes_are_two_digits_a_level() {
         assert_eq!(parse_type_code("01"), Ok((1, None)));
         assert_eq!(parse_type_code("0801"), Ok((2, Some("08"))));
         assert_eq!(parse_type_code("01020104"), Ok((4, Some("010201"))));
-        for bad in ["", "1", "010", "0102010401", "01a1", "0100", "00", "０１"] {
+        for bad in ["", "1", "010", "0102010401", "01a1", "0100", "00", "０１", "00000001"] {
             assert!(parse_type_code(bad).is_err(), "{bad}");
         }
     }
@@ -511,6 +547,7 @@ mod tests {
         assert_eq!((f.agency_return_rate, f.satisfaction_rate), (Some(1.0), Some(1.0)));
         let none = figures(&[]);
         assert_eq!((none.incidents, none.arrival_avg_s, none.self_handled_rate), (0, None, None));
+        assert_eq!((none.agency_redo_rate, none.agency_done_rate, none.callback_rate), (None, None, None));
         assert_eq!(none.sign_for_buckets, vec![0; 5]);
     }
 

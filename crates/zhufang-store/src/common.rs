@@ -2015,6 +2015,8 @@ impl Store for Backend {
                         agency_done_at: r.agency_done_at,
                         done_due_at: r.done_due_at,
                         returned: r.returned_at.is_some(),
+                        // handed over again after the (last) return
+                        rediverted: matches!((r.returned_at, r.diverted_at), (Some(ret), Some(div)) if div >= ret),
                         rating: r.rating,
                     },
                 )

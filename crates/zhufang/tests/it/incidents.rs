@@ -310,6 +310,15 @@ async fn diversion_sign_for_return_and_callback() {
         (Some(1.0), Some(1.0)),
         "returned once; rated 2 (满意): {f}"
     );
+    assert_eq!(
+        (
+            f["total"]["agency_redo_rate"].as_f64(),
+            f["total"]["agency_done_rate"].as_f64(),
+            f["total"]["callback_rate"].as_f64()
+        ),
+        (Some(1.0), Some(1.0), Some(1.0)),
+        "handed over again after the return, finished, called back: {f}"
+    );
     let actions: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,

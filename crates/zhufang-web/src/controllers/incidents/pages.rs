@@ -608,6 +608,9 @@ pub struct FigureRowView {
     pub agency_sign_for: String,
     pub agency_on_time: String,
     pub agency_return: String,
+    pub agency_redo: String,
+    pub agency_done: String,
+    pub callback: String,
     pub satisfaction: String,
 }
 
@@ -636,6 +639,9 @@ fn row_view(code: String, name: String, f: &zhufang_domain::incident::Figures) -
         agency_sign_for: pct(f.agency_sign_for_rate),
         agency_on_time: pct(f.agency_on_time_rate),
         agency_return: pct(f.agency_return_rate),
+        agency_redo: pct(f.agency_redo_rate),
+        agency_done: pct(f.agency_done_rate),
+        callback: pct(f.callback_rate),
         satisfaction: pct(f.satisfaction_rate),
     }
 }
