@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod dispute;
 pub mod geojson;
 pub mod grid;
 pub mod incident;
