@@ -280,7 +280,7 @@ pub enum Condition {
 impl Condition {
     pub fn holds(&self, f: &Facts) -> bool {
         match self {
-            Condition::Category { codes } => codes.iter().any(|c| *c == f.category),
+            Condition::Category { codes } => codes.contains(&f.category),
             Condition::PeopleAtLeast { n } => f.people_involved >= *n,
             Condition::AmountAtLeast { yuan } => f.amount >= *yuan,
             Condition::IncidentsWithin { n, days } => {
@@ -341,7 +341,7 @@ pub fn colour_of(rules: &[ColourRule], f: &Facts) -> (Colour, Vec<Fired>) {
         .filter(|r| r.when.holds(f))
         .map(|r| Fired { id: r.id.clone(), name: r.name.clone(), colour: r.colour })
         .collect();
-    fired.sort_by(|a, b| b.colour.cmp(&a.colour));
+    fired.sort_by_key(|r| std::cmp::Reverse(r.colour));
     (fired.first().map(|r| r.colour).unwrap_or(Colour::Blue), fired)
 }
 
@@ -459,6 +459,32 @@ pub fn default_workflow() -> Workflow {
     ];
     for s in open {
         rules.push(tr(s, "escalate", s, &mediators, &["note", "level"], &[], "上报升级", "Escalate"));
+        // the receiving body signs for an escalation (the service checks there is one open)
+        rules.push(tr(
+            s,
+            "sign_for",
+            s,
+            &[agency.clone(), leader.clone(), admin.clone()],
+            &[],
+            &[],
+            "签收",
+            "Sign for",
+        ));
+    }
+    rules.push(tr("mediating", "session", "mediating", &mediators, &["session"], &[], "记录调解", "Record a session"));
+    // new facts at any time before archiving: a note, people, money, a linked incident
+    let everyone: Vec<Actor> = desk.iter().chain(mediators.iter()).cloned().collect();
+    for s in [
+        "pending_accept",
+        "pending_mediation",
+        "mediating",
+        "succeeded",
+        "terminated",
+        "transferred",
+        "judicial",
+        "regular",
+    ] {
+        rules.push(tr(s, "update", s, &everyone, &["note"], &[], "补充情况", "Add facts"));
     }
     Workflow::new(WORKFLOW, states, rules).expect("the default dispute workflow is valid")
 }

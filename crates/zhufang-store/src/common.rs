@@ -642,6 +642,7 @@ fn located_table(kind: &str) -> Option<&'static str> {
     match kind {
         "task" => Some("tasks"),
         "incident" => Some("incidents"),
+        "dispute" => Some("disputes"),
         _ => None,
     }
 }
@@ -893,7 +894,11 @@ impl Store for Backend {
     }
 
     async fn ensure_defaults(&self) -> Result<()> {
-        for wf in [zhufang_domain::task::default_workflow(), zhufang_domain::incident::default_workflow()] {
+        for wf in [
+            zhufang_domain::task::default_workflow(),
+            zhufang_domain::incident::default_workflow(),
+            zhufang_domain::dispute::default_workflow(),
+        ] {
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workflow_transitions WHERE workflow = $1")
                 .bind(&wf.name)
                 .fetch_one(self.w())
@@ -903,6 +908,7 @@ impl Store for Backend {
                 self.save_workflow(&wf, &ev).await?;
             }
         }
+        self.ensure_dispute_rules().await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 //! transaction. [`service`] holds the application operations (task
 //! transitions, login) that combine the domain rules with the store.
 
+pub mod disputes;
 pub mod incidents;
 pub mod model;
 pub mod postgres;
@@ -59,8 +60,48 @@ pub enum ChainStatus {
     Broken(ChainError),
 }
 
+/// The dispute ledger's storage (issue 5), a supertrait of [`Store`] so that
+/// `dyn Store` offers it; implemented in `dispute_sql.rs` for both backends.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait DisputeStore: Send + Sync + 'static {
+    async fn dispute_categories(&self) -> Result<Vec<DisputeCategory>>;
+    async fn dispute_classes(&self) -> Result<Vec<DisputeClass>>;
+    /// The colour rules, in order.
+    async fn dispute_rules(&self) -> Result<Vec<zhufang_domain::dispute::ColourRule>>;
+    /// Replaces the colour rules (checked by the caller), with its audit event.
+    async fn replace_dispute_rules(
+        &self,
+        rules: &[zhufang_domain::dispute::ColourRule],
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Registers a dispute with its parties, incident link, first event, map
+    /// item and audit record, in one transaction; the number is assigned here.
+    async fn create_dispute(&self, n: &NewDispute) -> Result<Dispute>;
+    async fn dispute(&self, id: i64) -> Result<Option<Dispute>>;
+    async fn list_disputes(&self, f: &DisputeFilter, page: PageReq) -> Result<Page<Dispute>>;
+    async fn dispute_parties(&self, id: i64) -> Result<Vec<DisputeParty>>;
+    async fn dispute_sessions(&self, id: i64) -> Result<Vec<DisputeSession>>;
+    async fn dispute_escalations(&self, id: i64) -> Result<Vec<DisputeEscalation>>;
+    async fn dispute_timeline(&self, id: i64) -> Result<Vec<DisputeEvent>>;
+    /// Incidents linked to it.
+    async fn dispute_incident_ids(&self, id: i64) -> Result<Vec<i64>>;
+    /// When incidents happened that bear on a dispute: linked ones, ones
+    /// called in from a party's phone, and dispute-type (04) incidents near its place.
+    async fn dispute_incident_times(&self, q: &DisputeIncidentQuery) -> Result<Vec<i64>>;
+    /// Every note written on it (events and sessions), oldest first.
+    async fn dispute_notes(&self, id: i64) -> Result<Vec<String>>;
+    /// Applies one step (version-checked) with the colour it leads to.
+    async fn apply_dispute_transition(
+        &self,
+        w: &DisputeWrite,
+        colour: &str,
+        fired_rules: &serde_json::Value,
+    ) -> Result<Dispute>;
+}
+
+#[async_trait]
+pub trait Store: DisputeStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
     /// Seeds rows a fresh database needs (the default task workflow).

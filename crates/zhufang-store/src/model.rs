@@ -697,3 +697,239 @@ pub struct NewOutboxMessage {
     pub key: String,
     pub payload: serde_json::Value,
 }
+
+/// A dispute (矛盾纠纷) in the ledger. Parties come separately
+/// ([`DisputeParty`]); phones never serialise whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dispute {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub category_code: String,
+    pub category_name: String,
+    /// How it was found (`zhufang_domain::dispute::Source`).
+    pub source: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub grid_id: Option<i64>,
+    pub grid_name: Option<String>,
+    pub station_id: i64,
+    pub station_code: String,
+    pub station_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub people_involved: i64,
+    /// Money at stake, yuan.
+    pub amount: i64,
+    /// A, B or C once accepted.
+    pub class: Option<String>,
+    /// 1 村(社区), 2 乡镇(街道), 3 县(区).
+    pub level: i64,
+    /// The body answering for it at that level (None: the station's own).
+    pub level_org_id: Option<i64>,
+    pub level_org_code: Option<String>,
+    pub level_org_name: Option<String>,
+    #[serde(skip)]
+    pub level_org_path: Option<String>,
+    /// blue, yellow, orange or red.
+    pub colour: String,
+    /// The colour rules that fired, highest first.
+    pub fired_rules: serde_json::Value,
+    pub state: String,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub creator_id: Option<i64>,
+    /// The incident it came from, if any.
+    pub incident_id: Option<i64>,
+    pub failed_mediations: i64,
+    pub relapses: i64,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// A party: 申请人 or 被申请人; a natural person, legal person or other organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeParty {
+    pub id: i64,
+    pub side: String,
+    pub kind: String,
+    #[serde(skip)]
+    pub name: String,
+    /// A natural person's name masked (张*三); an organisation's as it is.
+    pub name_masked: String,
+    #[serde(skip)]
+    pub phone: Option<String>,
+    pub phone_masked: Option<String>,
+}
+
+/// A party as parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct NewParty {
+    pub side: String,
+    pub kind: String,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+/// A new dispute, parsed, routed and coloured.
+#[derive(Debug, Clone)]
+pub struct NewDispute {
+    pub title: String,
+    pub description: String,
+    pub category_code: String,
+    pub source: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub grid_id: Option<i64>,
+    pub station_id: i64,
+    pub org_path: String,
+    pub people_involved: i64,
+    pub amount: i64,
+    pub parties: Vec<NewParty>,
+    pub incident_id: Option<i64>,
+    pub colour: String,
+    pub fired_rules: serde_json::Value,
+    /// Told at once (the station's leaders, for an orange or red one).
+    pub notify_user_ids: Vec<i64>,
+    pub creator_id: i64,
+    pub creator_name: String,
+    pub now: DateTime<Utc>,
+}
+
+/// A mediation session (调解记录).
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeSession {
+    pub id: i64,
+    pub held_at: DateTime<Utc>,
+    pub mediators: String,
+    pub place: String,
+    /// settled, partial, failed or adjourned.
+    pub outcome: String,
+    pub agreement: String,
+    pub created_by_name: String,
+}
+
+/// A session as parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct NewMediation {
+    pub held_at: DateTime<Utc>,
+    pub mediators: String,
+    pub place: String,
+    pub outcome: String,
+    pub agreement: String,
+}
+
+/// An escalation to the next level, and its sign-for by the receiving body.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeEscalation {
+    pub id: i64,
+    pub from_level: i64,
+    pub to_level: i64,
+    pub to_org_id: Option<i64>,
+    pub to_org_name: Option<String>,
+    pub reason: String,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+    pub signed_by_name: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+/// One step of a dispute, decided by the service, written in one transaction
+/// with its event, audit record, map item and notifications.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeWrite {
+    pub dispute_id: i64,
+    pub expected_version: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub now: DateTime<Utc>,
+    pub note: Option<String>,
+    pub class: Option<String>,
+    /// Escalation: (new level, receiving body).
+    pub escalate_to: Option<(i64, Option<i64>)>,
+    /// A session recorded with the step.
+    pub session: Option<NewMediation>,
+    pub failed: bool,
+    pub relapse: bool,
+    pub accepted: bool,
+    pub settled: bool,
+    pub closes: bool,
+    /// Signs for the open escalation (the receiving body).
+    pub sign_escalation: bool,
+    /// An incident to link.
+    pub link_incident: Option<i64>,
+    /// Facts that changed (people involved, amount).
+    pub people_involved: Option<i64>,
+    pub amount: Option<i64>,
+    pub notifications: Vec<NewNotification>,
+}
+
+/// Filters of the dispute ledger. `scope_path` limits to a station subtree;
+/// `level_org_path` (for partner agencies) to what was escalated to them.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeFilter {
+    pub scope_path: Option<String>,
+    pub level_org_path: Option<String>,
+    pub state: Option<String>,
+    pub colour: Option<String>,
+    pub category: Option<String>,
+    pub class: Option<String>,
+    pub level: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+    /// The warning board: red and orange, open, oldest first.
+    pub board: bool,
+}
+
+/// One step in a dispute's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// A dispute category (17 named + 其他, editable).
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeCategory {
+    pub code: String,
+    pub name: String,
+    pub active: bool,
+}
+
+/// An ABC class and its definition (editable).
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeClass {
+    pub code: String,
+    pub label: String,
+    pub definition: String,
+}
+
+/// What to look for when counting the incidents that bear on a dispute.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeIncidentQuery {
+    /// Incidents linked to this dispute (once registered).
+    pub dispute_id: Option<i64>,
+    /// More incidents to count (being linked now).
+    pub incident_ids: Vec<i64>,
+    /// The parties' phones.
+    pub phones: Vec<String>,
+    /// Its place and the radius for dispute-type incidents.
+    pub near: Option<(f64, f64, f64)>,
+}

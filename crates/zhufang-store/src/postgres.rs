@@ -63,3 +63,4 @@ impl PgStore {
 }
 
 include!("common.rs");
+include!("dispute_sql.rs");

@@ -58,3 +58,4 @@ impl SqliteStore {
 }
 
 include!("common.rs");
+include!("dispute_sql.rs");

@@ -30,6 +30,14 @@ pub static LAYERS: &[LayerDef] = &[
         detail: "/incidents/{id}",
     },
     LayerDef {
+        id: "disputes",
+        kind: "dispute",
+        label_zh: "矛盾纠纷",
+        label_en: "Disputes",
+        color: "#d46b08",
+        detail: "/disputes/{id}",
+    },
+    LayerDef {
         id: "tasks",
         kind: "task",
         label_zh: "主防任务",

@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod cli;
+mod disputes;
 mod grids;
 mod harness;
 mod incidents;

@@ -326,6 +326,8 @@ struct ShowTpl {
     types: Vec<Opt>,
     results: Vec<Opt>,
     may_reveal: bool,
+    /// The dispute ledger's hook: register a dispute from this incident.
+    may_register_dispute: bool,
     suggestion_police: Option<bool>,
     suggestion_department: String,
     suggestion_reasons: String,
@@ -454,6 +456,7 @@ pub async fn show_page(
                 .to_string(),
             rating_label: i.rating.and_then(zhufang_domain::incident::rating_label).unwrap_or_default().to_string(),
             received: fmt_time(&i.received_at),
+            may_register_dispute: zhufang_store::disputes::may_register(&cu.user.roles),
             may_reveal: i.caller_phone.is_some()
                 && cu.user.roles.iter().any(|r| matches!(r, Role::CommandRoom | Role::StationLeader | Role::Admin)),
             steps,

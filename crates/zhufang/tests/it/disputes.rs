@@ -1,0 +1,307 @@
+//! Disputes: registering (from the field and from an incident), the colour
+//! rising with the facts and the rules that fired, the workflow from
+//! acceptance to archive with escalation and sign-for, sessions, relapse,
+//! masked parties with audited reads, editable rules, visibility, the map
+//! layer and the pages.
+
+use crate::harness::{TestApp, code, page_session};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const S1: &str = "361202510000";
+const SIFA1: &str = "361202001100";
+
+/// A point inside one of station 1's grids (the mean of a convex cell's corners).
+async fn inside_s1(api: &crate::harness::Api) -> (f64, f64) {
+    let (_, fc) = api.get(&format!("/api/v1/grids?station={S1}")).await;
+    let ring = fc["features"][0]["geometry"]["coordinates"][0].as_array().unwrap().clone();
+    let n = (ring.len() - 1) as f64;
+    let (lon, lat) = ring[..ring.len() - 1]
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap() / n, y + p[1].as_f64().unwrap() / n));
+    (lat, lon)
+}
+
+fn fired(d: &Value) -> Vec<String> {
+    d["fired_rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_dispute_from_registration_to_archive() {
+    let app = TestApp::spawn().await;
+    let officer = app.login("s1.officer").await;
+    let leader = app.login("s1.leader").await;
+    let sifa = app.login("p.sifa1").await;
+    let (lat, lon) = inside_s1(&officer).await;
+    let (s, d) = officer
+        .post(
+            "/api/v1/disputes",
+            json!({
+                "title": "楼上漏水邻里纠纷", "description": "楼上卫生间漏水，两家多次争吵", "category_code": "02",
+                "source": "patrol", "location": {"lat": lat, "lon": lon}, "address": "幸福路12号",
+                "parties": [
+                    {"side": "applicant", "kind": "natural", "name": "张三丰", "phone": "13800001111"},
+                    {"side": "respondent", "kind": "natural", "name": "李四", "phone": "13900002222"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let id = d["id"].as_i64().unwrap();
+    let path = format!("/api/v1/disputes/{id}/transitions");
+    assert_eq!((d["state"].as_str(), d["colour"].as_str()), (Some("pending_accept"), Some("yellow")));
+    assert_eq!(fired(&d), ["family_neighbour"]);
+    assert!(d["number"].as_str().unwrap().starts_with("JF"));
+    assert!(d["grid_id"].is_i64(), "routed to its grid");
+    assert_eq!(d["people_involved"], 2, "default: the parties");
+    // parties masked; nothing whole in the JSON
+    assert_eq!(d["parties"][0]["name_masked"], "张**");
+    assert_eq!(d["parties"][0]["phone_masked"], "138****1111");
+    assert!(!d.to_string().contains("13800001111") && !d.to_string().contains("张三丰"));
+
+    // facts raise the colour, with the rules that fired; a rise tells the leaders
+    let (_, d) =
+        officer.post(&path, json!({"action": "update", "note": "双方亲属也加入争吵", "people_involved": 6})).await;
+    assert_eq!(d["colour"], "orange", "{d}");
+    assert!(fired(&d).contains(&"people_5".to_string()));
+    let (_, inbox) = leader.get("/api/v1/notifications").await;
+    assert!(inbox.to_string().contains("预警升为橙色"), "{inbox}");
+    let (_, d) = officer.post(&path, json!({"action": "update", "note": "李四扬言要报复张家"})).await;
+    assert_eq!((d["colour"].as_str(), fired(&d)[0].as_str()), (Some("red"), "threat_words"));
+    // the board: red first
+    let (_, board) = leader.get("/api/v1/disputes?board=true").await;
+    assert_eq!(board["items"][0]["id"].as_i64(), Some(id));
+
+    // accept with a class (B: the town's business from the start)
+    let (s, v) = officer.post(&path, json!({"action": "accept"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("class")));
+    let (s, v) = officer.post(&path, json!({"action": "accept", "class": "D"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("class")));
+    let (_, d) = officer.post(&path, json!({"action": "accept", "class": "B"})).await;
+    assert_eq!(
+        (d["state"].as_str(), d["class"].as_str(), d["level"].as_i64()),
+        (Some("pending_mediation"), Some("B"), Some(2))
+    );
+    assert_eq!(code(&officer.post(&path, json!({"action": "succeed", "note": "x"})).await.1), "invalid_transition");
+    let (_, d) = officer.post(&path, json!({"action": "start"})).await;
+    assert_eq!(d["state"], "mediating");
+    // a session: checked, recorded; a failure counts
+    let (s, v) =
+        officer.post(&path, json!({"action": "session", "session": {"mediators": "", "outcome": "failed"}})).await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("session.mediators"))
+    );
+    let (_, d) = officer
+        .post(&path, json!({"action": "session", "session": {"mediators": "王警官、社区主任", "place": "社区调解室", "outcome": "failed"}}))
+        .await;
+    assert_eq!((d["failed_mediations"].as_i64(), d["sessions"].as_array().map(Vec::len)), (Some(1), Some(1)));
+
+    // escalation to the county with the 司法所 receiving it, which signs for it
+    assert_eq!(code(&sifa.get(&format!("/api/v1/disputes/{id}")).await.1), "not_found");
+    let (s, v) = officer.post(&path, json!({"action": "escalate", "note": "镇级调解未果", "level": 1})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("level")));
+    let (_, d) = officer
+        .post(&path, json!({"action": "escalate", "note": "镇级调解未果，需县级牵头", "level": 3, "to_org": SIFA1}))
+        .await;
+    assert_eq!((d["level"].as_i64(), d["level_org_code"].as_str()), (Some(3), Some(SIFA1)), "{d}");
+    assert!(d["escalations"][0]["signed_at"].is_null());
+    assert!(sifa.get("/api/v1/notifications").await.1.to_string().contains("请签收"));
+    assert_eq!(sifa.get("/api/v1/disputes").await.1["total"], 1, "the receiving body sees it");
+    let other = app.login("p.sifa2").await;
+    assert_eq!(code(&other.post(&path, json!({"action": "sign_for"})).await.1), "not_found");
+    let (_, d) = sifa.post(&path, json!({"action": "sign_for"})).await;
+    assert!(d["escalations"][0]["signed_at"].is_string(), "{d}");
+    assert_eq!(
+        code(&sifa.post(&path, json!({"action": "sign_for"})).await.1),
+        "validation_failed",
+        "nothing left to sign"
+    );
+
+    // settled by the 司法所's mediation, then regular follow-up; a relapse reopens it
+    let (_, d) = sifa
+        .post(&path, json!({"action": "session", "session": {"mediators": "司法所调解员", "outcome": "settled", "agreement": "楼上负责修复防水，赔偿3000元"}}))
+        .await;
+    assert_eq!(d["sessions"].as_array().map(Vec::len), Some(2));
+    let (_, d) = sifa.post(&path, json!({"action": "succeed", "note": "签订调解协议"})).await;
+    assert_eq!(d["state"], "succeeded");
+    assert!(d["settled_at"].is_string());
+    let (_, d) = officer.post(&path, json!({"action": "follow"})).await;
+    assert_eq!(d["state"], "regular");
+    let (_, d) = officer.post(&path, json!({"action": "relapse", "note": "漏水复发，双方再起争执"})).await;
+    assert_eq!((d["state"].as_str(), d["relapses"].as_i64()), (Some("pending_mediation"), Some(1)));
+    assert!(d["settled_at"].is_null(), "no longer counted as resolved");
+    for (a, body) in [("start", json!({})), ("succeed", json!({"note": "再次调解成功"})), ("follow", json!({}))] {
+        let mut b = body;
+        b["action"] = json!(a);
+        assert_eq!(officer.post(&path, b).await.0, StatusCode::OK, "{a}");
+    }
+    assert_eq!(code(&officer.post(&path, json!({"action": "archive"})).await.1), "forbidden", "leaders archive");
+    let version = leader.get(&format!("/api/v1/disputes/{id}")).await.1["version"].as_i64().unwrap();
+    assert_eq!(code(&leader.post(&path, json!({"action": "archive", "version": version - 1})).await.1), "conflict");
+    let (_, d) = leader.post(&path, json!({"action": "archive", "version": version})).await;
+    assert_eq!((d["state"].as_str(), d["actions"].as_array().map(Vec::len)), (Some("archived"), Some(0)));
+    let actions: Vec<&str> = d["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "register", "update", "update", "accept", "start", "session", "escalate", "sign_for", "session", "succeed",
+            "follow", "relapse", "start", "succeed", "follow", "archive"
+        ]
+    );
+
+    // the parties in full: for those who may, and every read is audited
+    let pid = d["parties"][0]["id"].as_i64().unwrap();
+    let (s, p) = leader.get(&format!("/api/v1/disputes/{id}/parties/{pid}")).await;
+    assert_eq!((s, p["name"].as_str(), p["phone"].as_str()), (StatusCode::OK, Some("张三丰"), Some("13800001111")));
+    let aux = app.login("s1.aux").await;
+    assert_eq!(code(&aux.get(&format!("/api/v1/disputes/{id}/parties/{pid}")).await.1), "forbidden");
+    let (_, audit) = app.login("admin").await.get("/api/v1/audit?object_type=dispute").await;
+    assert!(audit.to_string().contains(&format!("read_personal:party:{pid}")), "{audit}");
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn from_an_incident_with_repeat_calls_bad_input_and_scope() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let officer = app.login("s1.officer").await;
+    let (lat, lon) = inside_s1(&command).await;
+    // two calls from the same phone about the same quarrel
+    let mut ids = vec![];
+    for text in ["邻居因停车位争吵", "邻居又因停车位吵起来了"] {
+        let (_, i) = command
+            .post("/api/v1/incidents", json!({"channel": "110", "description": text, "location": {"lat": lat, "lon": lon}, "caller_phone": "13700003333", "type_code": "0401"}))
+            .await;
+        ids.push(i["id"].as_i64().unwrap());
+    }
+    // registered from the second: its place, and both calls count (same phone)
+    let (s, d) = officer
+        .post(
+            "/api/v1/disputes",
+            json!({"title": "停车位纠纷", "description": "两户因停车位多次报警", "category_code": "99", "source": "transferred",
+                   "incident_id": ids[1], "parties": [{"side": "applicant", "kind": "natural", "name": "赵六", "phone": "13700003333"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!((d["lat"].as_f64(), d["incident_ids"][0].as_i64()), (Some(lat), Some(ids[1])));
+    assert_eq!(d["colour"], "orange", "{d}");
+    assert!(fired(&d).contains(&"incidents_2_30d".to_string()), "{d}");
+
+    // bad input: every problem by field, nothing stored
+    let (s, v) = officer
+        .post(
+            "/api/v1/disputes",
+            json!({"title": " ", "description": "x", "category_code": "77", "source": "rumour",
+                   "parties": [{"side": "plaintiff", "kind": "natural", "name": "某", "phone": "123"}], "amount": -5}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for f in ["title", "category_code", "source", "parties[0].side", "parties[0].phone", "amount"] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    assert_eq!(officer.get("/api/v1/disputes").await.1["total"], 1);
+    assert_eq!(code(&officer.get("/api/v1/disputes?colour=purple").await.1), "validation_failed");
+    // another station sees nothing of it; an auxiliary may register; a partner agency may not
+    let s2 = app.login("s2.officer").await;
+    assert_eq!(code(&s2.get(&format!("/api/v1/disputes/{}", d["id"])).await.1), "not_found");
+    assert_eq!(s2.get("/api/v1/disputes").await.1["total"], 0);
+    let agency = app.login("p.12345").await;
+    let (s, _) = agency
+        .post("/api/v1/disputes", json!({"title": "t", "description": "d", "category_code": "01", "source": "other"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // on the map as its own layer, coloured
+    let (_, p) = command.get("/api/v1/map/points?bbox=116.0,27.8,116.6,28.3&zoom=14&layers=disputes").await;
+    assert_eq!(p["total"], 1, "{p}");
+    assert_eq!(p["points"][0]["layer"], "disputes");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn colour_rules_are_data_admins_edit() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let officer = app.login("s1.officer").await;
+    let (_, rules) = officer.get("/api/v1/dispute-rules").await;
+    assert!(rules.as_array().unwrap().len() >= 10);
+    let mine = json!([{"id": "any_two", "name": "两人以上即为红色", "colour": "red", "when": {"kind": "people_at_least", "n": 2}}]);
+    assert_eq!(code(&officer.put("/api/v1/dispute-rules", mine.clone()).await.1), "forbidden");
+    for bad in [
+        json!([{"id": "a", "name": "x", "colour": "red", "when": {"kind": "people_at_least", "n": 0}}]),
+        json!([{"id": "a", "name": "x", "colour": "red", "when": {"kind": "all", "of": []}}]),
+        json!([{"id": "a", "name": "x", "colour": "red", "when": {"kind": "amount_at_least", "yuan": 5}}, {"id": "a", "name": "y", "colour": "blue", "when": {"kind": "open_days_at_least", "days": 3}}]),
+    ] {
+        assert_eq!(code(&admin.put("/api/v1/dispute-rules", bad).await.1), "validation_failed");
+    }
+    let (s, v) = admin.put("/api/v1/dispute-rules", json!([{"id": "x", "colour": "pink"}])).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(admin.put("/api/v1/dispute-rules", mine).await.0, StatusCode::OK);
+    let (lat, lon) = inside_s1(&officer).await;
+    let body = json!({"title": "合同纠纷", "description": "货款争议", "category_code": "04", "source": "self_report",
+        "location": {"lat": lat, "lon": lon},
+        "parties": [{"side": "applicant", "kind": "legal", "name": "某某公司"}, {"side": "respondent", "kind": "natural", "name": "钱七"}]});
+    let (_, d) = officer.post("/api/v1/disputes", body).await;
+    assert_eq!((d["colour"].as_str(), fired(&d)), (Some("red"), vec!["any_two".to_string()]), "{d}");
+    assert_eq!(d["parties"][0]["name_masked"], "某某公司", "an organisation's name is not a person's");
+    assert_eq!(admin.get("/api/v1/audit?object_type=dispute_rules").await.1["total"], 2, "seeded, then edited");
+
+    // the pages: the register form, the ledger with its badges, the board, the detail
+    let (c, csrf) = page_session(&app, "s1.officer").await;
+    let r = c
+        .post(app.url("/disputes"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[
+            ("title", "宅基地边界纠纷"),
+            ("description", "两户因院墙位置争执"),
+            ("category_code", "03"),
+            ("source", "home_visit"),
+            ("lat", &lat.to_string()),
+            ("lon", &lon.to_string()),
+            ("p1_side", "applicant"),
+            ("p1_kind", "natural"),
+            ("p1_name", "孙八"),
+            ("p1_phone", ""),
+            ("p2_side", "respondent"),
+            ("p2_kind", "natural"),
+            ("p2_name", ""),
+            ("p2_phone", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["hx-redirect"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/disputes/"), "{to}");
+    let html = c.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"dispute-colour\"") && html.contains("data-colour=\"blue\""),
+        "no rule fired: blue"
+    );
+    assert_eq!(html.matches("data-testid=\"party-row\"").count(), 1, "the blank party row is skipped");
+    assert!(html.contains("孙*") && !html.contains("孙八"));
+    let ledger = c.get(app.url("/disputes")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(ledger.matches("data-testid=\"dispute-row\"").count(), 2);
+    let board = c.get(app.url("/disputes/board")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(board.matches("data-testid=\"dispute-row\"").count(), 1, "only the red one");
+    let r = c
+        .post(app.url("/disputes"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[
+            ("title", "x"),
+            ("description", "y"),
+            ("category_code", "03"),
+            ("source", "home_visit"),
+            ("amount", "很多"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("须为整数"));
+    app.stop().await;
+}
