@@ -565,7 +565,7 @@ impl crate::DisputeStore for Backend {
         }
         let (level, level_org) = match w.escalate_to {
             Some((l, o)) => (Some(l), o),
-            None => (None, None),
+            None => (w.set_level, None),
         };
         let flag = |b: bool| if b { Some(now) } else { None };
         let r = sqlx::query(
@@ -618,8 +618,8 @@ impl crate::DisputeStore for Backend {
         }
         if w.sign_escalation {
             sqlx::query(
-                "UPDATE dispute_escalations SET signed_by_name = $1, signed_at = $2 \
-                 WHERE dispute_id = $3 AND signed_at IS NULL",
+                "UPDATE dispute_escalations SET signed_by_name = $1, signed_at = $2 WHERE id = \
+                 (SELECT MAX(id) FROM dispute_escalations WHERE dispute_id = $3 AND signed_at IS NULL)",
             )
             .bind(&w.actor_name)
             .bind(now)

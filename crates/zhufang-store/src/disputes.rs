@@ -356,7 +356,7 @@ pub async fn transition(
                 _ => Level::Village,
             };
             if by_class.as_i64() > d.level {
-                w.escalate_to = Some((by_class.as_i64(), None));
+                w.set_level = Some(by_class.as_i64());
             }
         }
         "escalate" => {

@@ -855,8 +855,10 @@ pub struct DisputeWrite {
     pub now: DateTime<Utc>,
     pub note: Option<String>,
     pub class: Option<String>,
-    /// Escalation: (new level, receiving body).
+    /// Escalation: (new level, receiving body); recorded for sign-for.
     pub escalate_to: Option<(i64, Option<i64>)>,
+    /// The level set by the class at acceptance (no hand-over to sign for).
+    pub set_level: Option<i64>,
     /// A session recorded with the step.
     pub session: Option<NewMediation>,
     pub failed: bool,

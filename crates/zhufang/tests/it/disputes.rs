@@ -305,3 +305,55 @@ async fn colour_rules_are_data_admins_edit() {
     assert!(r.text().await.unwrap().contains("须为整数"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_other_endings_terminate_retry_transfer_and_judicial_confirmation() {
+    let app = TestApp::spawn().await;
+    let officer = app.login("s1.officer").await;
+    let (lat, lon) = inside_s1(&officer).await;
+    let register = |title: &'static str| {
+        let officer = &officer;
+        async move {
+            let body = json!({"title": title, "description": "d", "category_code": "04", "source": "public_report",
+                "location": {"lat": lat, "lon": lon}});
+            let (_, d) = officer.post("/api/v1/disputes", body).await;
+            let id = d["id"].as_i64().unwrap();
+            let path = format!("/api/v1/disputes/{id}/transitions");
+            officer.post(&path, json!({"action": "accept", "class": "A"})).await;
+            officer.post(&path, json!({"action": "start"})).await;
+            path
+        }
+    };
+    let step = |path: String, body: Value| {
+        let officer = &officer;
+        async move {
+            let (s, d) = officer.post(&path, body.clone()).await;
+            assert_eq!(s, StatusCode::OK, "{body}: {d}");
+            d
+        }
+    };
+    // terminated, mediated again, settled and confirmed by a court, then followed up
+    let p = register("合同货款纠纷").await;
+    let d = step(p.clone(), json!({"action": "terminate", "note": "被申请人拒不到场"})).await;
+    assert_eq!((d["state"].as_str(), d["failed_mediations"].as_i64()), (Some("terminated"), Some(1)));
+    assert_eq!(step(p.clone(), json!({"action": "retry", "note": "再次邀请"})).await["state"], "pending_mediation");
+    step(p.clone(), json!({"action": "start"})).await;
+    step(p.clone(), json!({"action": "succeed", "note": "达成协议"})).await;
+    let d = step(p.clone(), json!({"action": "confirm", "note": "法院司法确认"})).await;
+    assert_eq!(d["state"], "judicial");
+    assert_eq!(step(p.clone(), json!({"action": "follow"})).await["state"], "regular");
+    // transferred to another body, then followed up; a terminated one too
+    let p = register("劳务费纠纷").await;
+    assert_eq!(step(p.clone(), json!({"action": "transfer", "note": "移交劳动仲裁"})).await["state"], "transferred");
+    assert_eq!(step(p.clone(), json!({"action": "follow", "note": "仲裁受理"})).await["state"], "regular");
+    let p = register("借款纠纷").await;
+    step(p.clone(), json!({"action": "terminate", "note": "双方分歧过大"})).await;
+    let d = step(p.clone(), json!({"action": "follow", "note": "引导诉讼"})).await;
+    assert_eq!(d["state"], "regular");
+    // a second failure turns it orange (调解失败2次以上)
+    let p = register("租金纠纷").await;
+    step(p.clone(), json!({"action": "session", "session": {"mediators": "甲", "outcome": "failed"}})).await;
+    let d = step(p.clone(), json!({"action": "terminate", "note": "再次失败"})).await;
+    assert_eq!((d["failed_mediations"].as_i64(), d["colour"].as_str()), (Some(2), Some("orange")), "{d}");
+    app.stop().await;
+}

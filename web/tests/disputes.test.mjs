@@ -1,0 +1,119 @@
+// Disputes in a browser: registered from an incident, turning orange then red
+// as facts are added (with the rules shown), escalated to the 司法所 which
+// signs for it, mediated to success and followed up.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, loginAs, startServer, tid, unique } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ tasks: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function act(page, action, fill = async () => {}) {
+  const box = page.locator(tid(`action-${action}`));
+  if ((await box.getAttribute('open')) === null) await page.locator(tid(`open-${action}`)).click();
+  await fill();
+  const before = page.url();
+  await page.locator(tid(`submit-${action}`)).click();
+  await page.waitForFunction((u) => document.readyState === 'complete' && location.href === u, before);
+}
+
+const waitAttr = (page, id, attr, value) =>
+  page.waitForFunction(
+    ([id, attr, value]) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute(attr) === value,
+    [id, attr, value],
+  );
+
+test('a dispute from an incident: colours rise, escalated, signed for, settled', async () => {
+  const officer = await loginAs(browser, server.baseURL, 's1.officer');
+  const page = officer.page;
+  // an incident about a quarrel, taken in by the command room
+  const command = await loginAs(browser, server.baseURL, 's1.command');
+  await command.page.goto('/incidents/new');
+  const text = `邻居因噪音争吵 ${unique('NOISE')}`;
+  await command.page.keyboard.type(text);
+  await command.page.locator(tid('incident-type')).selectOption('0401');
+  await command.page.locator(tid('incident-description')).focus();
+  await Promise.all([command.page.waitForURL(/\/incidents\/\d+$/), command.page.keyboard.press('Control+Enter')]);
+  const incidentId = Number(command.page.url().split('/').pop());
+  await command.context.close();
+
+  // the officer registers a dispute from it: the form starts from the incident
+  await page.goto(`/incidents/${incidentId}`);
+  await Promise.all([page.waitForURL(/\/disputes\/new\?incident=/), page.locator(tid('register-dispute')).click()]);
+  assert.match(await page.locator(tid('dispute-from-incident')).innerText(), /JQ/);
+  assert.equal(await page.locator(tid('dispute-source')).inputValue(), 'transferred');
+  await page.locator(tid('dispute-title')).fill('楼上噪音邻里纠纷');
+  await page.locator(tid('dispute-category')).selectOption('02');
+  await page.locator(tid('party1-name')).fill('周一');
+  await page.locator(tid('party1-phone')).fill('13600001234');
+  await page.locator(tid('party2-name')).fill('吴二');
+  await Promise.all([page.waitForURL(/\/disputes\/\d+$/), page.locator(tid('dispute-submit')).click()]);
+  const id = Number(page.url().split('/').pop());
+  await waitAttr(page, 'dispute-state', 'data-state', 'pending_accept');
+  assert.equal(await page.locator(tid('dispute-colour')).getAttribute('data-colour'), 'yellow', 'neighbours: general');
+  assert.match(await page.locator(tid('party-table')).innerText(), /周\*/);
+  assert.doesNotMatch(await page.locator(tid('party-table')).innerText(), /13600001234/);
+
+  // facts: more people → orange; a threat → red, each with the rule that fired
+  await act(page, 'update', async () => {
+    await page.locator(tid('update-people')).fill('8');
+    await page.locator(tid('note-update')).fill('两家亲属聚集');
+  });
+  await waitAttr(page, 'dispute-colour', 'data-colour', 'orange');
+  assert.match(await page.locator(tid('fired-rules')).innerText(), /5人以上/);
+  await act(page, 'update', () => page.locator(tid('note-update')).fill('吴二扬言要报复'));
+  await waitAttr(page, 'dispute-colour', 'data-colour', 'red');
+  assert.match(await page.locator(tid('fired-rules')).innerText(), /过激言行/);
+
+  // accepted as B, escalated to the county with the 司法所 receiving it
+  await act(page, 'accept', () => page.locator(tid('class-accept')).selectOption('B'));
+  await waitAttr(page, 'dispute-state', 'data-state', 'pending_mediation');
+  await act(page, 'escalate', async () => {
+    await page.locator(tid('level-escalate')).selectOption('3');
+    await page.locator(tid('to-org-escalate')).selectOption('361202001100');
+    await page.locator(tid('note-escalate')).fill('涉及多户，需县级牵头');
+  });
+  await waitAttr(page, 'dispute-level', 'data-level', '3');
+
+  // the 司法所 signs for it, mediates it to success
+  const sifa = await loginAs(browser, server.baseURL, 'p.sifa1');
+  await sifa.page.goto('/disputes');
+  await sifa.page.locator(`${tid('dispute-row')}[data-dispute-id="${id}"] a`).first().click();
+  await sifa.page.waitForURL(`**/disputes/${id}`);
+  await act(sifa.page, 'sign_for');
+  const escalation = await sifa.page.locator(tid('escalation-row')).innerText();
+  assert.match(escalation, /司法所/);
+  assert.doesNotMatch(escalation, /待签收/, 'signed for');
+  await act(sifa.page, 'start');
+  await waitAttr(sifa.page, 'dispute-state', 'data-state', 'mediating');
+  await act(sifa.page, 'session', async () => {
+    await sifa.page.locator(tid('session-mediators')).fill('司法所调解员');
+    await sifa.page.locator(tid('session-outcome')).selectOption('settled');
+    await sifa.page.locator(tid('session-agreement')).fill('楼上夜间十点后不再施工');
+  });
+  await sifa.page.locator(tid('session-row')).waitFor();
+  await act(sifa.page, 'succeed', () => sifa.page.locator(tid('note-succeed')).fill('双方签订协议'));
+  await waitAttr(sifa.page, 'dispute-state', 'data-state', 'succeeded');
+  assert.equal(sifa.page.__errors.length, 0, `page errors: ${sifa.page.__errors.join('; ')}`);
+  await sifa.context.close();
+
+  // the officer puts it under regular follow-up; the board no longer lists it
+  await page.reload();
+  await act(page, 'follow');
+  await waitAttr(page, 'dispute-state', 'data-state', 'regular');
+  await page.goto('/disputes/board');
+  assert.equal(await page.locator(`${tid('dispute-row')}[data-dispute-id="${id}"]`).count(), 0);
+  assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
+  await officer.context.close();
+});
