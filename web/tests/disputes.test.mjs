@@ -105,11 +105,15 @@ test('a dispute from an incident: colours rise, escalated, signed for, settled',
   await sifa.page.locator(tid('session-row')).waitFor();
   await act(sifa.page, 'succeed', () => sifa.page.locator(tid('note-succeed')).fill('双方签订协议'));
   await waitAttr(sifa.page, 'dispute-state', 'data-state', 'succeeded');
+  // the follow-up visits (day 7 and 30) are scheduled as tasks
+  assert.equal(await sifa.page.locator(tid('follow-up-row')).count(), 2);
   assert.equal(sifa.page.__errors.length, 0, `page errors: ${sifa.page.__errors.join('; ')}`);
   await sifa.context.close();
 
-  // the officer puts it under regular follow-up; the board no longer lists it
-  await page.reload();
+  // the officer finds the visits among their tasks, and puts the dispute under regular follow-up
+  await page.goto('/m');
+  assert.match(await page.locator('main').innerText(), /纠纷回访（第7天）/);
+  await page.goto(`/disputes/${id}`);
   await act(page, 'follow');
   await waitAttr(page, 'dispute-state', 'data-state', 'regular');
   await page.goto('/disputes/board');

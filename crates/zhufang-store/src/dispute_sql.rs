@@ -551,6 +551,23 @@ impl crate::DisputeStore for Backend {
         Ok(out.into_iter().map(|(_, n)| n).collect())
     }
 
+    async fn link_dispute_follow_up(&self, dispute_id: i64, task_id: i64, day: i64) -> Result<()> {
+        sqlx::query("INSERT INTO dispute_follow_ups (dispute_id, task_id, day) VALUES ($1, $2, $3)")
+            .bind(dispute_id)
+            .bind(task_id)
+            .bind(day)
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
+    async fn dispute_follow_ups(&self, dispute_id: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as("SELECT day, task_id FROM dispute_follow_ups WHERE dispute_id = $1 ORDER BY task_id")
+            .bind(dispute_id)
+            .fetch_all(self.r())
+            .await?)
+    }
+
     async fn apply_dispute_transition(
         &self,
         w: &DisputeWrite,

@@ -8,6 +8,7 @@ use crate::model::*;
 use crate::service::{FieldError, GridRouter, ServiceError, grid_scope, nonempty, refused};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use zhufang_domain::calendar::WorkCalendar;
 use zhufang_domain::dispute::{self, Colour, ColourRule, Facts, Level, PartyKind, Side, Source};
 use zhufang_domain::workflow::{ActorCtx, Subject, Workflow};
 use zhufang_domain::{PhoneNumber, Role, Wgs84Point};
@@ -294,16 +295,26 @@ pub struct DisputeAction {
 pub const OUTCOMES: [(&str, &str); 4] =
     [("settled", "达成协议"), ("partial", "部分达成"), ("failed", "调解未成"), ("adjourned", "择期再调")];
 
+/// The workflows and calendar a dispute step needs: its own, and the task
+/// loop's for the follow-up visits a settlement schedules.
+pub struct Flows<'a> {
+    pub dispute: &'a Workflow,
+    pub task: &'a Workflow,
+    pub cal: &'a WorkCalendar,
+}
+
 /// Carries out one action: the workflow decides; the facts change; the
-/// colour is recomputed with the rules that fired; a rise tells the leaders.
+/// colour is recomputed with the rules that fired; a rise tells the leaders;
+/// a settlement schedules the follow-up visits (day 7 and 30) as tasks.
 pub async fn transition(
     store: &dyn Store,
-    wf: &Workflow,
+    flows: &Flows<'_>,
     user: &User,
     id: i64,
     input: DisputeAction,
     now: DateTime<Utc>,
 ) -> SResult<Dispute> {
+    let wf = flows.dispute;
     let d = load(store, user, id).await?;
     let subject = Subject { state: &d.state, assignee: d.assignee_id, dispatcher: None, creator: d.creator_id };
     let actor = ActorCtx { user_id: user.id, roles: &user.roles };
@@ -503,7 +514,84 @@ pub async fn transition(
     if c > before {
         w.notifications.extend(leader_notes(store, &d, c).await?);
     }
-    Ok(store.apply_dispute_transition(&w, c.as_str(), &fired).await?)
+    let after = store.apply_dispute_transition(&w, c.as_str(), &fired).await?;
+    if w.settled {
+        schedule_follow_ups(store, flows, user, &after, now).await?;
+    }
+    Ok(after)
+}
+
+/// The catalogue item follow-up visits are scheduled as (seeded by migration 0013).
+pub const FOLLOW_UP_ITEM: &str = "ZF-MD-HF";
+
+/// Who visits: the grid's officer, else whoever registered it if they work
+/// the grid (officer or auxiliary), else the station's first officer.
+async fn visitor(store: &dyn Store, d: &Dispute) -> SResult<Option<User>> {
+    if let Some(gid) = d.grid_id {
+        let grids = store.grids(Some(&d.org_path)).await?;
+        if let Some(name) = grids.into_iter().find(|g| g.id == gid).and_then(|g| g.officer)
+            && let Some((u, _)) = store.user_by_username(&name).await?
+            && u.active
+        {
+            return Ok(Some(u));
+        }
+    }
+    if let Some(cid) = d.creator_id
+        && let Some(u) = store.user(cid).await?
+        && u.active
+        && (u.has(Role::CommunityOfficer) || u.has(Role::Auxiliary))
+        && u.org_path.starts_with(&d.org_path)
+    {
+        return Ok(Some(u));
+    }
+    Ok(store
+        .users_with_roles(&d.org_path, &[Role::CommunityOfficer])
+        .await?
+        .into_iter()
+        .find(|u| u.active && u.org_path == d.org_path))
+}
+
+async fn schedule_follow_ups(
+    store: &dyn Store,
+    flows: &Flows<'_>,
+    by: &User,
+    d: &Dispute,
+    now: DateTime<Utc>,
+) -> SResult<()> {
+    if store.catalogue_item(FOLLOW_UP_ITEM).await?.is_none_or(|c| !c.active) {
+        return Ok(());
+    }
+    let Some(assignee) = visitor(store, d).await? else { return Ok(()) };
+    for day in dispute::FOLLOW_UP_DAYS {
+        let t = crate::service::schedule_task(
+            store,
+            flows.task,
+            flows.cal,
+            crate::service::ScheduledTask {
+                title: format!("纠纷回访（第{day}天）：{} {}", d.number, d.title),
+                description: format!(
+                    "矛盾纠纷 {}「{}」已调解成功。请在调解后第{day}天上门或电话回访，了解协议履行情况和当事人情绪变化；\
+                     如有反复，在纠纷台账（/disputes/{}）中点“复发重启”。",
+                    d.number, d.title, d.id
+                ),
+                catalogue_code: FOLLOW_UP_ITEM.into(),
+                org_unit_id: d.station_id,
+                org_path: d.org_path.clone(),
+                lat: d.lat,
+                lon: d.lon,
+                grid_id: d.grid_id,
+                station_id: Some(d.station_id),
+                due_at: now + chrono::Duration::days(day),
+                assignee: assignee.clone(),
+                by: by.clone(),
+                reason: serde_json::json!({"dispute": d.number, "day": day}),
+            },
+            now,
+        )
+        .await?;
+        store.link_dispute_follow_up(d.id, t.id, day).await?;
+    }
+    Ok(())
 }
 
 async fn leader_notes(store: &dyn Store, d: &Dispute, c: Colour) -> SResult<Vec<NewNotification>> {

@@ -220,6 +220,92 @@ pub async fn create_task(
         .await?)
 }
 
+/// A task the system schedules on someone's behalf (e.g. a dispute's
+/// follow-up visits): created and dispatched at once by `by`, whatever
+/// `by`'s own rights, to `assignee`.
+#[derive(Debug, Clone)]
+pub struct ScheduledTask {
+    pub title: String,
+    pub description: String,
+    pub catalogue_code: String,
+    pub org_unit_id: i64,
+    pub org_path: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub grid_id: Option<i64>,
+    pub station_id: Option<i64>,
+    pub due_at: DateTime<Utc>,
+    pub assignee: User,
+    pub by: User,
+    /// Why, for the dispatch event (e.g. {"dispute": "JF…", "day": 7}).
+    pub reason: serde_json::Value,
+}
+
+/// Creates and dispatches a scheduled task in the task workflow's own
+/// dispatch step (its clocks and notice to the assignee). When a deployment's
+/// workflow has no dispatch from the initial state, the task stays a draft.
+pub async fn schedule_task(
+    store: &dyn Store,
+    wf: &Workflow,
+    cal: &WorkCalendar,
+    s: ScheduledTask,
+    now: DateTime<Utc>,
+) -> SResult<Task> {
+    let t = store
+        .create_task(&NewTask {
+            title: s.title.clone(),
+            description: s.description,
+            catalogue_code: s.catalogue_code.clone(),
+            org_unit_id: s.org_unit_id,
+            org_path: s.org_path,
+            lat: s.lat,
+            lon: s.lon,
+            grid_id: s.grid_id,
+            station_id: s.station_id,
+            due_at: Some(s.due_at),
+            creator_id: s.by.id,
+            creator_name: s.by.display_name.clone(),
+            now,
+        })
+        .await?;
+    let Some(rule) = wf.rules.iter().find(|r| r.from == t.state && r.action == "dispatch") else { return Ok(t) };
+    let cat = store.catalogue_item(&t.catalogue_code).await?.ok_or(ServiceError::NotFound)?;
+    let limits = PhaseLimits {
+        accept_hours: u32::try_from(cat.accept_hours).unwrap_or(24),
+        finish_workdays: u32::try_from(cat.finish_workdays).unwrap_or(3),
+    };
+    let write = TransitionWrite {
+        task_id: t.id,
+        expected_version: t.version,
+        action: rule.action.clone(),
+        from_state: t.state.clone(),
+        to_state: rule.to.clone(),
+        actor_id: s.by.id,
+        actor_name: s.by.display_name.clone(),
+        now,
+        note: None,
+        assignee: Some(Some(s.assignee.id)),
+        set_dispatcher: true,
+        clock: task::next_clock(&rule.effects, t.clock(), now, limits, t.due_at, cal),
+        count_rework: false,
+        score: None,
+        feedback: None,
+        attachments: vec![],
+        closes: false,
+        notifications: vec![NewNotification {
+            user_id: s.assignee.id,
+            kind: "assigned".into(),
+            task_id: Some(t.id),
+            message: format!("系统为您安排任务「{}」", s.title),
+        }],
+        data: serde_json::json!({
+            "assignee": {"username": s.assignee.username, "name": s.assignee.display_name},
+            "scheduled": s.reason,
+        }),
+    };
+    Ok(store.apply_transition(&write).await?)
+}
+
 /// Input for a transition (already parsed at the edge).
 #[derive(Debug, Clone, Default)]
 pub struct TransitionInput {

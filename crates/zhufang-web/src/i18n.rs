@@ -137,6 +137,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("dispute.escalations", "上报记录", "Escalations"),
     ("dispute.failed", "调解失败次数", "Failed mediations"),
     ("dispute.fired", "触发的预警规则", "Rules that fired"),
+    ("dispute.follow_up_day", "调解后第几天", "Day after settlement"),
+    ("dispute.follow_ups", "回访任务", "Follow-up visits"),
     ("dispute.from_incident", "由警情转来：", "From incident"),
     ("dispute.held_at", "调解时间", "Held at"),
     ("dispute.incidents", "关联警情", "Linked incidents"),

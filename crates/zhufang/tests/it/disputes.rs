@@ -126,6 +126,24 @@ async fn a_dispute_from_registration_to_archive() {
     let (_, d) = sifa.post(&path, json!({"action": "succeed", "note": "签订调解协议"})).await;
     assert_eq!(d["state"], "succeeded");
     assert!(d["settled_at"].is_string());
+    // follow-up visits on day 7 and 30, dispatched on the task loop to the grid's officer
+    let days: Vec<i64> = d["follow_ups"].as_array().unwrap().iter().map(|f| f["day"].as_i64().unwrap()).collect();
+    assert_eq!(days, [7, 30], "{d}");
+    let task_id = d["follow_ups"][0]["task_id"].as_i64().unwrap();
+    let (_, t) = officer.get(&format!("/api/v1/tasks/{task_id}")).await;
+    assert_eq!((t["state"].as_str(), t["catalogue_code"].as_str()), (Some("dispatched"), Some("ZF-MD-HF")), "{t}");
+    assert_eq!(t["assignee_id"], officer.get("/api/v1/me").await.1["id"], "the grid's officer visits");
+    let due = chrono::DateTime::parse_from_rfc3339(t["due_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (due.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days(),
+        6,
+        "a week from now (minus the seconds gone)"
+    );
+    assert!(officer.get("/api/v1/notifications").await.1.to_string().contains("纠纷回访（第7天）"));
+    assert_eq!(
+        officer.post(&format!("/api/v1/tasks/{task_id}/transitions"), json!({"action": "accept"})).await.0,
+        StatusCode::OK
+    );
     let (_, d) = officer.post(&path, json!({"action": "follow"})).await;
     assert_eq!(d["state"], "regular");
     let (_, d) = officer.post(&path, json!({"action": "relapse", "note": "漏水复发，双方再起争执"})).await;

@@ -72,7 +72,36 @@ pub struct DisputeOut {
     #[schema(value_type = Vec<Object>)]
     pub timeline: Vec<DisputeEvent>,
     pub incident_ids: Vec<i64>,
+    /// Follow-up visits scheduled on the task loop after a settlement.
+    pub follow_ups: Vec<FollowUpOut>,
     pub actions: Vec<crate::controllers::incidents::ActionOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FollowUpOut {
+    pub day: i64,
+    pub task_id: i64,
+    pub number: String,
+    pub state: String,
+    pub assignee_name: Option<String>,
+    pub due_at: Option<chrono::DateTime<Utc>>,
+}
+
+pub(crate) async fn follow_ups(state: &AppState, dispute_id: i64) -> Result<Vec<FollowUpOut>, AppError> {
+    let mut out = vec![];
+    for (day, task_id) in state.store.dispute_follow_ups(dispute_id).await? {
+        if let Some(t) = state.store.task(task_id).await? {
+            out.push(FollowUpOut {
+                day,
+                task_id,
+                number: t.number,
+                state: t.state,
+                assignee_name: t.assignee_name,
+                due_at: t.due_at,
+            });
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn out(state: &AppState, cu: &CurrentUser, d: Dispute) -> Result<DisputeOut, AppError> {
@@ -103,6 +132,7 @@ pub(crate) async fn out(state: &AppState, cu: &CurrentUser, d: Dispute) -> Resul
         escalations,
         timeline: state.store.dispute_timeline(d.id).await?,
         incident_ids: state.store.dispute_incident_ids(d.id).await?,
+        follow_ups: follow_ups(state, d.id).await?,
         actions,
         dispute: d,
     })
@@ -306,7 +336,15 @@ pub async fn transition(
         version: b.version,
     };
     let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
-    let d = disputes::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now()).await?;
+    let d = disputes::transition(
+        state.store.as_ref(),
+        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(out(&state, &cu, d).await?))
 }
 

@@ -467,6 +467,17 @@ struct ShowTpl {
     agencies: Vec<Opt>,
     steps: Vec<(String, String)>,
     registered: String,
+    follow_ups: Vec<super::FollowUpOut>,
+    task_wf: std::sync::Arc<Workflow>,
+}
+
+impl ShowTpl {
+    fn task_state(&self, s: &str) -> String {
+        state_label(&self.task_wf, self.shell.tr, s)
+    }
+    fn due(&self, t: &Option<chrono::DateTime<Utc>>) -> String {
+        fmt_opt(t)
+    }
 }
 
 pub async fn show_page(
@@ -620,6 +631,8 @@ pub async fn show_page(
             agencies,
             steps,
             registered: fmt_time(&d.created_at),
+            follow_ups: super::follow_ups(&state, d.id).await.map_err(err)?,
+            task_wf: state.workflow(),
             d,
             shell,
         },
@@ -700,9 +713,16 @@ pub async fn transition_form(
         version: f.version,
     };
     let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await.map_err(|e| err(e.into()))?;
-    disputes::transition(state.store.as_ref(), &wf, &cu.user, id, input, Utc::now())
-        .await
-        .map_err(|e| err(e.into()))?;
+    disputes::transition(
+        state.store.as_ref(),
+        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| err(e.into()))?;
     Ok(hx_redirect(&format!("/disputes/{id}")))
 }
 
