@@ -489,6 +489,74 @@ pub fn default_workflow() -> Workflow {
     Workflow::new(WORKFLOW, states, rules).expect("the default dispute workflow is valid")
 }
 
+/// Days to settle a dispute of each class by default (A on the spot, B at
+/// the town, C at the county); the rows in `dispute_classes` are what a
+/// deployment edits.
+pub const DEFAULT_LIMIT_DAYS: [(&str, i64); 3] = [("A", 3), ("B", 15), ("C", 30)];
+
+/// What the figures need of one dispute. Times in milliseconds (UTC).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stat {
+    pub created_at: i64,
+    pub accepted_at: Option<i64>,
+    /// Set while settled (a relapse clears it until settled again).
+    pub settled_at: Option<i64>,
+    pub relapses: i64,
+    /// 1 村, 2 乡镇, 3 县.
+    pub level: i64,
+    /// Days allowed by its class (None before acceptance).
+    pub limit_days: Option<i64>,
+}
+
+/// The ledger's figures; rates are shares in [0, 1] (None when nothing to divide by).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    /// Registered (排查登记).
+    pub screened: i64,
+    pub accepted: i64,
+    /// Settled now (调解成功, 司法确认, and those under follow-up or archived after it).
+    pub resolved: i64,
+    /// resolved / screened (化解率).
+    pub resolution_rate: Option<f64>,
+    /// Settled within their class's limit, of those settled with a class.
+    pub on_time_rate: Option<f64>,
+    /// Relapsed at least once, of those ever settled (复发率).
+    pub relapse_rate: Option<f64>,
+    /// Of those settled: at village (小事不出村), town (大事不出镇) and county level.
+    pub village_share: Option<f64>,
+    pub town_share: Option<f64>,
+    pub county_share: Option<f64>,
+    /// Sent up to county level, of those registered (矛盾上交).
+    pub sent_to_county: Option<f64>,
+}
+
+fn share(n: usize, d: usize) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+pub fn figures(items: &[Stat]) -> Figures {
+    let resolved: Vec<&Stat> = items.iter().filter(|s| s.settled_at.is_some()).collect();
+    let timed: Vec<&&Stat> = resolved.iter().filter(|s| s.limit_days.is_some()).collect();
+    let on_time = timed
+        .iter()
+        .filter(|s| s.settled_at.unwrap_or(0) - s.created_at <= s.limit_days.unwrap_or(0).saturating_mul(DAY_MS))
+        .count();
+    let ever = items.iter().filter(|s| s.settled_at.is_some() || s.relapses > 0).count();
+    let at = |l: i64| share(resolved.iter().filter(|s| s.level == l).count(), resolved.len());
+    Figures {
+        screened: items.len() as i64,
+        accepted: items.iter().filter(|s| s.accepted_at.is_some()).count() as i64,
+        resolved: resolved.len() as i64,
+        resolution_rate: share(resolved.len(), items.len()),
+        on_time_rate: share(on_time, timed.len()),
+        relapse_rate: share(items.iter().filter(|s| s.relapses > 0).count(), ever),
+        village_share: at(1),
+        town_share: at(2),
+        county_share: at(3),
+        sent_to_county: share(items.iter().filter(|s| s.level >= 3).count(), items.len()),
+    }
+}
+
 /// The states in which a dispute is still being worked on (not yet settled).
 pub fn is_open(state: &str) -> bool {
     matches!(state, "pending_accept" | "pending_mediation" | "mediating")
@@ -525,6 +593,32 @@ mod tests {
         let (c, fired) = colour_of(&rules, &f);
         assert_eq!(c, Colour::Orange, "old incidents no longer count, but 40 days open does");
         assert!(fired.iter().all(|r| r.id == "open_30d"), "{fired:?}");
+    }
+
+    #[test]
+    fn the_ledgers_figures() {
+        let s = |settled: Option<i64>, relapses, level, limit: Option<i64>| Stat {
+            created_at: 0,
+            accepted_at: Some(1),
+            settled_at: settled.map(|d| d * DAY_MS),
+            relapses,
+            level,
+            limit_days: limit,
+        };
+        let f = figures(&[
+            s(Some(2), 0, 1, Some(3)),                    // village, on time
+            s(Some(20), 0, 2, Some(15)),                  // town, late
+            s(Some(5), 1, 1, Some(3)),                    // relapsed once, settled again, late
+            s(None, 1, 3, Some(30)),                      // relapsed, open, at the county
+            Stat { created_at: 0, ..Default::default() }, // registered only
+        ]);
+        assert_eq!((f.screened, f.accepted, f.resolved), (5, 4, 3));
+        assert_eq!(f.resolution_rate, Some(0.6));
+        assert_eq!(f.on_time_rate, Some(1.0 / 3.0));
+        assert_eq!(f.relapse_rate, Some(0.5), "2 relapsed of the 4 ever settled");
+        assert_eq!((f.village_share, f.town_share, f.county_share), (Some(2.0 / 3.0), Some(1.0 / 3.0), Some(0.0)));
+        assert_eq!(f.sent_to_county, Some(0.2));
+        assert_eq!(figures(&[]).resolution_rate, None);
     }
 
     #[test]

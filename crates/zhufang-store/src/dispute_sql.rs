@@ -219,11 +219,14 @@ impl crate::DisputeStore for Backend {
     }
 
     async fn dispute_classes(&self) -> Result<Vec<DisputeClass>> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT code, label, definition FROM dispute_classes ORDER BY code")
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT code, label, definition, limit_days FROM dispute_classes ORDER BY code")
                 .fetch_all(self.r())
                 .await?;
-        Ok(rows.into_iter().map(|(code, label, definition)| DisputeClass { code, label, definition }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(code, label, definition, limit_days)| DisputeClass { code, label, definition, limit_days })
+            .collect())
     }
 
     async fn dispute_rules(&self) -> Result<Vec<zhufang_domain::dispute::ColourRule>> {
@@ -549,6 +552,57 @@ impl crate::DisputeStore for Backend {
         out.extend(sessions);
         out.sort_by_key(|(at, _)| *at);
         Ok(out.into_iter().map(|(_, n)| n).collect())
+    }
+
+    async fn dispute_stats(&self, f: &DisputeFilter) -> Result<Vec<DisputeStatRow>> {
+        #[derive(FromRow)]
+        struct Row {
+            station_id: i64,
+            station_name: String,
+            grid_id: Option<i64>,
+            grid_name: Option<String>,
+            category_code: String,
+            category_name: String,
+            colour: String,
+            class: Option<String>,
+            created_at: i64,
+            accepted_at: Option<i64>,
+            settled_at: Option<i64>,
+            relapses: i64,
+            level: i64,
+            limit_days: Option<i64>,
+        }
+        let w = dispute_where(f);
+        let sql = format!(
+            "SELECT d.station_id, s.name AS station_name, d.grid_id, g.name AS grid_name, d.category_code, \
+             c.name AS category_name, d.colour, d.class, d.created_at, d.accepted_at, d.settled_at, d.relapses, d.level, \
+             k.limit_days FROM disputes d JOIN org_units s ON s.id = d.station_id \
+             JOIN dispute_categories c ON c.code = d.category_code LEFT JOIN grids g ON g.id = d.grid_id \
+             LEFT JOIN dispute_classes k ON k.code = d.class LEFT JOIN org_units lo ON lo.id = d.level_org_id{}",
+            w.sql()
+        );
+        let rows: Vec<Row> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(self.r()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DisputeStatRow {
+                station_id: r.station_id,
+                station_name: r.station_name,
+                grid_id: r.grid_id,
+                grid_name: r.grid_name,
+                category_code: r.category_code,
+                category_name: r.category_name,
+                colour: r.colour,
+                class: r.class,
+                stat: zhufang_domain::dispute::Stat {
+                    created_at: r.created_at,
+                    accepted_at: r.accepted_at,
+                    settled_at: r.settled_at,
+                    relapses: r.relapses,
+                    level: r.level,
+                    limit_days: r.limit_days,
+                },
+            })
+            .collect())
     }
 
     async fn link_dispute_follow_up(&self, dispute_id: i64, task_id: i64, day: i64) -> Result<()> {

@@ -639,3 +639,48 @@ pub async fn reveal_party(
     store.audit(&ev, now).await?;
     Ok(p)
 }
+
+/// How the figures are grouped.
+pub const FIGURE_GROUPS: [&str; 5] = ["station", "grid", "category", "colour", "class"];
+
+/// One group of the figures: its key, name and figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FigureGroup {
+    pub key: String,
+    pub name: String,
+    pub figures: dispute::Figures,
+}
+
+/// The figures over `rows`, in total and by `by` (one of [`FIGURE_GROUPS`]),
+/// groups in key order.
+pub fn grouped_figures(rows: &[DisputeStatRow], by: &str) -> (dispute::Figures, Vec<FigureGroup>) {
+    let total = dispute::figures(&rows.iter().map(|r| r.stat.clone()).collect::<Vec<_>>());
+    let key = |r: &DisputeStatRow| -> (String, String) {
+        match by {
+            "grid" => match r.grid_id {
+                Some(g) => (format!("{g:012}"), r.grid_name.clone().unwrap_or_default()),
+                None => ("~".into(), "未落格".into()),
+            },
+            "category" => (r.category_code.clone(), r.category_name.clone()),
+            "colour" => {
+                let c = Colour::parse(&r.colour).unwrap_or(Colour::Blue);
+                (format!("{}", 3 - c as i64), c.label_zh().to_string())
+            }
+            "class" => match &r.class {
+                Some(c) => (c.clone(), format!("{c}类")),
+                None => ("~".into(), "未分类".into()),
+            },
+            _ => (format!("{:012}", r.station_id), r.station_name.clone()),
+        }
+    };
+    let mut groups: std::collections::BTreeMap<String, (String, Vec<dispute::Stat>)> = Default::default();
+    for r in rows {
+        let (k, name) = key(r);
+        groups.entry(k).or_insert_with(|| (name, vec![])).1.push(r.stat.clone());
+    }
+    let out = groups
+        .into_iter()
+        .map(|(key, (name, stats))| FigureGroup { key, name, figures: dispute::figures(&stats) })
+        .collect();
+    (total, out)
+}

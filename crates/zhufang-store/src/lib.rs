@@ -91,6 +91,8 @@ pub trait DisputeStore: Send + Sync + 'static {
     async fn dispute_incident_times(&self, q: &DisputeIncidentQuery) -> Result<Vec<i64>>;
     /// Every note written on it (events and sessions), oldest first.
     async fn dispute_notes(&self, id: i64) -> Result<Vec<String>>;
+    /// The disputes of a filter as the figures need them.
+    async fn dispute_stats(&self, f: &DisputeFilter) -> Result<Vec<DisputeStatRow>>;
     /// Records a scheduled follow-up visit (a task) of a dispute.
     async fn link_dispute_follow_up(&self, dispute_id: i64, task_id: i64, day: i64) -> Result<()>;
     /// Its follow-up visits: (day, task id).

@@ -921,6 +921,22 @@ pub struct DisputeClass {
     pub code: String,
     pub label: String,
     pub definition: String,
+    /// Days to settle (for the on-time rate).
+    pub limit_days: i64,
+}
+
+/// One dispute as the figures group it.
+#[derive(Debug, Clone)]
+pub struct DisputeStatRow {
+    pub station_id: i64,
+    pub station_name: String,
+    pub grid_id: Option<i64>,
+    pub grid_name: Option<String>,
+    pub category_code: String,
+    pub category_name: String,
+    pub colour: String,
+    pub class: Option<String>,
+    pub stat: zhufang_domain::dispute::Stat,
 }
 
 /// What to look for when counting the incidents that bear on a dispute.

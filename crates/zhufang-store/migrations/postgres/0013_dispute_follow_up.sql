@@ -14,3 +14,8 @@ CREATE TABLE dispute_follow_ups (
     day BIGINT NOT NULL,
     PRIMARY KEY (dispute_id, task_id)
 );
+
+-- Days to settle a dispute of each class (for the on-time rate), editable.
+ALTER TABLE dispute_classes ADD COLUMN limit_days BIGINT NOT NULL DEFAULT 15;
+UPDATE dispute_classes SET limit_days = 3 WHERE code = 'A';
+UPDATE dispute_classes SET limit_days = 30 WHERE code = 'C';

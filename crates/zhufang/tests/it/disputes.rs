@@ -172,6 +172,20 @@ async fn a_dispute_from_registration_to_archive() {
     let pid = d["parties"][0]["id"].as_i64().unwrap();
     let (s, p) = leader.get(&format!("/api/v1/disputes/{id}/parties/{pid}")).await;
     assert_eq!((s, p["name"].as_str(), p["phone"].as_str()), (StatusCode::OK, Some("张三丰"), Some("13800001111")));
+    // the ledger's figures and its workbook (no party in it)
+    let (_, f) = leader.get("/api/v1/disputes/figures?by=class").await;
+    assert_eq!((f["total"]["screened"].as_i64(), f["total"]["resolved"].as_i64()), (Some(1), Some(1)), "{f}");
+    assert_eq!(f["total"]["relapse_rate"].as_f64(), Some(1.0));
+    assert_eq!((f["rows"][0]["key"].as_str(), f["total"]["county_share"].as_f64()), (Some("B"), Some(1.0)));
+    assert_eq!(code(&leader.get("/api/v1/disputes/figures?by=weather").await.1), "validation_failed");
+    let (c, _) = page_session(&app, "s1.leader").await;
+    let x = c.get(app.url("/api/v1/disputes/export.xlsx?q=漏水")).send().await.unwrap();
+    assert_eq!(x.status(), StatusCode::OK);
+    let strings = crate::harness::office_part(&x.bytes().await.unwrap(), "xl/sharedStrings.xml");
+    assert!(strings.contains(d["number"].as_str().unwrap()) && strings.contains("纠纷编号"));
+    assert!(strings.contains("过激言行") && !strings.contains("张三丰") && !strings.contains("13800001111"));
+    let html = c.get(app.url("/disputes/figures?by=category")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"dispute-figure-row\"").count(), 1);
     let aux = app.login("s1.aux").await;
     assert_eq!(code(&aux.get(&format!("/api/v1/disputes/{id}/parties/{pid}")).await.1), "forbidden");
     let (_, audit) = app.login("admin").await.get("/api/v1/audit?object_type=dispute").await;

@@ -208,3 +208,13 @@ pub async fn db_count(url: &str, sql: &'static str, arg: &str) -> i64 {
     };
     n
 }
+
+/// The text of one part of an Office file (a zip): e.g. `xl/sharedStrings.xml`
+/// of a workbook or `word/document.xml` of a DOCX.
+pub fn office_part(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip (Office) file");
+    let mut s = String::new();
+    z.by_name(name).expect("the part is there").read_to_string(&mut s).unwrap();
+    s
+}

@@ -4,6 +4,7 @@
 //! relapse, archive), audited reads of the parties, and the editable
 //! categories, classes and colour rules.
 
+pub mod export;
 pub mod pages;
 
 use crate::auth::CurrentUser;
@@ -412,4 +413,47 @@ pub async fn replace_rules(
     );
     state.store.replace_dispute_rules(&rules, Utc::now(), &ev).await?;
     Ok(Json(rules))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct FiguresQuery {
+    /// station (default), grid, category, colour or class.
+    pub by: Option<String>,
+    /// Registered from (date, Beijing).
+    pub from: Option<String>,
+    /// Registered up to (date = end of that day).
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FiguresOut {
+    pub by: String,
+    #[schema(value_type = Object)]
+    pub total: zhufang_domain::dispute::Figures,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<disputes::FigureGroup>,
+}
+
+pub(crate) async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -> Result<FiguresOut, AppError> {
+    let by = q.by.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("station");
+    if !disputes::FIGURE_GROUPS.contains(&by) {
+        return Err(AppError::field("by", "须为 station、grid、category、colour 或 class"));
+    }
+    let lq = ListQuery { from: q.from.clone(), to: q.to.clone(), ..Default::default() };
+    let f = lq.to_filter(state, cu).await?;
+    let rows = state.store.dispute_stats(&f).await?;
+    let (total, rows) = disputes::grouped_figures(&rows, by);
+    Ok(FiguresOut { by: by.to_string(), total, rows })
+}
+
+/// The ledger's figures: screened, accepted, resolved, resolution, on-time
+/// and relapse rates, and the shares settled at village, town and county
+/// level — in total and by station, grid, category, colour or class.
+#[utoipa::path(get, path = "/api/v1/disputes/figures", params(FiguresQuery), tag = "disputes", responses((status = 200, body = FiguresOut)))]
+pub async fn figures(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<FiguresQuery>,
+) -> ApiResult<Json<FiguresOut>> {
+    Ok(Json(figures_for(&state, &cu, &q).await?))
 }

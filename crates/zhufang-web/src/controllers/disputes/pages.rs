@@ -746,3 +746,71 @@ pub async fn party_fragment(
     let html = Full { name: p.name, phone: p.phone.unwrap_or_default() }.render().map_err(|e| err(e.into()))?;
     Ok(Html(html).into_response())
 }
+
+pub struct FigureRow {
+    pub name: String,
+    pub screened: i64,
+    pub accepted: i64,
+    pub resolved: i64,
+    pub resolution: String,
+    pub on_time: String,
+    pub relapse: String,
+    pub village: String,
+    pub town: String,
+    pub county: String,
+    pub sent_to_county: String,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+fn figure_row(name: String, f: &zhufang_domain::dispute::Figures) -> FigureRow {
+    FigureRow {
+        name,
+        screened: f.screened,
+        accepted: f.accepted,
+        resolved: f.resolved,
+        resolution: pct(f.resolution_rate),
+        on_time: pct(f.on_time_rate),
+        relapse: pct(f.relapse_rate),
+        village: pct(f.village_share),
+        town: pct(f.town_share),
+        county: pct(f.county_share),
+        sent_to_county: pct(f.sent_to_county),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disputes/figures.html")]
+struct FiguresTpl {
+    shell: Shell,
+    by: String,
+    from: String,
+    to: String,
+    total: FigureRow,
+    rows: Vec<FigureRow>,
+}
+
+pub async fn figures_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<super::FiguresQuery>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "dispute_figures", "dispute.figures").await.map_err(err)?;
+    let out = super::figures_for(&state, &cu, &q).await.map_err(err)?;
+    let total = figure_row(shell.tr.t("common.total").to_string(), &out.total);
+    render(
+        FiguresTpl {
+            by: out.by,
+            from: q.from.unwrap_or_default(),
+            to: q.to.unwrap_or_default(),
+            total,
+            rows: out.rows.iter().map(|g| figure_row(g.name.clone(), &g.figures)).collect(),
+            shell,
+        },
+        &headers,
+    )
+}
