@@ -11,6 +11,7 @@ pub mod geojson;
 pub mod grid;
 pub mod incident;
 pub mod incident_import;
+pub mod notice;
 pub mod role;
 pub mod task;
 pub mod types;

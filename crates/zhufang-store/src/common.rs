@@ -909,6 +909,7 @@ impl Store for Backend {
             }
         }
         self.ensure_dispute_rules().await?;
+        self.ensure_notice_template().await?;
         Ok(())
     }
 

@@ -190,6 +190,102 @@ impl Backend {
         row.map(Dispute::from).ok_or(crate::StoreError::NotFound)
     }
 
+    async fn notice_by_id(&self, id: i64) -> Result<Option<Notice>> {
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            dispute_id: i64,
+            dispute_number: String,
+            dispute_title: String,
+            dispute_org_path: String,
+            number: String,
+            issuer: String,
+            title: String,
+            paragraphs: String,
+            requested_actions: String,
+            deadline_at: i64,
+            issued_by_name: String,
+            issued_at: i64,
+            escalated_at: Option<i64>,
+        }
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT n.id, n.dispute_id, d.number AS dispute_number, d.title AS dispute_title, \
+             d.org_path AS dispute_org_path, n.number, n.issuer, n.title, n.paragraphs, n.requested_actions, \
+             n.deadline_at, n.issued_by_name, n.issued_at, n.escalated_at \
+             FROM notices n JOIN disputes d ON d.id = n.dispute_id WHERE n.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.r())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        #[derive(FromRow)]
+        struct Rec {
+            org_id: i64,
+            org_code: String,
+            org_name: String,
+            org_path: String,
+            signed_at: Option<i64>,
+            signed_by_name: Option<String>,
+            reply: Option<String>,
+        }
+        let recs: Vec<Rec> = sqlx::query_as(
+            "SELECT r.org_id, o.code AS org_code, o.name AS org_name, o.path AS org_path, r.signed_at, \
+             r.signed_by_name, r.reply FROM notice_recipients r JOIN org_units o ON o.id = r.org_id \
+             WHERE r.notice_id = $1 ORDER BY o.code",
+        )
+        .bind(id)
+        .fetch_all(self.r())
+        .await?;
+        Ok(Some(Notice {
+            id: r.id,
+            dispute_id: r.dispute_id,
+            dispute_number: r.dispute_number,
+            dispute_title: r.dispute_title,
+            dispute_org_path: r.dispute_org_path,
+            number: r.number,
+            issuer: r.issuer,
+            title: r.title,
+            paragraphs: serde_json::from_str(&r.paragraphs).unwrap_or_default(),
+            requested_actions: r.requested_actions,
+            deadline_at: from_ms(r.deadline_at),
+            issued_by_name: r.issued_by_name,
+            issued_at: from_ms(r.issued_at),
+            escalated_at: opt_from_ms(r.escalated_at),
+            recipients: recs
+                .into_iter()
+                .map(|x| NoticeRecipient {
+                    org_id: x.org_id,
+                    org_code: x.org_code,
+                    org_name: x.org_name,
+                    org_path: x.org_path,
+                    signed_at: opt_from_ms(x.signed_at),
+                    signed_by_name: x.signed_by_name,
+                    reply: x.reply,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn notice_ids(&self, sql: &str, args: &[Arg]) -> Result<Vec<Notice>> {
+        let ids: Vec<(i64,)> = bind_args!(sqlx::query_as(AssertSqlSafe(sql.to_string())), args).fetch_all(self.r()).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            out.extend(self.notice_by_id(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Seeds the notice template from the domain's default when there is none.
+    async fn ensure_notice_template(&self) -> Result<()> {
+        use zhufang_domain::notice::{DISPUTE_WARNING, default_template};
+        sqlx::query("INSERT INTO notice_templates (name, body, updated_at) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(DISPUTE_WARNING)
+            .bind(serde_json::to_string(&default_template()).unwrap_or_default())
+            .execute(self.w())
+            .await?;
+        Ok(())
+    }
+
     /// Seeds the colour rules from the domain's defaults when there are none.
     async fn ensure_dispute_rules(&self) -> Result<()> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM dispute_rules").fetch_one(self.w()).await?;
@@ -552,6 +648,249 @@ impl crate::DisputeStore for Backend {
         out.extend(sessions);
         out.sort_by_key(|(at, _)| *at);
         Ok(out.into_iter().map(|(_, n)| n).collect())
+    }
+
+    async fn dispute_plan(&self, id: i64) -> Result<Option<DisputePlan>> {
+        let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT plan, responsible, checklist, updated_by_name, updated_at FROM dispute_plans WHERE dispute_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row.map(|(plan, responsible, checklist, updated_by_name, updated_at)| DisputePlan {
+            plan,
+            responsible,
+            checklist: serde_json::from_str(&checklist).unwrap_or_default(),
+            updated_by_name,
+            updated_at: from_ms(updated_at),
+        }))
+    }
+
+    async fn save_dispute_plan(&self, id: i64, p: &DisputePlan, actor_id: i64, audit: &AuditEvent) -> Result<()> {
+        let now = ms(p.updated_at);
+        let mut tx = self.w().begin().await?;
+        let state: Option<(String,)> =
+            sqlx::query_as("SELECT state FROM disputes WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        let (state,) = state.ok_or(crate::StoreError::NotFound)?;
+        sqlx::query(
+            "INSERT INTO dispute_plans (dispute_id, plan, responsible, checklist, updated_by_name, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dispute_id) DO UPDATE SET plan = excluded.plan, \
+             responsible = excluded.responsible, checklist = excluded.checklist, \
+             updated_by_name = excluded.updated_by_name, updated_at = excluded.updated_at",
+        )
+        .bind(id)
+        .bind(&p.plan)
+        .bind(&p.responsible)
+        .bind(serde_json::to_string(&p.checklist).unwrap_or_default())
+        .bind(&p.updated_by_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let done = p.checklist.iter().filter(|c| c.done).count();
+        sqlx::query(
+            "INSERT INTO dispute_events (dispute_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, 'plan', $5, $5, NULL, $6)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(actor_id)
+        .bind(&p.updated_by_name)
+        .bind(&state)
+        .bind(serde_json::json!({"checklist_done": done, "checklist_items": p.checklist.len()}).to_string())
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn notice_template(&self, name: &str) -> Result<Option<zhufang_domain::notice::NoticeTemplate>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT body FROM notice_templates WHERE name = $1").bind(name).fetch_optional(self.r()).await?;
+        row.map(|(b,)| serde_json::from_str(&b).map_err(|e| crate::StoreError::Invalid(format!("notice template: {e}"))))
+            .transpose()
+    }
+
+    async fn save_notice_template(
+        &self,
+        name: &str,
+        t: &zhufang_domain::notice::NoticeTemplate,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO notice_templates (name, body, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(serde_json::to_string(t).unwrap_or_default())
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn issue_notice(&self, n: &NewNotice) -> Result<Notice> {
+        let now = ms(n.now);
+        let mut tx = self.w().begin().await?;
+        let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM notices WHERE year = $1")
+            .bind(i64::from(n.year))
+            .fetch_one(&mut *tx)
+            .await?;
+        let number = zhufang_domain::notice::number(&n.number_prefix, n.year, seq);
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO notices (dispute_id, year, seq, number, issuer, title, paragraphs, requested_actions, \
+             deadline_at, issued_by, issued_by_name, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(n.dispute_id)
+        .bind(i64::from(n.year))
+        .bind(seq)
+        .bind(&number)
+        .bind(&n.issuer)
+        .bind(&n.title)
+        .bind(serde_json::to_string(&n.paragraphs).unwrap_or_default())
+        .bind(&n.requested_actions)
+        .bind(ms(n.deadline_at))
+        .bind(n.issued_by)
+        .bind(&n.issued_by_name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| crate::StoreError::from_insert(e, "notice"))?;
+        for org in &n.recipient_org_ids {
+            sqlx::query("INSERT INTO notice_recipients (notice_id, org_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(org)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (state, title): (String, String) = sqlx::query_as("SELECT state, title FROM disputes WHERE id = $1")
+            .bind(n.dispute_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO dispute_events (dispute_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+             VALUES ($1, $2, $3, $4, 'notice', $5, $5, $6, $7)",
+        )
+        .bind(n.dispute_id)
+        .bind(now)
+        .bind(n.issued_by)
+        .bind(&n.issued_by_name)
+        .bind(&state)
+        .bind(format!("发出{}（{}）", n.title, number))
+        .bind(serde_json::json!({"notice_id": id, "number": number}).to_string())
+        .execute(&mut *tx)
+        .await?;
+        let notes: Vec<NewNotification> = n
+            .notify_user_ids
+            .iter()
+            .map(|u| NewNotification {
+                user_id: *u,
+                kind: "notice".into(),
+                task_id: None,
+                message: format!("收到{}（{}）：矛盾纠纷「{}」，请签收并按期反馈", n.title, number, title),
+            })
+            .collect();
+        insert_notifications(&mut tx, &notes, now).await?;
+        let ev = AuditEvent::new(
+            Some(n.issued_by),
+            &n.issued_by_name,
+            "notice",
+            id,
+            "issue",
+            None,
+            Some(&serde_json::json!({"number": number, "dispute_id": n.dispute_id, "recipients": n.recipient_org_ids})),
+        );
+        append_audit(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        self.notice_by_id(id).await?.ok_or(crate::StoreError::NotFound)
+    }
+
+    async fn notice(&self, id: i64) -> Result<Option<Notice>> {
+        self.notice_by_id(id).await
+    }
+
+    async fn list_notices(&self, f: &NoticeFilter) -> Result<Vec<Notice>> {
+        let mut w = Where::default();
+        if let Some(p) = &f.scope_path {
+            w.push("d.org_path LIKE $?", Arg::S(format!("{p}%")));
+        }
+        if let Some(p) = &f.recipient_path {
+            w.args.push(Arg::S(format!("{p}%")));
+            let k = w.args.len();
+            w.raw(&format!(
+                "n.id IN (SELECT r.notice_id FROM notice_recipients r JOIN org_units o ON o.id = r.org_id WHERE o.path LIKE ${k})"
+            ));
+        }
+        if let Some(id) = f.dispute_id {
+            w.push("n.dispute_id = $?", Arg::I(id));
+        }
+        if f.unsigned {
+            w.raw("n.id IN (SELECT notice_id FROM notice_recipients WHERE signed_at IS NULL)");
+        }
+        let sql = format!(
+            "SELECT n.id FROM notices n JOIN disputes d ON d.id = n.dispute_id{} ORDER BY n.issued_at DESC, n.id DESC LIMIT 500",
+            w.sql()
+        );
+        self.notice_ids(&sql, &w.args).await
+    }
+
+    async fn sign_notice(
+        &self,
+        id: i64,
+        org_id: i64,
+        by_name: &str,
+        reply: Option<&str>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<Notice> {
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query(
+            "UPDATE notice_recipients SET signed_at = $1, signed_by_name = $2, reply = $3 \
+             WHERE notice_id = $4 AND org_id = $5 AND signed_at IS NULL",
+        )
+        .bind(ms(now))
+        .bind(by_name)
+        .bind(reply)
+        .bind(id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(crate::StoreError::Conflict);
+        }
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        self.notice_by_id(id).await?.ok_or(crate::StoreError::NotFound)
+    }
+
+    async fn late_notices(&self, now: DateTime<Utc>) -> Result<Vec<Notice>> {
+        self.notice_ids(
+            "SELECT n.id FROM notices n WHERE n.escalated_at IS NULL AND n.deadline_at < $1 \
+             AND n.id IN (SELECT notice_id FROM notice_recipients WHERE signed_at IS NULL) ORDER BY n.id LIMIT 500",
+            &[Arg::I(ms(now))],
+        )
+        .await
+    }
+
+    async fn escalate_notice(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("UPDATE notices SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 1 {
+            insert_notifications(&mut tx, notes, ms(now)).await?;
+            let ev = AuditEvent::new(None, "system", "notice", id, "escalate_late", None, None);
+            append_audit(&mut tx, &ev, ms(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn dispute_stats(&self, f: &DisputeFilter) -> Result<Vec<DisputeStatRow>> {

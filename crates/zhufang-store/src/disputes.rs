@@ -684,3 +684,281 @@ pub fn grouped_figures(rows: &[DisputeStatRow], by: &str) -> (dispute::Figures, 
         .collect();
     (total, out)
 }
+
+/// 四个一 as given at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    pub plan: String,
+    pub responsible: String,
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// Saves a dispute's plan, responsible people and checklist (officers,
+/// leaders, the command room, admins; the receiving body too).
+pub async fn save_plan(
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    input: PlanInput,
+    now: DateTime<Utc>,
+) -> SResult<DisputePlan> {
+    let d = load(store, user, id).await?;
+    if !user.roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::CommunityOfficer | Role::StationLeader | Role::CommandRoom | Role::Admin | Role::PartnerAgency
+        )
+    }) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errs = vec![];
+    if input.plan.trim().is_empty() || input.plan.chars().count() > 4000 {
+        errs.push(FieldError::new("plan", "化解方案不能为空且不超过4000字"));
+    }
+    if input.responsible.trim().is_empty() || input.responsible.chars().count() > 500 {
+        errs.push(FieldError::new("responsible", "请填写责任人（不超过500字）"));
+    }
+    if input.checklist.len() > 50 {
+        errs.push(FieldError::new("checklist", "清单不超过50项"));
+    }
+    for (i, c) in input.checklist.iter().enumerate() {
+        if c.item.trim().is_empty() || c.item.chars().count() > 200 {
+            errs.push(FieldError::new(format!("checklist[{i}].item"), "每项不能为空且不超过200字"));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let before = store.dispute_plan(d.id).await?;
+    let plan = DisputePlan {
+        plan: input.plan.trim().to_string(),
+        responsible: input.responsible.trim().to_string(),
+        checklist: input
+            .checklist
+            .into_iter()
+            .map(|c| ChecklistItem { item: c.item.trim().to_string(), done: c.done })
+            .collect(),
+        updated_by_name: user.display_name.clone(),
+        updated_at: now,
+    };
+    let ev = zhufang_domain::audit::AuditEvent::new(
+        Some(user.id),
+        &user.display_name,
+        "dispute_plan",
+        d.id,
+        if before.is_some() { "update" } else { "create" },
+        before.as_ref().and_then(|b| serde_json::to_value(b).ok()).as_ref(),
+        serde_json::to_value(&plan).ok().as_ref(),
+    );
+    store.save_dispute_plan(d.id, &plan, user.id, &ev).await?;
+    Ok(plan)
+}
+
+/// A notice as asked for at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeInput {
+    /// Org codes of the recipient bodies (partner agencies, the town, …).
+    pub recipients: Vec<String>,
+    /// What they are asked to do (工作建议).
+    pub actions: String,
+    /// Reply by; default 3 days from now.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+fn may_issue(roles: &[Role]) -> bool {
+    roles.iter().any(|r| matches!(r, Role::StationLeader | Role::CommandRoom | Role::Admin))
+}
+
+/// Issues a warning notice for an orange or red dispute, from the template,
+/// to its recipient bodies, whose people are told to sign for it.
+pub async fn issue_notice(
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    input: NoticeInput,
+    now: DateTime<Utc>,
+) -> SResult<Notice> {
+    let d = load(store, user, id).await?;
+    if !may_issue(&user.roles) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errs = vec![];
+    let colour = Colour::parse(&d.colour).unwrap_or(Colour::Blue);
+    if colour < Colour::Orange {
+        errs.push(FieldError::new("colour", "预警提示函只对红色、橙色预警纠纷发出"));
+    }
+    let mut orgs = vec![];
+    for code in input.recipients.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        match store.org_unit_by_code(code).await? {
+            Some(o) if !orgs.iter().any(|x: &OrgUnit| x.id == o.id) => orgs.push(o),
+            Some(_) => {}
+            None => errs.push(FieldError::new("recipients", format!("没有该单位：{code}"))),
+        }
+    }
+    if orgs.is_empty() && !errs.iter().any(|e| e.field == "recipients") {
+        errs.push(FieldError::new("recipients", "请选择至少一个主送单位"));
+    }
+    if orgs.len() > 20 {
+        errs.push(FieldError::new("recipients", "主送单位不超过20个"));
+    }
+    let actions = input.actions.trim().to_string();
+    if actions.is_empty() || actions.chars().count() > 2000 {
+        errs.push(FieldError::new("actions", "请填写工作建议（不超过2000字）"));
+    }
+    let deadline = input.deadline.unwrap_or(now + chrono::Duration::days(3));
+    if deadline <= now || deadline > now + chrono::Duration::days(60) {
+        errs.push(FieldError::new("deadline", "反馈期限须在今后60天内"));
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let t = store
+        .notice_template(zhufang_domain::notice::DISPUTE_WARNING)
+        .await?
+        .unwrap_or_else(zhufang_domain::notice::default_template);
+    let date = |t: DateTime<Utc>| zhufang_domain::calendar::local_date(t).format("%Y年%-m月%-d日").to_string();
+    let fired: Vec<dispute::Fired> = serde_json::from_value(d.fired_rules.clone()).unwrap_or_default();
+    let mut facts = d.description.clone();
+    if !facts.ends_with(['。', '！', '？']) {
+        facts.push('。');
+    }
+    facts.push_str(&format!("涉及{}人", d.people_involved));
+    if d.amount > 0 {
+        facts.push_str(&format!("，涉及金额{}元", d.amount));
+    }
+    facts.push_str(&format!(
+        "；目前处于{}阶段，已调解未果{}次。",
+        match d.state.as_str() {
+            "pending_accept" => "待受理",
+            "pending_mediation" => "待调解",
+            "mediating" => "调解中",
+            _ => "跟踪",
+        },
+        d.failed_mediations
+    ));
+    let vars: Vec<(&str, String)> = vec![
+        ("recipients", orgs.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join("、")),
+        ("station", d.station_name.clone()),
+        ("dispute_number", d.number.clone()),
+        ("title", d.title.clone()),
+        ("registered", date(d.created_at)),
+        ("colour", colour.label_zh().to_string()),
+        ("facts", facts),
+        (
+            "rules",
+            if fired.is_empty() {
+                "经综合研判。".into()
+            } else {
+                format!("{}。", fired.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join("；"))
+            },
+        ),
+        ("actions", actions.clone()),
+        ("deadline", date(deadline)),
+        ("date", date(now)),
+    ];
+    let year = zhufang_domain::calendar::local_date(now).format("%Y").to_string().parse().unwrap_or(2026);
+    let filled = zhufang_domain::notice::render(&t, &vars, year, 0);
+    let mut notify = vec![];
+    for o in &orgs {
+        notify.extend(
+            store
+                .users_with_roles(&o.path, &Role::ALL)
+                .await?
+                .into_iter()
+                .filter(|u| u.org_unit_id == o.id)
+                .map(|u| u.id),
+        );
+    }
+    Ok(store
+        .issue_notice(&NewNotice {
+            dispute_id: d.id,
+            year,
+            number_prefix: zhufang_domain::notice::fill(&t.number_prefix, &vars),
+            issuer: filled.issuer,
+            title: filled.title,
+            paragraphs: filled.paragraphs,
+            requested_actions: actions,
+            deadline_at: deadline,
+            recipient_org_ids: orgs.iter().map(|o| o.id).collect(),
+            issued_by: user.id,
+            issued_by_name: user.display_name.clone(),
+            now,
+            notify_user_ids: notify,
+        })
+        .await?)
+}
+
+/// Which notices a user sees: a body its own (sent to it), everyone else
+/// those of their stations' disputes.
+pub async fn notice_visibility(store: &dyn Store, user: &User) -> Result<NoticeFilter, StoreError> {
+    if user.roles.iter().all(|r| *r == Role::PartnerAgency) {
+        return Ok(NoticeFilter { recipient_path: Some(user.org_path.clone()), ..Default::default() });
+    }
+    Ok(NoticeFilter { scope_path: Some(grid_scope(store, user).await?), ..Default::default() })
+}
+
+/// Loads a notice the user may see (else not found).
+pub async fn load_notice(store: &dyn Store, user: &User, id: i64) -> SResult<Notice> {
+    let n = store.notice(id).await?.ok_or(ServiceError::NotFound)?;
+    let f = notice_visibility(store, user).await?;
+    let in_scope = f.scope_path.as_deref().is_some_and(|p| n.dispute_org_path.starts_with(p));
+    let recipient = n.recipients.iter().any(|r| r.org_path.starts_with(&user.org_path) || r.org_id == user.org_unit_id);
+    if !(in_scope || (f.recipient_path.is_some() && recipient)) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(n)
+}
+
+/// A recipient body signs for a notice (its own people only; once).
+pub async fn sign_notice(
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    reply: Option<String>,
+    now: DateTime<Utc>,
+) -> SResult<Notice> {
+    let n = load_notice(store, user, id).await?;
+    let Some(r) = n.recipients.iter().find(|r| r.org_id == user.org_unit_id) else {
+        return Err(ServiceError::Forbidden);
+    };
+    if r.signed_at.is_some() {
+        return Err(ServiceError::field("action", "本单位已签收"));
+    }
+    let reply = reply.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if reply.as_deref().is_some_and(|s| s.chars().count() > 2000) {
+        return Err(ServiceError::field("reply", "反馈不超过2000字"));
+    }
+    let ev = zhufang_domain::audit::AuditEvent::new(
+        Some(user.id),
+        &user.display_name,
+        "notice",
+        n.id,
+        "sign_for",
+        None,
+        Some(&serde_json::json!({"org": r.org_code, "reply": reply})),
+    );
+    Ok(store.sign_notice(n.id, r.org_id, &user.display_name, reply.as_deref(), now, &ev).await?)
+}
+
+/// Notices past their reply deadline that a body has not signed for: the
+/// station's leaders and the command room are told, once. Returns how many.
+pub async fn scan_notices(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let late = store.late_notices(now).await?;
+    for n in &late {
+        let missing: Vec<String> =
+            n.recipients.iter().filter(|r| r.signed_at.is_none()).map(|r| r.org_name.clone()).collect();
+        let people = store.users_with_roles(&n.dispute_org_path, &[Role::StationLeader, Role::CommandRoom]).await?;
+        let notes: Vec<NewNotification> = people
+            .iter()
+            .filter(|u| u.org_path == n.dispute_org_path)
+            .map(|u| NewNotification {
+                user_id: u.id,
+                kind: "notice_late".into(),
+                task_id: None,
+                message: format!("{}（{}）已过反馈期限，仍未签收：{}", n.title, n.number, missing.join("、")),
+            })
+            .collect();
+        store.escalate_notice(n.id, now, &notes).await?;
+    }
+    Ok(late.len())
+}

@@ -91,6 +91,37 @@ pub trait DisputeStore: Send + Sync + 'static {
     async fn dispute_incident_times(&self, q: &DisputeIncidentQuery) -> Result<Vec<i64>>;
     /// Every note written on it (events and sessions), oldest first.
     async fn dispute_notes(&self, id: i64) -> Result<Vec<String>>;
+    /// A key dispute's plan, responsible people and checklist (四个一).
+    async fn dispute_plan(&self, id: i64) -> Result<Option<DisputePlan>>;
+    /// Saves the plan with an event on the dispute's timeline and an audit record.
+    async fn save_dispute_plan(&self, id: i64, plan: &DisputePlan, actor_id: i64, audit: &AuditEvent) -> Result<()>;
+    async fn notice_template(&self, name: &str) -> Result<Option<zhufang_domain::notice::NoticeTemplate>>;
+    async fn save_notice_template(
+        &self,
+        name: &str,
+        t: &zhufang_domain::notice::NoticeTemplate,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Issues a notice: numbered per year, its recipients, an event on the
+    /// dispute, notifications and an audit record, in one transaction.
+    async fn issue_notice(&self, n: &NewNotice) -> Result<Notice>;
+    async fn notice(&self, id: i64) -> Result<Option<Notice>>;
+    async fn list_notices(&self, f: &NoticeFilter) -> Result<Vec<Notice>>;
+    /// A recipient body signs for a notice (once), with an optional reply.
+    async fn sign_notice(
+        &self,
+        id: i64,
+        org_id: i64,
+        by_name: &str,
+        reply: Option<&str>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<Notice>;
+    /// Notices past their deadline with a recipient yet to sign, not yet escalated.
+    async fn late_notices(&self, now: DateTime<Utc>) -> Result<Vec<Notice>>;
+    /// Marks a late notice escalated (once) and tells `notes`' people.
+    async fn escalate_notice(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()>;
     /// The disputes of a filter as the figures need them.
     async fn dispute_stats(&self, f: &DisputeFilter) -> Result<Vec<DisputeStatRow>>;
     /// Records a scheduled follow-up visit (a task) of a dispute.

@@ -951,3 +951,85 @@ pub struct DisputeIncidentQuery {
     /// Its place and the radius for dispute-type incidents.
     pub near: Option<(f64, f64, f64)>,
 }
+
+/// One item of a key dispute's checklist (一张清单).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ChecklistItem {
+    pub item: String,
+    #[serde(default)]
+    pub done: bool,
+}
+
+/// 四个一 of a key dispute: its plan, responsible people and checklist (the
+/// notice is the fourth).
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputePlan {
+    pub plan: String,
+    pub responsible: String,
+    pub checklist: Vec<ChecklistItem>,
+    pub updated_by_name: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A recipient body of a notice and its sign-for.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeRecipient {
+    pub org_id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub signed_by_name: Option<String>,
+    pub reply: Option<String>,
+}
+
+/// A warning notice (重大矛盾纠纷预警提示函) as issued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    pub id: i64,
+    pub dispute_id: i64,
+    pub dispute_number: String,
+    pub dispute_title: String,
+    #[serde(skip)]
+    pub dispute_org_path: String,
+    pub number: String,
+    pub issuer: String,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub requested_actions: String,
+    pub deadline_at: DateTime<Utc>,
+    pub issued_by_name: String,
+    pub issued_at: DateTime<Utc>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub recipients: Vec<NoticeRecipient>,
+}
+
+/// A notice to issue: filled in from the template (the store numbers it).
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    pub dispute_id: i64,
+    pub year: i32,
+    pub number_prefix: String,
+    pub issuer: String,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub requested_actions: String,
+    pub deadline_at: DateTime<Utc>,
+    pub recipient_org_ids: Vec<i64>,
+    pub issued_by: i64,
+    pub issued_by_name: String,
+    pub now: DateTime<Utc>,
+    /// The recipients' people, told to sign for it.
+    pub notify_user_ids: Vec<i64>,
+}
+
+/// Which notices: those of a station subtree's disputes, or those sent to a body.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeFilter {
+    pub scope_path: Option<String>,
+    pub recipient_path: Option<String>,
+    pub dispute_id: Option<i64>,
+    /// Only those with a recipient yet to sign.
+    pub unsigned: bool,
+}

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod controllers;
+pub mod docx;
 pub mod error;
 pub mod i18n;
 pub mod layers;
@@ -66,6 +67,13 @@ pub fn router(state: AppState) -> Router {
         .route("/disputes/{id}", get(disputes::show))
         .route("/disputes/{id}/transitions", post(disputes::transition))
         .route("/disputes/{id}/parties/{party_id}", get(disputes::party))
+        .route("/disputes/{id}/notices", post(notices::issue))
+        .route("/disputes/{id}/plan", put(notices::save_plan))
+        .route("/notices", get(notices::list))
+        .route("/notices/{id}", get(notices::show))
+        .route("/notices/{id}/sign", post(notices::sign))
+        .route("/notices/{id}/document.docx", get(notices::document))
+        .route("/notice-template", get(notices::template).put(notices::save_template))
         .route("/dispute-categories", get(disputes::categories))
         .route("/dispute-classes", get(disputes::classes))
         .route("/dispute-rules", get(disputes::rules).put(disputes::replace_rules))
@@ -107,6 +115,11 @@ pub fn router(state: AppState) -> Router {
         .route("/disputes/{id}", get(disputes::pages::show_page))
         .route("/disputes/{id}/transitions", post(disputes::pages::transition_form))
         .route("/disputes/{id}/parties/{party_id}", get(disputes::pages::party_fragment))
+        .route("/disputes/{id}/notices", post(notices::issue_form))
+        .route("/disputes/{id}/plan", post(notices::plan_form))
+        .route("/notices", get(notices::list_page))
+        .route("/notices/{id}", get(notices::show_page))
+        .route("/notices/{id}/sign", post(notices::sign_form))
         .route("/grids", get(grids::list_page))
         .route("/grids/import", get(grids::import_page))
         .route("/grids/{id}", get(grids::show_page).post(grids::edit_form))
@@ -157,6 +170,11 @@ pub async fn run_background(
             _ = tick.tick() => {
                 if let Err(e) = state.run_jobs().await {
                     tracing::error!(error = %e, "background job failed");
+                }
+                match zhufang_store::disputes::scan_notices(state.store.as_ref(), chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(escalated = n, "late notices"),
+                    Err(e) => tracing::error!(error = %e, "notice scan failed"),
                 }
                 match zhufang_store::incidents::scan_hand_overs(state.store.as_ref(), chrono::Utc::now()).await {
                     Ok(0) => {}

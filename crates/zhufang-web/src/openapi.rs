@@ -30,7 +30,7 @@ impl Modify for BearerAuth {
         users::reveal_phone, notifications::list, notifications::mark_read, workflows::show, workflows::replace,
         calendar::list, calendar::set_day, audit::list, grids::list, grids::locate, grids::import, grids::job,
         grids::show, grids::update, map::layer_list, map::points, map::heat, map::grids, map::unrouted,
-        incidents::create, incidents::list, incidents::show, incidents::transition, incidents::caller_phone, incidents::types, incidents::figures, incidents::import, incidents::export::export, incidents::triage, incidents::similar, incident_types::upsert_type, disputes::create, disputes::list, disputes::show, disputes::transition, disputes::party, disputes::categories, disputes::classes, disputes::rules, disputes::replace_rules, disputes::figures, disputes::export::export, incident_types::limits, incident_types::upsert_limit,
+        incidents::create, incidents::list, incidents::show, incidents::transition, incidents::caller_phone, incidents::types, incidents::figures, incidents::import, incidents::export::export, incidents::triage, incidents::similar, incident_types::upsert_type, disputes::create, disputes::list, disputes::show, disputes::transition, disputes::party, disputes::categories, disputes::classes, disputes::rules, disputes::replace_rules, disputes::figures, notices::issue, notices::list, notices::show, notices::sign, notices::document, notices::save_plan, notices::template, notices::save_template, disputes::export::export, incident_types::limits, incident_types::upsert_limit,
     )
 )]
 pub struct ApiDoc;

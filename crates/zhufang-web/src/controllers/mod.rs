@@ -14,6 +14,7 @@ pub mod incident_types;
 pub mod incidents;
 pub mod map;
 pub mod me;
+pub mod notices;
 pub mod notifications;
 pub mod org_units;
 pub mod session;

@@ -389,3 +389,127 @@ async fn the_other_endings_terminate_retry_transfer_and_judicial_confirmation() 
     assert_eq!((d["failed_mediations"].as_i64(), d["colour"].as_str()), (Some(2), Some("orange")), "{d}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn warning_notices_docx_sign_for_and_late_escalation() {
+    let app = TestApp::spawn().await;
+    let officer = app.login("s1.officer").await;
+    let leader = app.login("s1.leader").await;
+    let sifa = app.login("p.sifa1").await;
+    let hotline = app.login("p.12345").await;
+    let (lat, lon) = inside_s1(&officer).await;
+    let body = |title: &str, people: i64| {
+        json!({"title": title, "description": "两村因山林边界争执", "category_code": "07", "source": "grid_report",
+            "location": {"lat": lat, "lon": lon}, "people_involved": people,
+            "parties": [{"side": "applicant", "kind": "organisation", "name": "东村村民小组"}, {"side": "respondent", "kind": "natural", "name": "郑九", "phone": "13500005555"}]})
+    };
+    let (_, red) = officer.post("/api/v1/disputes", body("山林边界纠纷", 40)).await;
+    assert_eq!(red["colour"], "red", "{red}");
+    let (_, calm) = officer.post("/api/v1/disputes", body("山林小纠纷", 2)).await;
+    assert_eq!(calm["colour"], "yellow");
+    let notices = |id: &Value| format!("/api/v1/disputes/{id}/notices");
+    let ask = json!({"recipients": ["361202001100", "361200012345"], "actions": "请镇司法所牵头组织联合调解，12345做好群众诉求登记。"});
+
+    // who may, for which disputes, with what
+    assert_eq!(code(&officer.post(&notices(&red["id"]), ask.clone()).await.1), "forbidden");
+    let (s, v) = leader.post(&notices(&calm["id"]), ask.clone()).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("colour")));
+    for (bad, field) in [
+        (json!({"recipients": [], "actions": "x"}), "recipients"),
+        (json!({"recipients": ["000000000000"], "actions": "x"}), "recipients"),
+        (json!({"recipients": ["361202001100"], "actions": " "}), "actions"),
+        (json!({"recipients": ["361202001100"], "actions": "x", "deadline": "2001-01-01"}), "deadline"),
+    ] {
+        let (s, v) = leader.post(&notices(&red["id"]), bad).await;
+        assert_eq!(
+            (s, v["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{v}"
+        );
+    }
+    let (s, n) = leader.post(&notices(&red["id"]), ask.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{n}");
+    let year =
+        chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y").to_string();
+    assert_eq!(n["number"].as_str().unwrap(), format!("纠预〔{year}〕第1号"));
+    let text = n["paragraphs"].to_string();
+    assert!(text.contains("城南区滨江街道司法所") && text.contains("涉及30人以上"), "{text}");
+    assert!(!text.contains("郑九") && !text.contains("13500005555"), "no personal data in a notice");
+    let (_, n2) = leader.post(&notices(&red["id"]), ask.clone()).await;
+    assert_eq!(n2["number"].as_str().unwrap(), format!("纠预〔{year}〕第2号"), "numbered within the year");
+
+    // the DOCX opens: a zip whose word/document.xml parses, in the official layout
+    let (c, _) = page_session(&app, "p.sifa1").await;
+    let r = c.get(app.url(&format!("/api/v1/notices/{}/document.docx", n["id"]))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("wordprocessingml"));
+    let bytes = r.bytes().await.unwrap();
+    let xml = crate::harness::office_part(&bytes, "word/document.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("document.xml is well-formed XML");
+    let w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((w, "t")))
+        .filter_map(|n| n.text())
+        .filter(|t| !t.is_empty())
+        .collect();
+    assert_eq!(texts[1], n["number"].as_str().unwrap(), "header, then the number: {texts:?}");
+    assert_eq!(texts[2], "重大矛盾纠纷预警提示函");
+    assert!(texts[3].starts_with("城南区滨江街道司法所、"), "the salutation names the recipients: {}", texts[3]);
+    let red_runs =
+        doc.descendants().filter(|n| n.has_tag_name((w, "color")) && n.attribute((w, "val")) == Some("E60012")).count();
+    assert!(red_runs >= 1, "a red header");
+    assert!(doc.descendants().any(|n| n.has_tag_name((w, "pgSz")) && n.attribute((w, "w")) == Some("11906")), "A4");
+    for part in ["[Content_Types].xml", "_rels/.rels"] {
+        roxmltree::Document::parse(&crate::harness::office_part(&bytes, part)).expect(part);
+    }
+
+    // each recipient signs for it from its own list; others cannot
+    let (_, mine) = sifa.get("/api/v1/notices?unsigned=true").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
+    assert!(sifa.get("/api/v1/notifications").await.1.to_string().contains("请签收并按期反馈"));
+    let sign = |id: &Value| format!("/api/v1/notices/{id}/sign");
+    assert_eq!(code(&officer.post(&sign(&n["id"]), json!({})).await.1), "forbidden", "not a recipient");
+    let other = app.login("p.sifa2").await;
+    assert_eq!(code(&other.post(&sign(&n["id"]), json!({})).await.1), "not_found");
+    let (_, after) = sifa.post(&sign(&n["id"]), json!({"reply": "已安排调解员，本周内组织联合调解"})).await;
+    let signed: Vec<bool> =
+        after["recipients"].as_array().unwrap().iter().map(|r| r["signed_at"].is_string()).collect();
+    assert_eq!(signed.iter().filter(|s| **s).count(), 1, "{after}");
+    assert_eq!(code(&sifa.post(&sign(&n["id"]), json!({})).await.1), "validation_failed", "once");
+
+    // past the deadline with 12345 unsigned: the station hears, once
+    crate::harness::db_exec(&app.db_url, &format!("UPDATE notices SET deadline_at = 1000 WHERE id = {}", n["id"]))
+        .await;
+    let now = chrono::Utc::now();
+    assert_eq!(zhufang_store::disputes::scan_notices(app.store.as_ref(), now).await.unwrap(), 1);
+    assert_eq!(zhufang_store::disputes::scan_notices(app.store.as_ref(), now).await.unwrap(), 0, "once");
+    let (_, inbox) = leader.get("/api/v1/notifications").await;
+    assert!(
+        inbox.to_string().contains("已过反馈期限，仍未签收：江城市12345政务服务便民热线")
+            || inbox.to_string().contains("已过反馈期限"),
+        "{inbox}"
+    );
+    assert_eq!(hotline.post(&sign(&n["id"]), json!({})).await.0, StatusCode::OK, "late, but still signs");
+
+    // 四个一: the plan, people and checklist
+    let plan = format!("/api/v1/disputes/{}/plan", red["id"]);
+    let (s, v) = officer.put(&plan, json!({"plan": " ", "responsible": "", "checklist": [{"item": ""}]})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"]["fields"].as_array().map(Vec::len), Some(3), "{v}");
+    let (s, p) = officer
+        .put(&plan, json!({"plan": "镇村两级联合调处，先稳控后化解", "responsible": "张所长、李书记", "checklist": [{"item": "现场勘界", "done": true}, {"item": "召开协调会"}]}))
+        .await;
+    assert_eq!((s, p["checklist"][0]["done"].as_bool()), (StatusCode::OK, Some(true)), "{p}");
+    let (_, d) = officer.get(&format!("/api/v1/disputes/{}", red["id"])).await;
+    let actions: Vec<&str> = d["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["register", "notice", "notice", "plan"]);
+
+    // the pages: the printable notice and the list
+    let html = c.get(app.url(&format!("/notices/{}", n2["id"]))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-testid=\"notice-doc\"") && html.contains("data-testid=\"notice-sign\""));
+    let list = c.get(app.url("/notices")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(list.matches("data-testid=\"notice-row\"").count(), 2);
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}

@@ -469,6 +469,12 @@ struct ShowTpl {
     registered: String,
     follow_ups: Vec<super::FollowUpOut>,
     task_wf: std::sync::Arc<Workflow>,
+    plan: Option<zhufang_store::model::DisputePlan>,
+    /// The checklist as edited: one item a line, "[x] " for done.
+    checklist_text: String,
+    notices: Vec<(i64, String, String, String)>,
+    may_issue: bool,
+    may_plan: bool,
 }
 
 impl ShowTpl {
@@ -593,6 +599,7 @@ pub async fn show_page(
         .filter(|l| l.as_i64() > d.level)
         .map(|l| Opt { value: l.as_i64().to_string(), label: tr.pick(l.label_zh(), l.label_en()).into() })
         .collect();
+    let plan = state.store.dispute_plan(d.id).await.map_err(|e| err(e.into()))?;
     let steps = [
         (tr.t("dispute.accepted_at"), fmt_opt(&d.accepted_at)),
         (tr.t("dispute.settled_at"), fmt_opt(&d.settled_at)),
@@ -633,6 +640,20 @@ pub async fn show_page(
             registered: fmt_time(&d.created_at),
             follow_ups: super::follow_ups(&state, d.id).await.map_err(err)?,
             task_wf: state.workflow(),
+            checklist_text: plan
+                .as_ref()
+                .map(|p| {
+                    p.checklist
+                        .iter()
+                        .map(|c| format!("{}{}", if c.done { "[x] " } else { "" }, c.item))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default(),
+            plan,
+            notices: crate::controllers::notices::of_dispute(&state, d.id).await.map_err(err)?,
+            may_issue: d.colour == "red" || d.colour == "orange",
+            may_plan: !d.state.eq("archived"),
             d,
             shell,
         },
