@@ -86,8 +86,26 @@ test('a dispute from an incident: colours rise, escalated, signed for, settled',
   });
   await waitAttr(page, 'dispute-level', 'data-level', '3');
 
-  // the 司法所 signs for it, mediates it to success
+  // the station leader issues a warning notice to the 司法所 (red: 四个一)
+  const leader = await loginAs(browser, server.baseURL, 's1.leader');
+  await leader.page.goto(`/disputes/${id}`);
+  await leader.page.locator(tid('plan-missing')).waitFor();
+  await leader.page.locator(tid('open-notice')).click();
+  await leader.page.locator(tid('recipient-361202001100')).check();
+  await leader.page.locator(tid('notice-actions')).fill('请司法所牵头组织联合调解');
+  await Promise.all([leader.page.waitForURL(/\/notices\/\d+$/), leader.page.locator(tid('notice-submit')).click()]);
+  assert.match(await leader.page.locator(tid('notice-number')).innerText(), /纠预〔\d{4}〕第1号/);
+  assert.match(await leader.page.locator(tid('notice-doc')).innerText(), /重大矛盾纠纷预警提示函[\s\S]*城南区滨江街道司法所/);
+  await leader.context.close();
+
+  // the 司法所 signs for the notice from its list, then for the escalation, and mediates it to success
   const sifa = await loginAs(browser, server.baseURL, 'p.sifa1');
+  await sifa.page.goto('/notices');
+  await sifa.page.locator(tid('notice-to-sign')).waitFor();
+  await Promise.all([sifa.page.waitForURL(/\/notices\/\d+$/), sifa.page.locator(tid('notice-link')).first().click()]);
+  await sifa.page.locator(tid('notice-reply')).fill('已安排调解员');
+  await sifa.page.locator(tid('notice-sign')).click();
+  await sifa.page.locator(tid('recipient-row')).filter({ hasText: '已安排调解员' }).waitFor();
   await sifa.page.goto('/disputes');
   await sifa.page.locator(`${tid('dispute-row')}[data-dispute-id="${id}"] a`).first().click();
   await sifa.page.waitForURL(`**/disputes/${id}`);
