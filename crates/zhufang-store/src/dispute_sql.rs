@@ -325,6 +325,39 @@ impl crate::DisputeStore for Backend {
             .collect())
     }
 
+    async fn upsert_dispute_category(&self, c: &DisputeCategory, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO dispute_categories (code, name, active) VALUES ($1, $2, $3) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, active = excluded.active",
+        )
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(c.active)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_dispute_class(&self, c: &DisputeClass, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("UPDATE dispute_classes SET label = $1, definition = $2, limit_days = $3 WHERE code = $4")
+            .bind(&c.label)
+            .bind(&c.definition)
+            .bind(c.limit_days)
+            .bind(&c.code)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() != 1 {
+            return Err(crate::StoreError::NotFound);
+        }
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn dispute_rules(&self) -> Result<Vec<zhufang_domain::dispute::ColourRule>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT id, body FROM dispute_rules ORDER BY sort, id").fetch_all(self.r()).await?;

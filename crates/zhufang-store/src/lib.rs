@@ -66,6 +66,10 @@ pub enum ChainStatus {
 pub trait DisputeStore: Send + Sync + 'static {
     async fn dispute_categories(&self) -> Result<Vec<DisputeCategory>>;
     async fn dispute_classes(&self) -> Result<Vec<DisputeClass>>;
+    /// Adds or changes a category (name, offered or not), with its audit event.
+    async fn upsert_dispute_category(&self, c: &DisputeCategory, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
+    /// Changes a class's label, definition and limit, with its audit event.
+    async fn update_dispute_class(&self, c: &DisputeClass, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
     /// The colour rules, in order.
     async fn dispute_rules(&self) -> Result<Vec<zhufang_domain::dispute::ColourRule>>;
     /// Replaces the colour rules (checked by the caller), with its audit event.

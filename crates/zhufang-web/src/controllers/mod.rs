@@ -6,6 +6,7 @@ pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod catalogue;
+pub mod dispute_settings;
 pub mod disputes;
 pub mod files;
 pub mod grids;

@@ -282,6 +282,57 @@ async fn colour_rules_are_data_admins_edit() {
     assert_eq!(d["parties"][0]["name_masked"], "某某公司", "an organisation's name is not a person's");
     assert_eq!(admin.get("/api/v1/audit?object_type=dispute_rules").await.1["total"], 2, "seeded, then edited");
 
+    // categories, classes and the notice template are admins' too
+    let (s, c) = admin.put("/api/v1/dispute-categories/18", json!({"name": "民间借贷"})).await;
+    assert_eq!((s, c["active"].as_bool()), (StatusCode::OK, Some(true)));
+    assert!(officer.get("/api/v1/dispute-categories").await.1.to_string().contains("民间借贷"));
+    assert_eq!(code(&officer.put("/api/v1/dispute-categories/19", json!({"name": "x"})).await.1), "forbidden");
+    assert_eq!(code(&admin.put("/api/v1/dispute-categories/1a", json!({"name": "x"})).await.1), "validation_failed");
+    assert_eq!(
+        admin.put("/api/v1/dispute-categories/18", json!({"name": "民间借贷", "active": false})).await.0,
+        StatusCode::OK
+    );
+    let (s, v) = officer
+        .post("/api/v1/disputes", json!({"title": "借款", "description": "d", "category_code": "18", "source": "other", "location": {"lat": lat, "lon": lon}}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("category_code")),
+        "retired"
+    );
+    let class = json!({"label": "B类（一般）", "definition": "乡镇（街道）组织联合调解", "limit_days": 10});
+    assert_eq!(admin.put("/api/v1/dispute-classes/B", class).await.1["limit_days"], 10);
+    let (s, _) =
+        admin.put("/api/v1/dispute-classes/D", json!({"label": "x", "definition": "y", "limit_days": 3})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        code(
+            &admin.put("/api/v1/dispute-classes/A", json!({"label": "x", "definition": "y", "limit_days": 0})).await.1
+        ),
+        "validation_failed"
+    );
+    let (_, mut t) = officer.get("/api/v1/notice-template").await;
+    t["body"] = json!("{recipients}：\n{facts}\n{bogus}");
+    assert_eq!(code(&admin.put("/api/v1/notice-template", t.clone()).await.1), "validation_failed");
+    t["body"] = json!("{recipients}：\n{facts}");
+    t["title"] = json!("矛盾纠纷风险提示函");
+    assert_eq!(code(&officer.put("/api/v1/notice-template", t.clone()).await.1), "forbidden");
+    assert_eq!(admin.put("/api/v1/notice-template", t).await.0, StatusCode::OK);
+    assert_eq!(officer.get("/api/v1/notice-template").await.1["title"], "矛盾纠纷风险提示函");
+    let (ac, acsrf) = page_session(&app, "admin").await;
+    let html = ac.get(app.url("/admin/disputes")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-code=\"18\"") && html.contains("any_two"), "the settings page lists them");
+    let r = ac
+        .post(app.url("/admin/dispute-rules"))
+        .header("x-csrf-token", &acsrf)
+        .header("hx-request", "true")
+        .form(&[("json", "[{\"id\": \"x\"")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("规则JSON有误"), "bad JSON is refused with its reason");
+    assert_eq!(officer.get("/api/v1/dispute-rules").await.1[0]["id"], "any_two", "and nothing changed");
+
     // the pages: the register form, the ledger with its badges, the board, the detail
     let (c, csrf) = page_session(&app, "s1.officer").await;
     let r = c
