@@ -56,6 +56,8 @@ pub struct SeedReport {
     pub tasks: usize,
     /// Incidents of the last 30 days (a quarter as many as tasks).
     pub incidents: usize,
+    /// Disputes of the last 45 days (a sixteenth as many as tasks), worked through the ledger.
+    pub disputes: usize,
     pub by_state: Vec<(String, i64)>,
 }
 
@@ -481,8 +483,10 @@ pub async fn seed(
         now,
     };
     let plans = plan_tasks(&world, &mut rng, opts.tasks);
-    let created = replay(store, &wf, &cal, &users, &plans, now).await?;
+    let dispute_plans = plan_disputes(&stations, &users, &city.names, &mut rng, opts.tasks / 16, now);
+    let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, now).await?;
     let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
+    let disputes = dispute_plans.len();
 
     let by_state = store.state_counts().await?;
     Ok(SeedReport {
@@ -492,6 +496,7 @@ pub async fn seed(
         grids: grid_count,
         tasks: created,
         incidents,
+        disputes,
         by_state,
     })
 }
@@ -1269,15 +1274,23 @@ async fn replay(
     cal: &WorkCalendar,
     users: &HashMap<String, User>,
     plans: &[Plan],
+    disputes: &[DisputePlan],
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    // (time, task, step) with step 0 = create, k = steps[k - 1].
-    let mut events: Vec<(DateTime<Utc>, usize, usize)> = vec![];
+    // (time, kind, item, step): kind 0 a task, 1 a dispute; step 0 = create, k = steps[k - 1].
+    let mut events: Vec<(DateTime<Utc>, u8, usize, usize)> = vec![];
     for (i, p) in plans.iter().enumerate() {
-        events.push((p.created_at, i, 0));
-        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.at, i, k + 1)));
+        events.push((p.created_at, 0, i, 0));
+        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.at, 0, i, k + 1)));
     }
-    events.sort();
+    for (i, p) in disputes.iter().enumerate() {
+        events.push((p.created_at, 1, i, 0));
+        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.0, 1, i, k + 1)));
+    }
+    events.sort_by_key(|e| (e.0, e.1, e.2, e.3));
+    let dwf = store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
+    let flows = zhufang_store::disputes::Flows { dispute: &dwf, task: wf, cal };
+    let mut dispute_ids: Vec<Option<i64>> = vec![None; disputes.len()];
     let user = |name: &str| users.get(name).with_context(|| format!("demo user {name}"));
     let mut ids: Vec<Option<i64>> = vec![None; plans.len()];
     let mut created = 0usize;
@@ -1289,7 +1302,7 @@ async fn replay(
     let mut read_done = false;
     let mut usernames: Vec<&String> = users.keys().collect();
     usernames.sort();
-    for (at, i, k) in events {
+    for (at, kind, i, k) in events {
         if at >= next_scan {
             let hour = at - Duration::seconds(i64::from(at.minute() * 60 + at.second()));
             service::scan_deadlines(store, hour).await?;
@@ -1300,6 +1313,20 @@ async fn replay(
                 store.mark_read(user(u)?.id, None, read_cutoff).await?;
             }
             read_done = true;
+        }
+        if kind == 1 {
+            let p = &disputes[i];
+            if k == 0 {
+                let d = zhufang_store::disputes::create(store, &router, user(&p.registrar)?, p.input.clone(), at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo dispute «{}»: {e:?}", p.input.title))?;
+                dispute_ids[i] = Some(d.id);
+            } else {
+                let (_, who, s) = &p.steps[k - 1];
+                let id = dispute_ids[i].context("dispute registered before its steps")?;
+                dispute_event(store, &flows, id, user(who)?, s, at).await?;
+            }
+            continue;
         }
         let p = &plans[i];
         if k == 0 {
@@ -1512,4 +1539,284 @@ async fn seed_incidents(
         }
     }
     Ok(made)
+}
+
+// ---------------------------------------------------------------- disputes
+
+fn person_name(names: &Names, rng: &mut StdRng) -> String {
+    format!(
+        "{}{}",
+        names.surnames.choose(rng).map(String::as_str).unwrap_or("王"),
+        names.given.choose(rng).map(String::as_str).unwrap_or("某")
+    )
+}
+
+/// Kinds of dispute the demo registers: (category, title, description, people, amount yuan).
+/// (category, title, description, people range, amount range in yuan).
+type DisputeKind = (&'static str, &'static str, &'static str, (i64, i64), (i64, i64));
+
+const DISPUTE_KINDS: [DisputeKind; 12] = [
+    ("02", "邻里噪音纠纷", "楼上住户夜间装修、走动声响大，楼下多次上门交涉未果，双方在楼道发生口角。", (2, 4), (0, 0)),
+    ("02", "邻里排水纠纷", "两户之间的排水沟被一方堵塞，雨天积水倒灌，双方互不相让。", (2, 5), (0, 3_000)),
+    ("01", "婚姻家庭纠纷", "夫妻因家庭开支和子女抚养问题长期争吵，女方回娘家居住，男方多次上门吵闹。", (2, 4), (0, 0)),
+    ("03", "宅基地界址纠纷", "两户建房时对院墙界址认识不一，一方已砌墙，另一方阻止施工。", (2, 8), (0, 20_000)),
+    (
+        "07",
+        "山林边界纠纷",
+        "两个村民小组对交界处山林权属有争议，双方各自组织人员砍伐，现场对峙。",
+        (8, 40),
+        (10_000, 300_000),
+    ),
+    ("10", "工资拖欠纠纷", "工地班组与包工头因工钱结算发生争议，工人多次到项目部讨要。", (5, 30), (20_000, 600_000)),
+    ("04", "买卖合同纠纷", "店主与供货商因货款结算和退货问题争执，供货商扣押店内货物。", (2, 3), (8_000, 150_000)),
+    ("06", "损害赔偿纠纷", "电动车与行人在小区内相撞，双方对医疗费和误工费赔偿金额分歧较大。", (2, 3), (3_000, 40_000)),
+    ("15", "物业收费纠纷", "部分业主因物业服务不到位拒交物业费，物业公司停止门禁卡充值。", (6, 60), (10_000, 200_000)),
+    ("08", "征地补偿纠纷", "部分村民对道路拓宽征地补偿标准有异议，阻止施工队进场。", (6, 35), (50_000, 2_000_000)),
+    ("12", "消费纠纷", "顾客认为预付卡办理后门店服务缩水，要求退还余款，店方拒绝。", (2, 12), (1_000, 30_000)),
+    ("99", "民间借贷纠纷", "借款到期后借款人拒不归还，出借人多次上门催讨，言语激烈。", (2, 3), (20_000, 300_000)),
+];
+
+/// One step of a planned dispute.
+#[derive(Debug, Clone)]
+enum DStep {
+    Act(Box<zhufang_store::disputes::DisputeAction>),
+    Plan(zhufang_store::disputes::PlanInput),
+    /// Issued only if the dispute is orange or red by then.
+    Notice(zhufang_store::disputes::NoticeInput),
+    /// The user's body signs for the dispute's notices it has yet to sign.
+    SignNotices,
+}
+
+impl DStep {
+    fn act(a: zhufang_store::disputes::DisputeAction) -> Self {
+        DStep::Act(Box::new(a))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct DisputePlan {
+    created_at: DateTime<Utc>,
+    registrar: String,
+    input: zhufang_store::disputes::CreateDispute,
+    steps: Vec<(DateTime<Utc>, String, DStep)>,
+}
+
+/// Plans a month and more of the dispute ledger, to be worked through the
+/// real service (workflow, colours, escalations, notices, plans, follow-ups)
+/// in time order with the tasks.
+fn plan_disputes(
+    stations: &[Station],
+    users: &HashMap<String, User>,
+    names: &Names,
+    rng: &mut StdRng,
+    n: usize,
+    now: DateTime<Utc>,
+) -> Vec<DisputePlan> {
+    use zhufang_store::disputes::{CreateDispute, DisputeAction, NoticeInput, PartyInput, PlanInput};
+    use zhufang_store::model::{ChecklistItem, NewMediation};
+    let mut out = vec![];
+    if stations.is_empty() {
+        return out;
+    }
+    for _ in 0..n {
+        let st = &stations[rng.gen_range(0..stations.len())];
+        let Some(d) = st.districts.choose(rng) else { continue };
+        let (lat, lon) = jitter(d.centre, 0.5, rng);
+        let (cat, title, text, (p0, p1), (a0, a1)) = DISPUTE_KINDS[rng.gen_range(0..DISPUTE_KINDS.len())];
+        let created_at = now - Duration::seconds(rng.gen_range(3_600..45 * 86_400));
+        let registrar = if rng.gen_bool(0.5) { d.aux.clone() } else { d.officer.clone() };
+        let parties = vec![
+            PartyInput {
+                side: "applicant".into(),
+                kind: "natural".into(),
+                name: person_name(names, rng),
+                phone: Some(format!("13{:09}", rng.gen_range(0..1_000_000_000u64))),
+            },
+            PartyInput {
+                side: "respondent".into(),
+                kind: "natural".into(),
+                name: person_name(names, rng),
+                phone: None,
+            },
+        ];
+        let people = rng.gen_range(p0..=p1);
+        let amount = if a1 > 0 { rng.gen_range(a0..=a1) / 100 * 100 } else { 0 };
+        let source =
+            ["home_visit", "patrol", "public_report", "self_report", "transferred", "grid_report"][rng.gen_range(0..6)];
+        let input = CreateDispute {
+            title: format!("{}{}", d.village, title),
+            description: text.into(),
+            category_code: cat.into(),
+            source: source.into(),
+            location: Wgs84Point::new(lat, lon).ok(),
+            address: Some(format!("{}{}号", d.village, rng.gen_range(1..99))),
+            parties,
+            people_involved: Some(people),
+            amount: Some(amount),
+            incident_id: None,
+        };
+        let mut plan = DisputePlan { created_at, registrar, input, steps: vec![] };
+        // how far it has come: a plausible while between steps, never past now
+        let mut t = created_at;
+        let mut at = |lo: i64, hi: i64, rng: &mut StdRng| {
+            t += Duration::seconds(rng.gen_range(lo..hi));
+            (t < now).then_some(t)
+        };
+        let act = |a: &str| DisputeAction { action: a.into(), ..Default::default() };
+        let officer = d.officer.clone();
+        let mut step = |at: DateTime<Utc>, who: &str, s: DStep| plan.steps.push((at, who.to_string(), s));
+        'life: {
+            if rng.gen_bool(0.1) {
+                break 'life; // still to accept
+            }
+            let Some(when) = at(3_600, 86_400, rng) else { break 'life };
+            let class = if people >= 20 || amount >= 500_000 {
+                "C"
+            } else if people >= 5 {
+                "B"
+            } else {
+                "A"
+            };
+            step(when, &officer, DStep::act(DisputeAction { class: Some(class.into()), ..act("accept") }));
+            if people >= 20 || amount >= 500_000 {
+                if let Some(when) = at(600, 7_200, rng) {
+                    let leader = users.get(&st.leader).map(|u| u.display_name.clone()).unwrap_or_default();
+                    let me = users.get(&officer).map(|u| u.display_name.clone()).unwrap_or_default();
+                    step(
+                        when,
+                        &officer,
+                        DStep::Plan(PlanInput {
+                            plan: "先稳控、后化解：派出所会同村（社区）和司法所联合调处，必要时报请镇（街道）牵头。"
+                                .into(),
+                            responsible: format!("{leader}、{me}"),
+                            checklist: vec![
+                                ChecklistItem { item: "当日上门了解双方诉求".into(), done: true },
+                                ChecklistItem { item: "落实专人稳控".into(), done: true },
+                                ChecklistItem { item: "组织联合调解会".into(), done: false },
+                            ],
+                        }),
+                    );
+                }
+                let recipients: Vec<String> = [st.sifa.as_deref(), st.gov.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| users.get(u).map(|u| u.org_code.clone()))
+                    .collect();
+                if let Some(when) = at(600, 7_200, rng)
+                    && !recipients.is_empty()
+                {
+                    step(
+                        when,
+                        &st.leader,
+                        DStep::Notice(NoticeInput {
+                            recipients,
+                            actions: "请司法所牵头组织联合调解，镇（街道）协调相关部门共同做好稳控化解工作。".into(),
+                            deadline: Some(when + Duration::days(3)),
+                        }),
+                    );
+                    // the bodies sign for it within hours, mostly; now and then one is late
+                    for body in [st.sifa.as_deref(), st.gov.as_deref()].into_iter().flatten() {
+                        let hi = if rng.gen_bool(0.85) { 86_400 } else { 5 * 86_400 };
+                        let when = when + Duration::seconds(rng.gen_range(1_800..hi));
+                        if when < now {
+                            step(when, body, DStep::SignNotices);
+                        }
+                    }
+                }
+            }
+            let Some(when) = at(1_800, 2 * 86_400, rng) else { break 'life };
+            step(when, &officer, DStep::act(act("start")));
+            if rng.gen_bool(0.15) {
+                break 'life; // a hard one, still being mediated
+            }
+            // a third of the village-level ones go up to the town's 司法所, which signs for them
+            if class == "A"
+                && rng.gen_bool(0.3)
+                && let Some(sifa) = st.sifa.as_deref().and_then(|u| users.get(u))
+                && let Some(when) = at(3_600, 86_400, rng)
+            {
+                let up = DisputeAction {
+                    note: Some("村级调解未果，提请镇（街道）司法所组织调解".into()),
+                    level: Some(2),
+                    to_org: Some(sifa.org_code.clone()),
+                    ..act("escalate")
+                };
+                step(when, &officer, DStep::act(up));
+                if let Some(when) = at(1_800, 86_400, rng) {
+                    step(when, &sifa.username, DStep::act(act("sign_for")));
+                }
+            }
+            let Some(when) = at(86_400, 5 * 86_400, rng) else { break 'life };
+            let settled = rng.gen_bool(0.8);
+            let me = users.get(&officer).map(|u| u.display_name.clone()).unwrap_or_default();
+            let session = NewMediation {
+                held_at: when,
+                mediators: format!("{me}、村（居）调解员"),
+                place: format!("{}调解室", d.village),
+                outcome: if settled { "settled" } else { "failed" }.into(),
+                agreement: if settled {
+                    "双方自愿达成调解协议，按约定履行。".into()
+                } else {
+                    String::new()
+                },
+            };
+            step(when, &officer, DStep::act(DisputeAction { session: Some(session), ..act("session") }));
+            if !settled {
+                if let Some(when) = at(3_600, 86_400, rng) {
+                    let note = Some("双方分歧较大，本次调解终止".into());
+                    step(when, &officer, DStep::act(DisputeAction { note, ..act("terminate") }));
+                }
+                break 'life;
+            }
+            let Some(when) = at(600, 3_600, rng) else { break 'life };
+            step(
+                when,
+                &officer,
+                DStep::act(DisputeAction { note: Some("签订人民调解协议书".into()), ..act("succeed") }),
+            );
+            let Some(when) = at(86_400, 8 * 86_400, rng) else { break 'life };
+            step(when, &officer, DStep::act(act("follow")));
+            if let Some(when) = at(20 * 86_400, 30 * 86_400, rng) {
+                step(when, &st.leader, DStep::act(act("archive")));
+            }
+        }
+        out.push(plan);
+    }
+    out
+}
+
+/// Carries out one planned dispute step at its time.
+async fn dispute_event(
+    store: &dyn Store,
+    flows: &zhufang_store::disputes::Flows<'_>,
+    id: i64,
+    u: &User,
+    s: &DStep,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use zhufang_store::disputes;
+    let e = |e: zhufang_store::service::ServiceError| anyhow::anyhow!("demo dispute {id}: {e:?}");
+    match s {
+        DStep::Act(a) => {
+            disputes::transition(store, flows, u, id, (**a).clone(), at).await.map_err(e)?;
+        }
+        DStep::Plan(p) => {
+            disputes::save_plan(store, u, id, p.clone(), at).await.map_err(e)?;
+        }
+        DStep::SignNotices => {
+            let f = zhufang_store::model::NoticeFilter { dispute_id: Some(id), ..Default::default() };
+            for n in store.list_notices(&f).await? {
+                if n.recipients.iter().any(|r| r.org_id == u.org_unit_id && r.signed_at.is_none()) {
+                    disputes::sign_notice(store, u, n.id, Some("已收悉，正在组织落实".into()), at).await.map_err(e)?;
+                }
+            }
+        }
+        DStep::Notice(n) => {
+            let d = store.dispute(id).await?.context("the dispute")?;
+            if d.colour == "red" || d.colour == "orange" {
+                disputes::issue_notice(store, u, id, n.clone(), at).await.map_err(e)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! set) and checks the demo city.
 
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 use zhufang_demo::{SeedOptions, seed};
@@ -73,13 +74,26 @@ async fn check(store: &dyn Store) {
 
     assert!(store.catalogue(false).await.unwrap().len() >= 48);
     assert_eq!(report.tasks, 300);
-    let all = store.list_tasks(&TaskFilter::default(), PageReq::new(None, None)).await.unwrap();
-    assert_eq!(all.total, 300);
+    let all = store.list_tasks(&TaskFilter::default(), PageReq::new(Some(1), Some(1000))).await.unwrap();
+    // the catalogue's history, and the follow-up visits the dispute ledger scheduled
+    let follow_ups = all.items.iter().filter(|t| t.catalogue_code == "ZF-MD-HF").count() as i64;
+    assert!(follow_ups > 0, "settled disputes schedule follow-up visits");
+    assert_eq!(all.total, 300 + follow_ups);
     let states: Vec<&str> = report.by_state.iter().map(|(s, _)| s.as_str()).collect();
     for s in ["evaluated", "in_progress", "dispatched", "draft", "feedback_submitted"] {
         assert!(states.contains(&s), "no task in state {s}: {:?}", report.by_state);
     }
-    assert_eq!(report.by_state.iter().map(|(_, n)| n).sum::<i64>(), 300);
+    assert_eq!(report.by_state.iter().map(|(_, n)| n).sum::<i64>(), all.total);
+    // the dispute ledger: worked through its workflow, in every colour that its facts give
+    assert!(report.disputes >= 15, "{} disputes", report.disputes);
+    let ledger = store
+        .list_disputes(&zhufang_store::model::DisputeFilter::default(), PageReq::new(Some(1), Some(1000)))
+        .await
+        .unwrap();
+    assert_eq!(ledger.total as usize, report.disputes);
+    let dstates: HashSet<&str> = ledger.items.iter().map(|d| d.state.as_str()).collect();
+    assert!(dstates.len() >= 4 && dstates.contains("regular"), "{dstates:?}");
+    assert!(ledger.items.iter().all(|d| d.created_at <= now && d.updated_at <= now));
     let overdue = store
         .list_tasks(&TaskFilter { overdue_at: Some(now), ..Default::default() }, PageReq::new(None, None))
         .await
