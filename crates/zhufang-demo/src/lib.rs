@@ -1631,12 +1631,14 @@ fn plan_disputes(
                 kind: "natural".into(),
                 name: person_name(names, rng),
                 phone: Some(format!("13{:09}", rng.gen_range(0..1_000_000_000u64))),
+                id_number: None,
             },
             PartyInput {
                 side: "respondent".into(),
                 kind: "natural".into(),
                 name: person_name(names, rng),
                 phone: None,
+                id_number: None,
             },
         ];
         let people = rng.gen_range(p0..=p1);
@@ -1654,6 +1656,7 @@ fn plan_disputes(
             people_involved: Some(people),
             amount: Some(amount),
             incident_id: None,
+            id_numbers_on: false,
         };
         let mut plan = DisputePlan { created_at, registrar, input, steps: vec![] };
         // how far it has come: a plausible while between steps, never past now

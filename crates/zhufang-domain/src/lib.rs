@@ -18,4 +18,4 @@ pub mod types;
 pub mod workflow;
 
 pub use role::Role;
-pub use types::{OrgCode, PhoneNumber, Username, ValueError, Wgs84Point};
+pub use types::{IdNumber, OrgCode, PhoneNumber, Username, ValueError, Wgs84Point};

@@ -423,12 +423,15 @@ impl crate::DisputeStore for Backend {
         let number = format!("JF{}{:06}", zhufang_domain::calendar::local_date(n.now).format("%Y%m%d"), id);
         sqlx::query("UPDATE disputes SET number = $1 WHERE id = $2").bind(&number).bind(id).execute(&mut *tx).await?;
         for p in &n.parties {
-            sqlx::query("INSERT INTO dispute_parties (dispute_id, side, kind, name, phone) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id)
-                .bind(&p.side)
-                .bind(&p.kind)
-                .bind(&p.name)
-                .bind(&p.phone)
+            sqlx::query(
+                "INSERT INTO dispute_parties (dispute_id, side, kind, name, phone, id_number) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(&p.side)
+            .bind(&p.kind)
+            .bind(&p.name)
+            .bind(&p.phone)
+            .bind(&p.id_number)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -497,15 +500,15 @@ impl crate::DisputeStore for Backend {
     }
 
     async fn dispute_parties(&self, id: i64) -> Result<Vec<DisputeParty>> {
-        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, side, kind, name, phone FROM dispute_parties WHERE dispute_id = $1 ORDER BY side, id",
+        let rows: Vec<(i64, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, side, kind, name, phone, id_number FROM dispute_parties WHERE dispute_id = $1 ORDER BY side, id",
         )
         .bind(id)
         .fetch_all(self.r())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, side, kind, name, phone)| DisputeParty {
+            .map(|(id, side, kind, name, phone, id_number)| DisputeParty {
                 id,
                 name_masked: if kind == "natural" { zhufang_domain::types::mask_name(&name) } else { name.clone() },
                 side,
@@ -513,6 +516,8 @@ impl crate::DisputeStore for Backend {
                 name,
                 phone_masked: phone.as_deref().map(zhufang_domain::types::mask_phone),
                 phone,
+                id_number_masked: id_number.as_deref().map(zhufang_domain::types::mask_id_number),
+                id_number,
             })
             .collect())
     }

@@ -58,6 +58,8 @@ pub struct PartyInput {
     pub kind: String,
     pub name: String,
     pub phone: Option<String>,
+    /// Refused unless the deployment keeps ID numbers.
+    pub id_number: Option<String>,
 }
 
 /// A new dispute as parsed at the edge.
@@ -74,9 +76,11 @@ pub struct CreateDispute {
     pub amount: Option<i64>,
     /// The incident it comes from (its place is used when none is given).
     pub incident_id: Option<i64>,
+    /// The deployment keeps parties' ID numbers (`dispute_id_numbers`); off by default.
+    pub id_numbers_on: bool,
 }
 
-fn parties(input: &[PartyInput], errs: &mut Vec<FieldError>) -> Vec<NewParty> {
+fn parties(input: &[PartyInput], id_numbers_on: bool, errs: &mut Vec<FieldError>) -> Vec<NewParty> {
     if input.len() > 50 {
         errs.push(FieldError::new("parties", "当事人不超过50个"));
         return vec![];
@@ -109,12 +113,31 @@ fn parties(input: &[PartyInput], errs: &mut Vec<FieldError>) -> Vec<NewParty> {
                 }
             },
         };
+        let id_number = match p.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(_) if !id_numbers_on => {
+                errs.push(FieldError::new(field("id_number"), "本系统未启用身份证号字段，请勿填写"));
+                None
+            }
+            Some(_) if kind != Some(PartyKind::Natural) => {
+                errs.push(FieldError::new(field("id_number"), "只有自然人填写身份证号"));
+                None
+            }
+            Some(s) => match zhufang_domain::IdNumber::parse(s) {
+                Ok(id) => Some(id.as_str().to_string()),
+                Err(e) => {
+                    errs.push(FieldError::new(field("id_number"), e.message));
+                    None
+                }
+            },
+        };
         if let (Some(side), Some(kind)) = (side, kind) {
             out.push(NewParty {
                 side: side.as_str().into(),
                 kind: kind.as_str().into(),
                 name: name.to_string(),
                 phone,
+                id_number,
             });
         }
     }
@@ -170,7 +193,7 @@ pub async fn create(
             "来源须为 home_visit、patrol、public_report、self_report、transferred、grid_report 或 other",
         ));
     }
-    let parties = parties(&input.parties, &mut errs);
+    let parties = parties(&input.parties, input.id_numbers_on, &mut errs);
     check_counts(input.people_involved, input.amount, &mut errs);
     let incident = match input.incident_id {
         None => None,

@@ -766,6 +766,11 @@ pub struct DisputeParty {
     #[serde(skip)]
     pub phone: Option<String>,
     pub phone_masked: Option<String>,
+    /// Only where the deployment keeps ID numbers.
+    #[serde(skip)]
+    pub id_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number_masked: Option<String>,
 }
 
 /// A party as parsed at the edge.
@@ -775,6 +780,7 @@ pub struct NewParty {
     pub kind: String,
     pub name: String,
     pub phone: Option<String>,
+    pub id_number: Option<String>,
 }
 
 /// A new dispute, parsed, routed and coloured.

@@ -160,6 +160,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ),
     ("dispute.from_incident", "由警情转来：", "From incident"),
     ("dispute.held_at", "调解时间", "Held at"),
+    ("dispute.id_number", "身份证号（本系统已启用）", "ID number (enabled here)"),
     ("dispute.incidents", "关联警情", "Linked incidents"),
     ("dispute.kind", "类型", "Kind"),
     ("dispute.level", "化解层级", "Level"),

@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub map_attribution: String,
     /// An external 12345 system that receives each hand-over as signed JSON.
     pub webhook: Option<Webhook>,
+    /// Keep dispute parties' ID numbers (off: the field is refused and not shown).
+    pub party_id_numbers: bool,
 }
 
 /// Where hand-overs go, and the shared secret that signs them (HMAC-SHA256).
@@ -52,6 +54,7 @@ impl WebConfig {
             map_tiles: None,
             map_attribution: String::new(),
             webhook: None,
+            party_id_numbers: false,
         }
     }
     pub fn uploads(&self) -> PathBuf {

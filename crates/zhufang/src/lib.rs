@@ -35,6 +35,8 @@ pub struct FileConfig {
     /// JSON signed with `webhook_secret` (HMAC-SHA256), retried until acknowledged.
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
+    /// Keep dispute parties' ID numbers (default false: the field is refused).
+    pub dispute_id_numbers: Option<bool>,
 }
 
 impl FileConfig {
@@ -90,6 +92,7 @@ impl Settings {
             web.map_tiles = Some(url);
         }
         web.map_attribution = file.map_attribution.unwrap_or_default();
+        web.party_id_numbers = file.dispute_id_numbers.unwrap_or(false);
         if let Some(url) = file.webhook_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
             let secret = file.webhook_secret.filter(|s| s.len() >= 16).ok_or_else(|| {
                 anyhow::anyhow!("webhook_secret (at least 16 characters) is required with webhook_url")

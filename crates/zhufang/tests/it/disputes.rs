@@ -564,3 +564,36 @@ async fn warning_notices_docx_sign_for_and_late_escalation() {
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn id_numbers_only_where_the_deployment_keeps_them() {
+    let body = |lat: f64, lon: f64, id: &str| {
+        json!({"title": "借款纠纷", "description": "d", "category_code": "99", "source": "self_report",
+            "location": {"lat": lat, "lon": lon},
+            "parties": [{"side": "applicant", "kind": "natural", "name": "冯十", "phone": "13400006666", "id_number": id}]})
+    };
+    // off by default: the field is refused, nothing is stored
+    let app = TestApp::spawn().await;
+    let officer = app.login("s1.officer").await;
+    let (lat, lon) = inside_s1(&officer).await;
+    let (s, v) = officer.post("/api/v1/disputes", body(lat, lon, "11010519491231002X")).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[0].id_number")));
+    assert_eq!(officer.get("/api/v1/disputes").await.1["total"], 0);
+    app.stop().await;
+
+    // on: parsed (check character), masked, whole only on an audited read
+    let app = TestApp::spawn_with(|s| s.web.party_id_numbers = true).await;
+    let officer = app.login("s1.officer").await;
+    let (s, v) = officer.post("/api/v1/disputes", body(lat, lon, "110105194912310021")).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[0].id_number")));
+    let (s, d) = officer.post("/api/v1/disputes", body(lat, lon, "11010519491231002x")).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!(d["parties"][0]["id_number_masked"], "1101**********002X");
+    assert!(!d.to_string().contains("110105194912310"));
+    let pid = d["parties"][0]["id"].as_i64().unwrap();
+    let (_, p) = app.login("s1.leader").await.get(&format!("/api/v1/disputes/{}/parties/{pid}", d["id"])).await;
+    assert_eq!(p["id_number"], "11010519491231002X");
+    let (_, audit) = app.login("admin").await.get("/api/v1/audit?object_type=dispute").await;
+    assert!(audit.to_string().contains(&format!("read_personal:party:{pid}")));
+    app.stop().await;
+}

@@ -35,6 +35,8 @@ pub struct PartyBody {
     pub kind: String,
     pub name: String,
     pub phone: Option<String>,
+    /// Only where the deployment keeps ID numbers (`dispute_id_numbers`); refused otherwise.
+    pub id_number: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -139,7 +141,7 @@ pub(crate) async fn out(state: &AppState, cu: &CurrentUser, d: Dispute) -> Resul
     })
 }
 
-pub(crate) fn create_input(b: CreateDisputeBody) -> Result<CreateDispute, AppError> {
+pub(crate) fn create_input(b: CreateDisputeBody, id_numbers_on: bool) -> Result<CreateDispute, AppError> {
     let mut errs = vec![];
     let location = b.location.and_then(|l| parse_location(Some(l.lat), Some(l.lon), &mut errs));
     if !errs.is_empty() {
@@ -155,11 +157,12 @@ pub(crate) fn create_input(b: CreateDisputeBody) -> Result<CreateDispute, AppErr
         parties: b
             .parties
             .into_iter()
-            .map(|p| PartyInput { side: p.side, kind: p.kind, name: p.name, phone: p.phone })
+            .map(|p| PartyInput { side: p.side, kind: p.kind, name: p.name, phone: p.phone, id_number: p.id_number })
             .collect(),
         people_involved: b.people_involved,
         amount: b.amount,
         incident_id: b.incident_id,
+        id_numbers_on,
     })
 }
 
@@ -172,7 +175,7 @@ pub async fn create(
     cu: CurrentUser,
     ApiJson(b): ApiJson<CreateDisputeBody>,
 ) -> ApiResult<(StatusCode, Json<DisputeOut>)> {
-    let input = create_input(b)?;
+    let input = create_input(b, state.cfg.party_id_numbers)?;
     let router = state.router();
     let d = disputes::create(state.store.as_ref(), &router, &cu.user, input, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(out(&state, &cu, d).await?)))
@@ -356,6 +359,8 @@ pub struct PartyOut {
     pub kind: String,
     pub name: String,
     pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
 }
 
 /// A party's full name and phone (leaders, the command room, officers,
@@ -367,7 +372,7 @@ pub async fn party(
     Path((id, party_id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<PartyOut>> {
     let p = disputes::reveal_party(state.store.as_ref(), &cu.user, id, party_id, Utc::now()).await?;
-    Ok(Json(PartyOut { id: p.id, side: p.side, kind: p.kind, name: p.name, phone: p.phone }))
+    Ok(Json(PartyOut { id: p.id, side: p.side, kind: p.kind, name: p.name, phone: p.phone, id_number: p.id_number }))
 }
 
 /// The dispute categories (17 named + 其他).

@@ -241,6 +241,7 @@ struct NewTpl {
     description: String,
     address: String,
     source: String,
+    id_numbers: bool,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +291,7 @@ pub async fn new_page(
             description: incident.as_ref().map(|i| i.description.clone()).unwrap_or_default(),
             address: incident.as_ref().map(|i| i.address.clone()).unwrap_or_default(),
             source: if incident.is_some() { "transferred".into() } else { String::new() },
+            id_numbers: state.cfg.party_id_numbers,
             shell,
         },
         &headers,
@@ -324,6 +326,8 @@ pub struct NewForm {
     #[serde(default)]
     p1_phone: String,
     #[serde(default)]
+    p1_id: String,
+    #[serde(default)]
     p2_side: String,
     #[serde(default)]
     p2_kind: String,
@@ -331,6 +335,8 @@ pub struct NewForm {
     p2_name: String,
     #[serde(default)]
     p2_phone: String,
+    #[serde(default)]
+    p2_id: String,
     #[serde(default)]
     p3_side: String,
     #[serde(default)]
@@ -340,6 +346,8 @@ pub struct NewForm {
     #[serde(default)]
     p3_phone: String,
     #[serde(default)]
+    p3_id: String,
+    #[serde(default)]
     p4_side: String,
     #[serde(default)]
     p4_kind: String,
@@ -347,6 +355,8 @@ pub struct NewForm {
     p4_name: String,
     #[serde(default)]
     p4_phone: String,
+    #[serde(default)]
+    p4_id: String,
 }
 
 fn int(field: &str, s: &str, errs: &mut Vec<FieldError>) -> Option<i64> {
@@ -388,11 +398,13 @@ pub async fn create_form(
     ]
     .into_iter()
     .filter(|(_, _, name, phone)| !name.trim().is_empty() || !phone.trim().is_empty())
-    .map(|(side, kind, name, phone)| PartyInput {
+    .zip([&f.p1_id, &f.p2_id, &f.p3_id, &f.p4_id])
+    .map(|((side, kind, name, phone), id)| PartyInput {
         side: side.clone(),
         kind: kind.clone(),
         name: name.clone(),
         phone: opt(phone),
+        id_number: opt(id),
     })
     .collect();
     let input = CreateDispute {
@@ -406,6 +418,7 @@ pub async fn create_form(
         people_involved,
         amount,
         incident_id,
+        id_numbers_on: state.cfg.party_id_numbers,
     };
     let router = state.router();
     let d = disputes::create(state.store.as_ref(), &router, &cu.user, input, Utc::now())
@@ -530,7 +543,10 @@ pub async fn show_page(
             side: Side::parse(&p.side).map(|s| s.label_zh()).unwrap_or_default().to_string(),
             kind: PartyKind::parse(&p.kind).map(|k| k.label_zh()).unwrap_or_default().to_string(),
             name: p.name_masked,
-            phone: p.phone_masked.unwrap_or_default(),
+            phone: match p.id_number_masked {
+                Some(id) => format!("{} · {id}", p.phone_masked.unwrap_or_default()),
+                None => p.phone_masked.unwrap_or_default(),
+            },
         })
         .collect();
     let outcome_label = |o: &str| OUTCOMES.iter().find(|(k, _)| *k == o).map(|(_, l)| *l).unwrap_or(o).to_string();
@@ -764,7 +780,11 @@ pub async fn party_fragment(
         name: String,
         phone: String,
     }
-    let html = Full { name: p.name, phone: p.phone.unwrap_or_default() }.render().map_err(|e| err(e.into()))?;
+    let phone = match p.id_number {
+        Some(id) => format!("{} · {id}", p.phone.unwrap_or_default()),
+        None => p.phone.unwrap_or_default(),
+    };
+    let html = Full { name: p.name, phone }.render().map_err(|e| err(e.into()))?;
     Ok(Html(html).into_response())
 }
 
