@@ -577,7 +577,10 @@ async fn id_numbers_only_where_the_deployment_keeps_them() {
     let officer = app.login("s1.officer").await;
     let (lat, lon) = inside_s1(&officer).await;
     let (s, v) = officer.post("/api/v1/disputes", body(lat, lon, "11010519491231002X")).await;
-    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[0].id_number")));
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[0].id_number"))
+    );
     assert_eq!(officer.get("/api/v1/disputes").await.1["total"], 0);
     app.stop().await;
 
@@ -585,7 +588,10 @@ async fn id_numbers_only_where_the_deployment_keeps_them() {
     let app = TestApp::spawn_with(|s| s.web.party_id_numbers = true).await;
     let officer = app.login("s1.officer").await;
     let (s, v) = officer.post("/api/v1/disputes", body(lat, lon, "110105194912310021")).await;
-    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[0].id_number")));
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[0].id_number"))
+    );
     let (s, d) = officer.post("/api/v1/disputes", body(lat, lon, "11010519491231002x")).await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     assert_eq!(d["parties"][0]["id_number_masked"], "1101**********002X");
