@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod pages;
 pub mod state;
 pub mod upload;
+pub mod xlsx;
 
 pub use state::{AppState, WebConfig};
 

@@ -3,13 +3,12 @@
 
 use super::ListQuery;
 use crate::auth::CurrentUser;
-use crate::error::{ApiResult, AppError};
+use crate::error::ApiResult;
 use crate::pages::{fmt_opt, fmt_time};
 use crate::state::AppState;
+use crate::xlsx::{Cell, Ledger};
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use rust_xlsxwriter::{Format, Workbook};
+use axum::response::Response;
 use zhufang_domain::incident::{Channel, HandlingResult, Severity};
 use zhufang_store::model::PageReq;
 
@@ -22,11 +21,6 @@ const MAX_ROWS: i64 = 50_000;
 pub async fn export(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let f = q.to_filter(&state, &cu).await?;
     let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await?;
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
-    ws.set_name("警情台账").map_err(xe)?;
-    let head = Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDCE6F2));
     let cols = [
         ("警情编号", 22.0),
         ("接警时间", 17.0),
@@ -53,12 +47,7 @@ pub async fn export(State(state): State<AppState>, cu: CurrentUser, Query(q): Qu
         ("回访评价", 10.0),
         ("重复报警", 8.0),
     ];
-    for (i, (name, width)) in cols.iter().enumerate() {
-        ws.write_string_with_format(0, i as u16, *name, &head).map_err(xe)?;
-        ws.set_column_width(i as u16, *width).map_err(xe)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(xe)?;
-    let mut row = 1u32;
+    let mut x = Ledger::new("警情台账", &cols)?;
     let mut page = 1;
     loop {
         let p = state.store.list_incidents(&f, PageReq { page, per_page: 500 }).await?;
@@ -98,25 +87,12 @@ pub async fn export(State(state): State<AppState>, cu: CurrentUser, Query(q): Qu
                 i.rating.and_then(zhufang_domain::incident::rating_label).unwrap_or_default().to_string(),
                 if i.repeat_of.is_some() { "是".into() } else { String::new() },
             ];
-            for (c, v) in cells.iter().enumerate() {
-                ws.write_string(row, c as u16, v).map_err(xe)?;
-            }
-            row += 1;
+            x.push(cells.into_iter().map(Cell::from))?;
         }
-        if p.items.len() < 500 || i64::from(row) > MAX_ROWS {
+        if p.items.len() < 500 || i64::from(x.rows()) > MAX_ROWS {
             break;
         }
         page += 1;
     }
-    ws.autofilter(0, 0, row.saturating_sub(1).max(1), (cols.len() - 1) as u16).map_err(xe)?;
-    let buf = wb.save_to_buffer().map_err(xe)?;
-    let name = format!("zhufang-incidents-{}.xlsx", zhufang_domain::calendar::local_date(Utc::now()).format("%Y%m%d"));
-    Ok((
-        [
-            ("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            ("content-disposition", format!("attachment; filename=\"{name}\"")),
-        ],
-        buf,
-    )
-        .into_response())
+    x.finish("incidents")
 }
