@@ -317,6 +317,22 @@ impl Where {
     fn raw(&mut self, clause: &str) {
         self.parts.push(clause.to_string());
     }
+    /// Rows in a station subtree (`own` column under `scope`), or handed to a
+    /// receiving body (`receiver` column under `receiving`), or either.
+    fn scope_or_receiver(&mut self, own: &str, scope: &Option<String>, receiver: &str, receiving: &Option<String>) {
+        match (scope, receiving) {
+            (Some(p), Some(a)) => {
+                self.args.push(Arg::S(format!("{p}%")));
+                let n1 = self.args.len();
+                self.args.push(Arg::S(format!("{a}%")));
+                let n2 = self.args.len();
+                self.raw(&format!("({own} LIKE ${n1} OR {receiver} LIKE ${n2})"));
+            }
+            (Some(p), None) => self.push(&format!("{own} LIKE $?"), Arg::S(format!("{p}%"))),
+            (None, Some(a)) => self.push(&format!("{receiver} LIKE $?"), Arg::S(format!("{a}%"))),
+            (None, None) => {}
+        }
+    }
     fn sql(&self) -> String {
         if self.parts.is_empty() { String::new() } else { format!(" WHERE {}", self.parts.join(" AND ")) }
     }
@@ -471,18 +487,7 @@ fn incident_json(i: &Incident) -> serde_json::Value {
 
 fn incident_where(f: &IncidentFilter) -> Where {
     let mut w = Where::default();
-    match (&f.scope_path, &f.agency_path) {
-        (Some(p), Some(a)) => {
-            w.args.push(Arg::S(format!("{p}%")));
-            let n1 = w.args.len();
-            w.args.push(Arg::S(format!("{a}%")));
-            let n2 = w.args.len();
-            w.raw(&format!("(i.org_path LIKE ${n1} OR a.path LIKE ${n2})"));
-        }
-        (Some(p), None) => w.push("i.org_path LIKE $?", Arg::S(format!("{p}%"))),
-        (None, Some(a)) => w.push("a.path LIKE $?", Arg::S(format!("{a}%"))),
-        (None, None) => {}
-    }
+    w.scope_or_receiver("i.org_path", &f.scope_path, "a.path", &f.agency_path);
     if let Some(s) = &f.state {
         w.push("i.state = $?", Arg::S(s.clone()));
     }

@@ -110,18 +110,7 @@ fn dispute_json(d: &Dispute) -> serde_json::Value {
 
 fn dispute_where(f: &DisputeFilter) -> Where {
     let mut w = Where::default();
-    match (&f.scope_path, &f.level_org_path) {
-        (Some(p), Some(a)) => {
-            w.args.push(Arg::S(format!("{p}%")));
-            let n1 = w.args.len();
-            w.args.push(Arg::S(format!("{a}%")));
-            let n2 = w.args.len();
-            w.raw(&format!("(d.org_path LIKE ${n1} OR lo.path LIKE ${n2})"));
-        }
-        (Some(p), None) => w.push("d.org_path LIKE $?", Arg::S(format!("{p}%"))),
-        (None, Some(a)) => w.push("lo.path LIKE $?", Arg::S(format!("{a}%"))),
-        (None, None) => {}
-    }
+    w.scope_or_receiver("d.org_path", &f.scope_path, "lo.path", &f.level_org_path);
     if let Some(s) = &f.state {
         w.push("d.state = $?", Arg::S(s.clone()));
     }
