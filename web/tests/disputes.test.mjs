@@ -119,8 +119,12 @@ test('a dispute from an incident: colours rise, escalated, signed for, settled',
     await sifa.page.locator(tid('session-mediators')).fill('司法所调解员');
     await sifa.page.locator(tid('session-outcome')).selectOption('settled');
     await sifa.page.locator(tid('session-agreement')).fill('楼上夜间十点后不再施工');
+    await sifa.page
+      .locator(tid('session-file'))
+      .setInputFiles({ name: '调解协议书.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
   });
   await sifa.page.locator(tid('session-row')).waitFor();
+  assert.equal(await sifa.page.locator(tid('session-file-link')).innerText(), '调解协议书.pdf');
   await act(sifa.page, 'succeed', () => sifa.page.locator(tid('note-succeed')).fill('双方签订协议'));
   await waitAttr(sifa.page, 'dispute-state', 'data-state', 'succeeded');
   // the follow-up visits (day 7 and 30) are scheduled as tasks

@@ -519,6 +519,12 @@ impl crate::DisputeStore for Backend {
         .bind(id)
         .fetch_all(self.r())
         .await?;
+        let files: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, session_id, original_name FROM dispute_files WHERE dispute_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.r())
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, held_at, mediators, place, outcome, agreement, created_by_name)| DisputeSession {
@@ -529,6 +535,7 @@ impl crate::DisputeStore for Backend {
                 outcome,
                 agreement,
                 created_by_name,
+                files: files.iter().filter(|f| f.1 == Some(id)).map(|f| (f.0, f.2.clone())).collect(),
             })
             .collect())
     }
@@ -675,6 +682,22 @@ impl crate::DisputeStore for Backend {
         out.extend(sessions);
         out.sort_by_key(|(at, _)| *at);
         Ok(out.into_iter().map(|(_, n)| n).collect())
+    }
+
+    async fn dispute_file(&self, id: i64) -> Result<Option<DisputeFile>> {
+        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, dispute_id, stored_name, original_name, content_type FROM dispute_files WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row.map(|(id, dispute_id, stored_name, original_name, content_type)| DisputeFile {
+            id,
+            dispute_id,
+            stored_name,
+            original_name,
+            content_type,
+        }))
     }
 
     async fn dispute_plan(&self, id: i64) -> Result<Option<DisputePlan>> {
@@ -1065,9 +1088,9 @@ impl crate::DisputeStore for Backend {
             .await?;
         }
         if let Some(s) = &w.session {
-            sqlx::query(
+            let (session_id,): (i64,) = sqlx::query_as(
                 "INSERT INTO dispute_sessions (dispute_id, held_at, mediators, place, outcome, agreement, created_by, \
-                 created_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(w.dispute_id)
             .bind(ms(s.held_at))
@@ -1078,8 +1101,25 @@ impl crate::DisputeStore for Backend {
             .bind(w.actor_id)
             .bind(&w.actor_name)
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            for f in &w.session_files {
+                sqlx::query(
+                    "INSERT INTO dispute_files (dispute_id, session_id, stored_name, original_name, content_type, \
+                     size_bytes, sha256, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(w.dispute_id)
+                .bind(session_id)
+                .bind(&f.stored_name)
+                .bind(&f.original_name)
+                .bind(&f.content_type)
+                .bind(f.size_bytes)
+                .bind(&f.sha256)
+                .bind(w.actor_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         if let Some(i) = w.link_incident {
             sqlx::query(

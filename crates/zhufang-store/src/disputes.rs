@@ -307,6 +307,8 @@ pub struct DisputeAction {
     pub to_org: Option<String>,
     /// A mediation session (session).
     pub session: Option<NewMediation>,
+    /// Its agreement's files, already checked and written (session).
+    pub session_files: Vec<NewAttachment>,
     /// An incident to link (update).
     pub incident_id: Option<i64>,
     pub people_involved: Option<i64>,
@@ -447,12 +449,19 @@ pub async fn transition(
             if s.agreement.chars().count() > 8000 || s.place.chars().count() > 200 {
                 errs.push(FieldError::new("session.agreement", "协议内容不超过8000字，地点不超过200字"));
             }
+            if input.session_files.len() > 5 {
+                errs.push(FieldError::new("agreement_file", "每次调解最多附5个文件"));
+            }
             w.failed = s.outcome == "failed";
             w.session = Some(s);
+            w.session_files = input.session_files.clone();
         }
         "terminate" => w.failed = true,
         "succeed" => w.settled = true,
         "relapse" => w.relapse = true,
+        _ if !input.session_files.is_empty() => {
+            errs.push(FieldError::new("agreement_file", "只有记录调解时可以附协议文件"))
+        }
         "update" => {
             check_counts(input.people_involved, input.amount, &mut errs);
             w.people_involved = input.people_involved;

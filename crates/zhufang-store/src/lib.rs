@@ -95,6 +95,7 @@ pub trait DisputeStore: Send + Sync + 'static {
     async fn dispute_incident_times(&self, q: &DisputeIncidentQuery) -> Result<Vec<i64>>;
     /// Every note written on it (events and sessions), oldest first.
     async fn dispute_notes(&self, id: i64) -> Result<Vec<String>>;
+    async fn dispute_file(&self, id: i64) -> Result<Option<DisputeFile>>;
     /// A key dispute's plan, responsible people and checklist (四个一).
     async fn dispute_plan(&self, id: i64) -> Result<Option<DisputePlan>>;
     /// Saves the plan with an event on the dispute's timeline and an audit record.

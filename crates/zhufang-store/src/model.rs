@@ -820,6 +820,8 @@ pub struct DisputeSession {
     pub outcome: String,
     pub agreement: String,
     pub created_by_name: String,
+    /// The agreement's files (scan or PDF): (id, original name).
+    pub files: Vec<(i64, String)>,
 }
 
 /// A session as parsed at the edge.
@@ -867,6 +869,8 @@ pub struct DisputeWrite {
     pub set_level: Option<i64>,
     /// A session recorded with the step.
     pub session: Option<NewMediation>,
+    /// Its agreement's files, already written under uploads.
+    pub session_files: Vec<NewAttachment>,
     pub failed: bool,
     pub relapse: bool,
     pub accepted: bool,
@@ -1038,4 +1042,14 @@ pub struct NoticeFilter {
     pub dispute_id: Option<i64>,
     /// Only those with a recipient yet to sign.
     pub unsigned: bool,
+}
+
+/// A stored file of a dispute (for download).
+#[derive(Debug, Clone)]
+pub struct DisputeFile {
+    pub id: i64,
+    pub dispute_id: i64,
+    pub stored_name: String,
+    pub original_name: String,
+    pub content_type: String,
 }

@@ -122,6 +122,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("dispute.accepted", "受理", "Accepted"),
     ("dispute.accepted_at", "受理时间", "Accepted"),
     ("dispute.agreement", "协议内容", "Agreement"),
+    ("dispute.agreement_file", "协议文件（PDF或扫描件，最多5个）", "Signed agreement (PDF or scans, up to 5)"),
     ("dispute.amount", "涉及金额（元）", "Amount (yuan)"),
     ("dispute.board", "预警看板", "Warning board"),
     (

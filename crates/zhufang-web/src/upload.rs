@@ -22,16 +22,43 @@ pub fn sniff_image(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// A document: a PDF, or a scan as an image.
+pub fn sniff_document(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(b"%PDF-") { Some(("application/pdf", "pdf")) } else { sniff_image(bytes) }
+}
+
 /// Checks and writes one photo; returns what to record.
 pub async fn save_photo(state: &AppState, original_name: &str, bytes: &[u8]) -> Result<NewAttachment, AppError> {
+    let kind = sniff_image(bytes);
+    save(state, "photos", original_name, bytes, kind, "只能上传 JPEG、PNG 或 WebP 格式的照片").await
+}
+
+/// Checks and writes one document (a signed agreement: PDF or a scan).
+pub async fn save_document(
+    state: &AppState,
+    field: &str,
+    original_name: &str,
+    bytes: &[u8],
+) -> Result<NewAttachment, AppError> {
+    let kind = sniff_document(bytes);
+    save(state, field, original_name, bytes, kind, "只能上传 PDF，或 JPEG、PNG、WebP 格式的扫描件").await
+}
+
+async fn save(
+    state: &AppState,
+    field: &str,
+    original_name: &str,
+    bytes: &[u8],
+    kind: Option<(&'static str, &'static str)>,
+    refused: &str,
+) -> Result<NewAttachment, AppError> {
     if bytes.is_empty() {
-        return Err(AppError::field("photos", "上传的文件为空"));
+        return Err(AppError::field(field, "上传的文件为空"));
     }
     if bytes.len() > state.cfg.max_upload_bytes {
         return Err(AppError::PayloadTooLarge);
     }
-    let (content_type, ext) = sniff_image(bytes)
-        .ok_or_else(|| AppError::UnsupportedMediaType("只能上传 JPEG、PNG 或 WebP 格式的照片".into()))?;
+    let (content_type, ext) = kind.ok_or_else(|| AppError::UnsupportedMediaType(refused.into()))?;
     let sha = hex::encode(Sha256::digest(bytes));
     let mut rnd = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut rnd);
@@ -45,7 +72,7 @@ pub async fn save_photo(state: &AppState, original_name: &str, bytes: &[u8]) -> 
     let name: String = original_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
     Ok(NewAttachment {
         stored_name: rel,
-        original_name: if name.is_empty() { format!("photo.{ext}") } else { name },
+        original_name: if name.is_empty() { format!("{field}.{ext}") } else { name },
         content_type: content_type.into(),
         size_bytes: bytes.len() as i64,
         sha256: sha,

@@ -119,10 +119,31 @@ async fn a_dispute_from_registration_to_archive() {
     );
 
     // settled by the 司法所's mediation, then regular follow-up; a relapse reopens it
-    let (_, d) = sifa
-        .post(&path, json!({"action": "session", "session": {"mediators": "司法所调解员", "outcome": "settled", "agreement": "楼上负责修复防水，赔偿3000元"}}))
-        .await;
+    // the settling session with its signed agreement (a PDF), checked by content
+    let text_file = reqwest::multipart::Part::bytes(b"not a pdf".to_vec()).file_name("协议.pdf");
+    let form = reqwest::multipart::Form::new()
+        .text("mediators", "司法所调解员")
+        .text("outcome", "settled")
+        .part("agreement_file", text_file);
+    let (s, v) = sifa.post_multipart(&format!("/api/v1/disputes/{id}/sessions"), form).await;
+    assert_eq!((s, code(&v)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("mediators", "司法所调解员")
+        .text("outcome", "settled")
+        .text("agreement", "楼上负责修复防水，赔偿3000元")
+        .part("agreement_file", reqwest::multipart::Part::bytes(pdf.clone()).file_name("调解协议书.pdf"));
+    let (s, d) = sifa.post_multipart(&format!("/api/v1/disputes/{id}/sessions"), form).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
     assert_eq!(d["sessions"].as_array().map(Vec::len), Some(2));
+    let fid = d["sessions"][1]["files"][0][0].as_i64().unwrap();
+    assert_eq!(d["sessions"][1]["files"][0][1], "调解协议书.pdf");
+    let (s, ct, bytes) = officer.get_bytes(&format!("/api/v1/dispute-files/{fid}")).await;
+    assert_eq!((s, ct.as_str(), bytes), (StatusCode::OK, "application/pdf", pdf));
+    assert_eq!(
+        app.login("s2.officer").await.get_bytes(&format!("/api/v1/dispute-files/{fid}")).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, d) = sifa.post(&path, json!({"action": "succeed", "note": "签订调解协议"})).await;
     assert_eq!(d["state"], "succeeded");
     assert!(d["settled_at"].is_string());

@@ -150,6 +150,17 @@ impl Api {
         let url = format!("{}/api/v1/tasks/{id}/transitions", self.base);
         body(self.c.post(url).bearer_auth(&self.token).multipart(form).send().await.unwrap()).await
     }
+    /// A multipart POST to any API path.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> (StatusCode, Value) {
+        let url = format!("{}{path}", self.base);
+        body(self.c.post(url).bearer_auth(&self.token).multipart(form).send().await.unwrap()).await
+    }
+    /// GET raw bytes (status, content type, body).
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let r = self.c.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap();
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        (r.status(), ct, r.bytes().await.unwrap().to_vec())
+    }
     pub async fn create_task(&self, title: &str, org: &str) -> i64 {
         let (s, v) = self
             .post("/api/v1/tasks", json!({"title": title, "catalogue_code": "ZF-XF-001", "org_unit": org, "description": "测试任务", "location": {"lat": 28.01, "lon": 116.3}}))

@@ -334,6 +334,7 @@ pub async fn transition(
         level: b.level,
         to_org: b.to_org,
         session: b.session.map(session_input).transpose()?,
+        session_files: vec![],
         incident_id: b.incident_id,
         people_involved: b.people_involved,
         amount: b.amount,
@@ -461,4 +462,136 @@ pub async fn figures(
     Query(q): Query<FiguresQuery>,
 ) -> ApiResult<Json<FiguresOut>> {
     Ok(Json(figures_for(&state, &cu, &q).await?))
+}
+
+/// A session as a multipart form: its text fields, and `agreement_file`
+/// files (the signed agreement: PDF or scans), checked by content and stored.
+pub(crate) async fn session_from_multipart(
+    state: &AppState,
+    mut mp: axum::extract::Multipart,
+) -> Result<(DisputeAction, Vec<zhufang_store::model::NewAttachment>), AppError> {
+    let mut b = SessionBody {
+        held_at: None,
+        mediators: String::new(),
+        place: String::new(),
+        outcome: String::new(),
+        agreement: String::new(),
+    };
+    let (mut note, mut version) = (None, None);
+    let mut files = vec![];
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest("表单数据不完整".into())
+        }
+    };
+    let read: Result<(), AppError> = async {
+        while let Some(field) = mp.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "agreement_file" {
+                let fname = field.file_name().unwrap_or_default().to_string();
+                let bytes = field.bytes().await.map_err(bad)?;
+                if bytes.is_empty() && fname.is_empty() {
+                    continue;
+                }
+                if files.len() >= 5 {
+                    return Err(AppError::field("agreement_file", "每次调解最多附5个文件"));
+                }
+                files.push(crate::upload::save_document(state, "agreement_file", &fname, &bytes).await?);
+                continue;
+            }
+            let text = field.text().await.map_err(bad)?;
+            match name.as_str() {
+                "held_at" => b.held_at = Some(text).filter(|t| !t.trim().is_empty()),
+                "mediators" => b.mediators = text,
+                "place" => b.place = text,
+                "outcome" => b.outcome = text,
+                "agreement" => b.agreement = text,
+                "note" => note = Some(text).filter(|t| !t.trim().is_empty()),
+                "version" => version = text.trim().parse().ok(),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = read {
+        crate::upload::discard(state, &files).await;
+        return Err(e);
+    }
+    let session = match session_input(b) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::upload::discard(state, &files).await;
+            return Err(e);
+        }
+    };
+    let input = DisputeAction {
+        action: "session".into(),
+        note,
+        session: Some(session),
+        session_files: files.clone(),
+        version,
+        ..Default::default()
+    };
+    Ok((input, files))
+}
+
+/// Records a mediation session with its signed agreement attached
+/// (multipart: held_at, mediators, place, outcome, agreement, version, and
+/// up to 5 `agreement_file` files — PDF, JPEG, PNG or WebP, checked by content).
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/sessions", tag = "disputes",
+    responses((status = 200, body = DisputeOut), (status = 415, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn session_upload(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    mp: axum::extract::Multipart,
+) -> ApiResult<Json<DisputeOut>> {
+    let (input, files) = session_from_multipart(&state, mp).await?;
+    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
+    let r = disputes::transition(
+        state.store.as_ref(),
+        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await;
+    match r {
+        Ok(d) => Ok(Json(out(&state, &cu, d).await?)),
+        Err(e) => {
+            crate::upload::discard(&state, &files).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// A dispute's file (a signed agreement), for those who may see the dispute.
+#[utoipa::path(get, path = "/api/v1/dispute-files/{id}", tag = "disputes", responses((status = 200, description = "the file"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn file(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let f = state.store.dispute_file(id).await?.ok_or(AppError::NotFound)?;
+    disputes::load(state.store.as_ref(), &cu.user, f.dispute_id).await?;
+    // stored_name is generated by us (YYYY/MM/hex.ext); refuse anything else.
+    if f.stored_name.contains("..") || f.stored_name.starts_with('/') {
+        return Err(AppError::NotFound);
+    }
+    let bytes = tokio::fs::read(state.cfg.uploads().join(&f.stored_name)).await.map_err(|_| AppError::NotFound)?;
+    let ext = f.stored_name.rsplit('.').next().unwrap_or("bin").to_string();
+    Ok((
+        [
+            ("content-type", f.content_type),
+            ("cache-control", "private, max-age=3600".to_string()),
+            ("content-disposition", format!("inline; filename=\"agreement-{}.{ext}\"", f.id)),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -457,6 +457,9 @@ pub struct EventView {
     pub colour: String,
 }
 
+/// A session as shown: when, mediators, place, outcome, agreement, its files (id, name).
+type SessionRow = (String, String, String, String, String, Vec<(i64, String)>);
+
 #[derive(Template)]
 #[template(path = "disputes/show.html")]
 struct ShowTpl {
@@ -469,7 +472,7 @@ struct ShowTpl {
     fired: Vec<(String, String)>,
     parties: Vec<PartyView>,
     may_reveal: bool,
-    sessions: Vec<(String, String, String, String, String)>,
+    sessions: Vec<SessionRow>,
     escalations: Vec<(String, String, String, String, String)>,
     incidents: Vec<i64>,
     actions: Vec<ActionView>,
@@ -556,7 +559,7 @@ pub async fn show_page(
         .await
         .map_err(|e| err(e.into()))?
         .into_iter()
-        .map(|s| (fmt_time(&s.held_at), s.mediators, s.place, outcome_label(&s.outcome), s.agreement))
+        .map(|s| (fmt_time(&s.held_at), s.mediators, s.place, outcome_label(&s.outcome), s.agreement, s.files))
         .collect();
     let escalation_rows = escalations
         .iter()
@@ -744,6 +747,7 @@ pub async fn transition_form(
         level,
         to_org: opt(&f.to_org),
         session,
+        session_files: vec![],
         incident_id,
         people_involved,
         amount,
@@ -854,4 +858,31 @@ pub async fn figures_page(
         },
         &headers,
     )
+}
+
+/// Records a session from the page (multipart, with the agreement's files).
+pub async fn session_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mp: axum::extract::Multipart,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let (input, files) = super::session_from_multipart(&state, mp).await.map_err(err)?;
+    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await.map_err(|e| err(e.into()))?;
+    let r = disputes::transition(
+        state.store.as_ref(),
+        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
+        &cu.user,
+        id,
+        input,
+        Utc::now(),
+    )
+    .await;
+    if let Err(e) = r {
+        crate::upload::discard(&state, &files).await;
+        return Err(err(e.into()));
+    }
+    Ok(hx_redirect(&format!("/disputes/{id}")))
 }
