@@ -475,7 +475,7 @@ impl crate::DisputeStore for Backend {
         let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
         let order = if f.board {
-            " ORDER BY CASE d.colour WHEN 'red' THEN 0 ELSE 1 END, d.created_at, d.id"
+            " ORDER BY d.created_at, d.id"
         } else {
             " ORDER BY d.created_at DESC, d.id DESC"
         };

@@ -125,11 +125,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("dispute.agreement_file", "协议文件（PDF或扫描件，最多5个）", "Signed agreement (PDF or scans, up to 5)"),
     ("dispute.amount", "涉及金额（元）", "Amount (yuan)"),
     ("dispute.board", "预警看板", "Warning board"),
-    (
-        "dispute.board_hint",
-        "在办的红色、橙色预警纠纷，红色在前、登记早的在前。",
-        "Open red and orange disputes, red first, oldest first.",
-    ),
+    ("dispute.board_hint", "在办的红色、橙色预警纠纷，登记早的在前。", "Open red and orange disputes, oldest first."),
     ("dispute.by_grid", "按网格", "By grid"),
     ("dispute.by_station", "按派出所", "By station"),
     ("dispute.category", "纠纷类别", "Category"),

@@ -197,7 +197,7 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// Number, title, description or address contains.
     pub q: Option<String>,
-    /// true: the warning board (red and orange, open, red first then oldest).
+    /// true: the warning board (red and orange, open, oldest first).
     pub board: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

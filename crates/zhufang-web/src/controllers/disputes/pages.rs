@@ -219,7 +219,7 @@ pub async fn list_page(
     ledger(state, cu, headers, f, false).await
 }
 
-/// The warning board: every open red and orange dispute in scope, red first, oldest first.
+/// The warning board: every open red and orange dispute in scope, oldest first.
 pub async fn board_page(
     State(state): State<AppState>,
     PageUser(cu): PageUser,
