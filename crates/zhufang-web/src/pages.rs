@@ -199,6 +199,18 @@ pub fn fmt_opt(t: &Option<DateTime<Utc>>) -> String {
 }
 
 /// Page numbers to show around the current page.
+/// A ledger's filters as a query string (for paging links and exports):
+/// the pairs whose value is given and not blank.
+pub fn filter_query(pairs: &[(&str, &Option<String>)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            s.append_pair(k, v);
+        }
+    }
+    s.finish()
+}
+
 pub fn page_window(page: i64, pages: i64) -> Vec<i64> {
     let lo = (page - 3).max(1);
     let hi = (page + 3).min(pages);

@@ -100,8 +100,7 @@ impl ListForm {
         v.as_deref().unwrap_or("")
     }
     fn query_string(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        crate::pages::filter_query(&[
             ("q", &self.q),
             ("state", &self.state),
             ("colour", &self.colour),
@@ -110,12 +109,7 @@ impl ListForm {
             ("level", &self.level),
             ("from", &self.from),
             ("to", &self.to),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                s.append_pair(k, v);
-            }
-        }
-        s.finish()
+        ])
     }
 }
 

@@ -114,8 +114,7 @@ impl ListQuery {
 
     /// The query string of the filters (for paging links and export).
     pub fn query_string(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        crate::pages::filter_query(&[
             ("state", &self.state),
             ("org_unit", &self.org_unit),
             ("assignee", &self.assignee),
@@ -125,12 +124,7 @@ impl ListQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
-        ] {
-            if let Some(v) = some(v) {
-                s.append_pair(k, v);
-            }
-        }
-        s.finish()
+        ])
     }
 }
 
