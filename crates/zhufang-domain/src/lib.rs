@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod dispute;
+pub mod duty;
 pub mod geojson;
 pub mod grid;
 pub mod incident;
