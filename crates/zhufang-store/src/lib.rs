@@ -11,6 +11,7 @@
 //! transitions, login) that combine the domain rules with the store.
 
 pub mod disputes;
+pub mod duty;
 pub mod incidents;
 pub mod model;
 pub mod postgres;
@@ -142,8 +143,37 @@ pub trait DisputeStore: Send + Sync + 'static {
     ) -> Result<Dispute>;
 }
 
+/// The duty rhythm's storage (issue 6), a supertrait of [`Store`];
+/// implemented in `duty_sql.rs` for both backends.
 #[async_trait]
-pub trait Store: DisputeStore + Send + Sync + 'static {
+pub trait DutyStore: Send + Sync + 'static {
+    /// Templates of org units under `scope_path` (all when None), by org and name.
+    async fn duty_templates(&self, scope_path: Option<&str>) -> Result<Vec<DutyTemplate>>;
+    async fn duty_template(&self, id: i64) -> Result<Option<DutyTemplate>>;
+    /// Creates or changes a template (version-checked), with its audit event.
+    async fn save_duty_template(&self, t: &DutyTemplateWrite, audit: &AuditEvent) -> Result<DutyTemplate>;
+    /// Claims an occurrence (template, the day it happens, person; the rule's
+    /// own day is kept beside it): its task when one exists already, None when
+    /// newly claimed or claimed without a task yet (after a crash).
+    async fn claim_duty_occurrence(
+        &self,
+        template_id: i64,
+        due_day: chrono::NaiveDate,
+        user_id: i64,
+        day: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>>;
+    async fn set_duty_occurrence_task(
+        &self,
+        template_id: i64,
+        day: chrono::NaiveDate,
+        user_id: i64,
+        task_id: i64,
+    ) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Store: DisputeStore + DutyStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
     /// Seeds rows a fresh database needs (the default task workflow).

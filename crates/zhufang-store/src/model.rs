@@ -1053,3 +1053,51 @@ pub struct DisputeFile {
     pub original_name: String,
     pub content_type: String,
 }
+
+/// A duty template (八个一 and others): what recurs, for whom, by which rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct DutyTemplate {
+    pub id: i64,
+    pub name: String,
+    pub catalogue_code: String,
+    pub catalogue_name: String,
+    /// Everyone with this role in each station of the scope (when no person is named).
+    pub role: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub org_id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    /// An RRULE without DTSTART (e.g. `FREQ=WEEKLY;BYDAY=MO`).
+    pub rrule: String,
+    pub start_day: chrono::NaiveDate,
+    /// Local time of day, `HH:MM`.
+    pub at_time: String,
+    /// keep, skip, next or previous.
+    pub holiday: String,
+    pub active: bool,
+    pub seeded: bool,
+    pub version: i64,
+}
+
+/// A template to create or change (checked by the service).
+#[derive(Debug, Clone)]
+pub struct DutyTemplateWrite {
+    /// None: a new one.
+    pub id: Option<i64>,
+    pub expected_version: Option<i64>,
+    pub name: String,
+    pub catalogue_code: String,
+    pub role: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub org_id: i64,
+    pub rrule: String,
+    pub start_day: chrono::NaiveDate,
+    pub at_time: String,
+    pub holiday: String,
+    pub active: bool,
+    pub seeded: bool,
+    pub now: DateTime<Utc>,
+}

@@ -64,3 +64,4 @@ impl PgStore {
 
 include!("common.rs");
 include!("dispute_sql.rs");
+include!("duty_sql.rs");

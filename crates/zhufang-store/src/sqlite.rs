@@ -59,3 +59,4 @@ impl SqliteStore {
 
 include!("common.rs");
 include!("dispute_sql.rs");
+include!("duty_sql.rs");

@@ -162,6 +162,13 @@ impl Running {
 
 /// Starts the HTTP server and the deadline scanner on `bind` (port 0 picks one).
 pub async fn start(store: Arc<dyn Store>, settings: &Settings) -> Result<Running> {
+    // every station has its eight duties of 八个一 (stations created since get theirs now)
+    let seeded = zhufang_store::duty::ensure_station_templates(store.as_ref(), chrono::Utc::now())
+        .await
+        .context("seeding the duty templates")?;
+    if seeded > 0 {
+        tracing::info!(seeded, "duty templates (八个一)");
+    }
     let state = AppState::new(store, settings.web.clone()).await.context("loading definitions")?;
     let listener =
         tokio::net::TcpListener::bind(&settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod dispute_settings;
 pub mod disputes;
+pub mod duty;
 pub mod files;
 pub mod grids;
 pub mod health;

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod cli;
 mod disputes;
+mod duty;
 mod grids;
 mod harness;
 mod incidents;

@@ -1,0 +1,185 @@
+// The duty rhythm's storage, shared by both backends: included by
+// `sqlite.rs` and `postgres.rs` after `common.rs` (whose helpers it uses).
+
+macro_rules! duty_select {
+    () => {
+        "SELECT t.id, t.name, t.catalogue_code, c.name AS catalogue_name, t.role, t.assignee_id, \
+         u.display_name AS assignee_name, t.org_id, o.code AS org_code, o.name AS org_name, o.path AS org_path, \
+         t.rrule, t.start_day, t.at_time, t.holiday, t.active, t.seeded, t.version \
+         FROM duty_templates t JOIN org_units o ON o.id = t.org_id JOIN catalogue_items c ON c.code = t.catalogue_code \
+         LEFT JOIN users u ON u.id = t.assignee_id"
+    };
+}
+
+#[derive(FromRow)]
+struct DutyRow {
+    id: i64,
+    name: String,
+    catalogue_code: String,
+    catalogue_name: String,
+    role: Option<String>,
+    assignee_id: Option<i64>,
+    assignee_name: Option<String>,
+    org_id: i64,
+    org_code: String,
+    org_name: String,
+    org_path: String,
+    rrule: String,
+    start_day: String,
+    at_time: String,
+    holiday: String,
+    active: bool,
+    seeded: bool,
+    version: i64,
+}
+
+impl From<DutyRow> for DutyTemplate {
+    fn from(r: DutyRow) -> Self {
+        DutyTemplate {
+            id: r.id,
+            name: r.name,
+            catalogue_code: r.catalogue_code,
+            catalogue_name: r.catalogue_name,
+            role: r.role,
+            assignee_id: r.assignee_id,
+            assignee_name: r.assignee_name,
+            org_id: r.org_id,
+            org_code: r.org_code,
+            org_name: r.org_name,
+            org_path: r.org_path,
+            rrule: r.rrule,
+            start_day: chrono::NaiveDate::parse_from_str(&r.start_day, "%Y-%m-%d").unwrap_or_default(),
+            at_time: r.at_time,
+            holiday: r.holiday,
+            active: r.active,
+            seeded: r.seeded,
+            version: r.version,
+        }
+    }
+}
+
+fn day_text(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+#[async_trait]
+impl crate::DutyStore for Backend {
+    async fn duty_templates(&self, scope_path: Option<&str>) -> Result<Vec<DutyTemplate>> {
+        let rows: Vec<DutyRow> = sqlx::query_as(concat!(duty_select!(), " WHERE o.path LIKE $1 ORDER BY o.path, t.id"))
+            .bind(format!("{}%", scope_path.unwrap_or("")))
+            .fetch_all(self.r())
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn duty_template(&self, id: i64) -> Result<Option<DutyTemplate>> {
+        let row: Option<DutyRow> =
+            sqlx::query_as(concat!(duty_select!(), " WHERE t.id = $1")).bind(id).fetch_optional(self.r()).await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn save_duty_template(&self, t: &DutyTemplateWrite, audit: &AuditEvent) -> Result<DutyTemplate> {
+        let now = ms(t.now);
+        let mut tx = self.w().begin().await?;
+        let id = match t.id {
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO duty_templates (name, catalogue_code, role, assignee_id, org_id, rrule, start_day, at_time, \
+                     holiday, active, seeded, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                )
+                .bind(&t.name)
+                .bind(&t.catalogue_code)
+                .bind(&t.role)
+                .bind(t.assignee_id)
+                .bind(t.org_id)
+                .bind(&t.rrule)
+                .bind(day_text(t.start_day))
+                .bind(&t.at_time)
+                .bind(&t.holiday)
+                .bind(t.active)
+                .bind(t.seeded)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                id
+            }
+            Some(id) => {
+                let r = sqlx::query(
+                    "UPDATE duty_templates SET name = $1, catalogue_code = $2, role = $3, assignee_id = $4, org_id = $5, \
+                     rrule = $6, start_day = $7, at_time = $8, holiday = $9, active = $10, updated_at = $11, \
+                     version = version + 1 WHERE id = $12 AND ($13 OR version = $14)",
+                )
+                .bind(&t.name)
+                .bind(&t.catalogue_code)
+                .bind(&t.role)
+                .bind(t.assignee_id)
+                .bind(t.org_id)
+                .bind(&t.rrule)
+                .bind(day_text(t.start_day))
+                .bind(&t.at_time)
+                .bind(&t.holiday)
+                .bind(t.active)
+                .bind(now)
+                .bind(id)
+                .bind(t.expected_version.is_none())
+                .bind(t.expected_version.unwrap_or(0))
+                .execute(&mut *tx)
+                .await?;
+                if r.rows_affected() != 1 {
+                    return Err(crate::StoreError::Conflict);
+                }
+                id
+            }
+        };
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        self.duty_template(id).await?.ok_or(crate::StoreError::NotFound)
+    }
+
+    async fn claim_duty_occurrence(
+        &self,
+        template_id: i64,
+        due_day: chrono::NaiveDate,
+        user_id: i64,
+        day: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        sqlx::query(
+            "INSERT INTO duty_occurrences (template_id, due_day, user_id, day, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (template_id, day, user_id) DO NOTHING",
+        )
+        .bind(template_id)
+        .bind(day_text(due_day))
+        .bind(user_id)
+        .bind(day_text(day))
+        .bind(ms(now))
+        .execute(self.w())
+        .await?;
+        let (task,): (Option<i64>,) =
+            sqlx::query_as("SELECT task_id FROM duty_occurrences WHERE template_id = $1 AND day = $2 AND user_id = $3")
+                .bind(template_id)
+                .bind(day_text(day))
+                .bind(user_id)
+        .fetch_one(self.w())
+        .await?;
+        Ok(task)
+    }
+
+    async fn set_duty_occurrence_task(
+        &self,
+        template_id: i64,
+        day: chrono::NaiveDate,
+        user_id: i64,
+        task_id: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE duty_occurrences SET task_id = $1 WHERE template_id = $2 AND day = $3 AND user_id = $4")
+        .bind(task_id)
+        .bind(template_id)
+        .bind(day_text(day))
+        .bind(user_id)
+        .execute(self.w())
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! Duty templates (八个一 and others) and the scheduler's generate call.
+
+use crate::auth::CurrentUser;
+use crate::controllers::ApiJson;
+use crate::error::{ApiResult, AppError};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use zhufang_store::duty::{self, GenerateReport, TemplateInput};
+use zhufang_store::model::DutyTemplate;
+
+/// Duty templates of the caller's units.
+#[utoipa::path(get, path = "/api/v1/duty-templates", tag = "duty", responses((status = 200, body = Vec<Object>)))]
+pub async fn list(State(state): State<AppState>, cu: CurrentUser) -> ApiResult<Json<Vec<DutyTemplate>>> {
+    let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await?;
+    Ok(Json(state.store.duty_templates(Some(&scope)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TemplateBody {
+    pub name: String,
+    pub catalogue_code: String,
+    /// A role (everyone with it in each station of the scope)…
+    pub role: Option<String>,
+    /// …or one person (username).
+    pub assignee: Option<String>,
+    /// Org code of the scope.
+    pub org: String,
+    /// An RRULE without DTSTART, e.g. `FREQ=WEEKLY;BYDAY=MO`.
+    pub rrule: String,
+    /// `YYYY-MM-DD`; default the first of this month.
+    pub start_day: Option<String>,
+    /// `HH:MM`; default 09:00.
+    pub at_time: Option<String>,
+    /// keep, skip, next (default) or previous: what a holiday occurrence does.
+    pub holiday: Option<String>,
+    pub active: Option<bool>,
+    pub version: Option<i64>,
+}
+
+fn input(b: TemplateBody) -> Result<TemplateInput, AppError> {
+    let start_day = match b.start_day.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| AppError::field("start_day", "日期须为 YYYY-MM-DD"))?,
+        ),
+        None => None,
+    };
+    Ok(TemplateInput {
+        name: b.name,
+        catalogue_code: b.catalogue_code,
+        role: b.role,
+        assignee: b.assignee,
+        org: b.org,
+        rrule: b.rrule,
+        start_day,
+        at_time: b.at_time,
+        holiday: b.holiday,
+        active: b.active,
+        version: b.version,
+    })
+}
+
+/// Creates a duty template (admins, leaders and the command room, in their units).
+#[utoipa::path(post, path = "/api/v1/duty-templates", request_body = TemplateBody, tag = "duty",
+    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(b): ApiJson<TemplateBody>,
+) -> ApiResult<(StatusCode, Json<DutyTemplate>)> {
+    let t = duty::save_template(state.store.as_ref(), &cu.user, None, input(b)?, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Changes a duty template (409 `conflict` on a stale version).
+#[utoipa::path(put, path = "/api/v1/duty-templates/{id}", request_body = TemplateBody, tag = "duty",
+    responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<TemplateBody>,
+) -> ApiResult<Json<DutyTemplate>> {
+    Ok(Json(duty::save_template(state.store.as_ref(), &cu.user, Some(id), input(b)?, Utc::now()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GenerateBody {
+    /// `YYYY-MM-DD` (local); default today.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD` (local, inclusive); default 14 days after `from`.
+    pub to: Option<String>,
+}
+
+/// Turns the caller's units' templates into tasks for a window; idempotent
+/// (the same window again creates nothing). Returns the created task ids.
+#[utoipa::path(post, path = "/api/v1/duty-templates/generate", request_body = GenerateBody, tag = "duty",
+    responses((status = 200, body = Object), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn generate(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(b): ApiJson<GenerateBody>,
+) -> ApiResult<Json<GenerateReport>> {
+    if !duty::may_edit(&cu.user) {
+        return Err(AppError::Forbidden);
+    }
+    let now = Utc::now();
+    let day = |field: &str, s: &Option<String>| -> Result<Option<NaiveDate>, AppError> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| AppError::field(field, "日期须为 YYYY-MM-DD")),
+            None => Ok(None),
+        }
+    };
+    let from = day("from", &b.from)?.unwrap_or_else(|| zhufang_domain::calendar::local_date(now));
+    let to = day("to", &b.to)?.unwrap_or(from + chrono::Duration::days(duty::DEFAULT_WINDOW_DAYS));
+    let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await?;
+    let report =
+        duty::generate(state.store.as_ref(), &state.workflow(), &state.calendar(), Some(&scope), from, to, now).await?;
+    Ok(Json(report))
+}

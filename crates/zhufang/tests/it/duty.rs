@@ -1,0 +1,124 @@
+//! The duty rhythm: 八个一 seeded for every station, templates edited by
+//! leaders, the scheduler idempotent over a window, holidays and make-up
+//! workdays respected, month ends.
+
+use crate::harness::{TestApp, code};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn ids(v: &Value) -> Vec<i64> {
+    v["created"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn templates_generate_once_and_respect_the_calendar() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("s1.leader").await;
+    let admin = app.login("admin").await;
+    // 八个一, seeded for each station at start
+    let (_, all) = leader.get("/api/v1/duty-templates").await;
+    let names: Vec<&str> = all.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 8, "{names:?}");
+    assert!(names.contains(&"每日一巡查") && names.contains(&"每月一小结"));
+    // take them out of the way for a precise count: deactivate all but none
+    for t in all.as_array().unwrap() {
+        let mut b = t.clone();
+        b["org"] = t["org_code"].clone();
+        b["active"] = json!(false);
+        assert_eq!(leader.put(&format!("/api/v1/duty-templates/{}", t["id"]), b).await.0, StatusCode::OK);
+    }
+    // a weekly visit on Saturdays for one officer, moved to the next workday when it falls on a
+    // day off; 2028 (not seeded): 国庆 Mon 2–Fri 6 Oct off, Sat 7 Oct a make-up workday
+    for day in 2..=6 {
+        let (s, v) =
+            admin.put(&format!("/api/v1/calendar/2028-10-0{day}"), json!({"kind": "holiday", "name": "国庆"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    admin.put("/api/v1/calendar/2028-10-07", json!({"kind": "workday", "name": "国庆调休"})).await;
+    let body = json!({"name": "周六走访", "catalogue_code": "ZF-BG-04", "assignee": "s1.officer", "org": "361202510000",
+        "rrule": "FREQ=WEEKLY;BYDAY=SA", "start_day": "2028-09-01", "at_time": "09:30", "holiday": "next"});
+    let (s, t) = leader.post("/api/v1/duty-templates", body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let window = json!({"from": "2028-09-23", "to": "2028-10-14"});
+    let (s, r) = leader.post("/api/v1/duty-templates/generate", window.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let titles = |r: &Value| {
+        let leader = &leader;
+        let ids = ids(r);
+        async move {
+            let mut out = vec![];
+            for id in ids {
+                let (_, task) = leader.get(&format!("/api/v1/tasks/{id}")).await;
+                assert_eq!(task["state"], "dispatched", "{task}");
+                out.push(task["title"].as_str().unwrap().to_string());
+            }
+            out.sort();
+            out
+        }
+    };
+    // Sat 23 Sep → Mon 25; Sat 30 Sep → the make-up Sat 7 Oct, itself a duty day: once; Sat 14 → Mon 16
+    assert_eq!(titles(&r).await, ["周六走访（10月16日）", "周六走访（10月7日）", "周六走访（9月25日）"]);
+    // the same window again, and an overlapping one: nothing twice
+    let (_, again) = leader.post("/api/v1/duty-templates/generate", window).await;
+    assert_eq!((ids(&again).len(), again["existing"].as_i64()), (0, Some(3)), "{again}");
+    let (_, more) =
+        leader.post("/api/v1/duty-templates/generate", json!({"from": "2028-10-08", "to": "2028-10-28"})).await;
+    assert_eq!(titles(&more).await, ["周六走访（10月23日）", "周六走访（10月30日）"], "{more}");
+    assert_eq!(more["existing"].as_i64(), Some(1));
+    let officer = app.login("s1.officer").await;
+    let (_, mine) = officer.get("/api/v1/tasks?state=dispatched").await;
+    assert!(mine["total"].as_i64().unwrap() >= 5);
+
+    // the last workday of each month (BYMONTHDAY=-1, moved back over days off)
+    let mut last = body.clone();
+    last["name"] = json!("月末小结");
+    last["rrule"] = json!("FREQ=MONTHLY;BYMONTHDAY=-1");
+    last["holiday"] = json!("previous");
+    let (s, t2) = leader.post("/api/v1/duty-templates", last).await;
+    assert_eq!(s, StatusCode::CREATED, "{t2}");
+    // only this template: the Saturday one is retired first
+    let mut off = body.clone();
+    off["active"] = json!(false);
+    off["version"] = t["version"].clone();
+    assert_eq!(leader.put(&format!("/api/v1/duty-templates/{}", t["id"]), off.clone()).await.0, StatusCode::OK);
+    assert_eq!(
+        code(&leader.put(&format!("/api/v1/duty-templates/{}", t["id"]), off).await.1),
+        "conflict",
+        "stale version"
+    );
+    let (_, r) =
+        leader.post("/api/v1/duty-templates/generate", json!({"from": "2028-10-25", "to": "2029-01-31"})).await;
+    // Tue 31 Oct, Thu 30 Nov, Sun 31 Dec → Fri 29 Dec, Wed 31 Jan
+    assert_eq!(
+        titles(&r).await,
+        ["月末小结（10月31日）", "月末小结（11月30日）", "月末小结（12月29日）", "月末小结（1月31日）"]
+    );
+
+    // bad templates, and who may
+    for (patch, field) in [
+        (json!({"rrule": "FREQ=HOURLY"}), "rrule"),
+        (json!({"rrule": "FREQ=WEEKLY;BYDAY=XX"}), "rrule"),
+        (json!({"holiday": "sometimes"}), "holiday"),
+        (json!({"org": "361202520000"}), "org"),
+        (json!({"at_time": "25:00"}), "at_time"),
+        (json!({"catalogue_code": "NOPE"}), "catalogue_code"),
+    ] {
+        let mut b = body.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let (s, v) = leader.post("/api/v1/duty-templates", b).await;
+        assert_eq!(
+            (s, v["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{v}"
+        );
+    }
+    assert_eq!(code(&officer.post("/api/v1/duty-templates/generate", json!({})).await.1), "forbidden");
+    assert_eq!(code(&officer.post("/api/v1/duty-templates", body).await.1), "forbidden");
+    let (s, v) =
+        leader.post("/api/v1/duty-templates/generate", json!({"from": "2027-10-10", "to": "2027-01-01"})).await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}
