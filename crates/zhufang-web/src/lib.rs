@@ -172,6 +172,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Keeps the duty window filled: 八个一 for stations created since, then
+/// every template's occurrences from today to the window's end as tasks.
+async fn run_duties(
+    state: &AppState,
+    today: chrono::NaiveDate,
+) -> Result<zhufang_store::duty::GenerateReport, zhufang_store::service::ServiceError> {
+    let now = chrono::Utc::now();
+    zhufang_store::duty::ensure_station_templates(state.store.as_ref(), now).await?;
+    let to = today + chrono::Duration::days(state.cfg.duty_window_days);
+    zhufang_store::duty::generate(state.store.as_ref(), &state.workflow(), &state.calendar(), None, today, to, now)
+        .await
+}
+
 /// Runs the deadline scanner every `every` until `shutdown` resolves.
 pub async fn run_background(
     state: AppState,
@@ -179,11 +192,24 @@ pub async fn run_background(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(every);
+    // the duty scheduler runs once a local day (and at start)
+    let mut duties_done: Option<chrono::NaiveDate> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 if let Err(e) = state.run_jobs().await {
                     tracing::error!(error = %e, "background job failed");
+                }
+                let today = zhufang_domain::calendar::local_date(chrono::Utc::now());
+                if state.cfg.duty_window_days > 0 && duties_done != Some(today) {
+                    duties_done = Some(today);
+                    match run_duties(&state, today).await {
+                        Ok(r) if !r.created.is_empty() || !r.errors.is_empty() => {
+                            tracing::info!(created = r.created.len(), existing = r.existing, errors = r.errors.len(), "duty scheduler")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = ?e, "duty scheduler failed"),
+                    }
                 }
                 match zhufang_store::disputes::scan_notices(state.store.as_ref(), chrono::Utc::now()).await {
                     Ok(0) => {}

@@ -32,6 +32,9 @@ pub struct WebConfig {
     pub webhook: Option<Webhook>,
     /// Keep dispute parties' ID numbers (off: the field is refused and not shown).
     pub party_id_numbers: bool,
+    /// The duty scheduler keeps this many days ahead filled with tasks, once a
+    /// day (0: it does not run; `POST /api/v1/duty-templates/generate` still works).
+    pub duty_window_days: i64,
 }
 
 /// Where hand-overs go, and the shared secret that signs them (HMAC-SHA256).
@@ -55,6 +58,7 @@ impl WebConfig {
             map_attribution: String::new(),
             webhook: None,
             party_id_numbers: false,
+            duty_window_days: 0,
         }
     }
     pub fn uploads(&self) -> PathBuf {

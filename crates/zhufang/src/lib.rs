@@ -37,6 +37,8 @@ pub struct FileConfig {
     pub webhook_secret: Option<String>,
     /// Keep dispute parties' ID numbers (default false: the field is refused).
     pub dispute_id_numbers: Option<bool>,
+    /// Days ahead the duty scheduler fills with tasks, once a day (default 14; 0 turns it off).
+    pub duty_window_days: Option<i64>,
 }
 
 impl FileConfig {
@@ -93,6 +95,7 @@ impl Settings {
         }
         web.map_attribution = file.map_attribution.unwrap_or_default();
         web.party_id_numbers = file.dispute_id_numbers.unwrap_or(false);
+        web.duty_window_days = file.duty_window_days.unwrap_or(zhufang_store::duty::DEFAULT_WINDOW_DAYS).clamp(0, 60);
         if let Some(url) = file.webhook_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
             let secret = file.webhook_secret.filter(|s| s.len() >= 16).ok_or_else(|| {
                 anyhow::anyhow!("webhook_secret (at least 16 characters) is required with webhook_url")

@@ -66,6 +66,8 @@ impl TestApp {
         )
         .unwrap();
         settings.scan_interval = std::time::Duration::from_secs(3600);
+        // tests generate duties when they mean to (POST /api/v1/duty-templates/generate)
+        settings.web.duty_window_days = 0;
         tweak(&mut settings);
         let running = zhufang::start(store.clone(), &settings).await.expect("start");
         TestApp { base: format!("http://{}", running.addr), running: Some(running), store, db_url, dir, pg_drop }
