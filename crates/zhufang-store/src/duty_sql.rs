@@ -166,6 +166,64 @@ impl crate::DutyStore for Backend {
         Ok(task)
     }
 
+    async fn set_calendar_token(&self, user_id: i64, token_hash: &str, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO calendar_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+        )
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_calendar_token(&self, user_id: i64, now: DateTime<Utc>, audit: &AuditEvent) -> Result<bool> {
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn user_by_calendar_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT user_id FROM calendar_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(self.r())
+            .await?;
+        let Some((id,)) = row else { return Ok(None) };
+        Ok(crate::Store::user(self, id).await?.filter(|u| u.active))
+    }
+
+    async fn calendar_entries(&self, user_id: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CalendarEntry>> {
+        let rows: Vec<(i64, String, String, String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT t.id, t.number, t.title, t.state, t.due_at, o.day, dt.at_time FROM tasks t \
+             LEFT JOIN duty_occurrences o ON o.task_id = t.id LEFT JOIN duty_templates dt ON dt.id = o.template_id \
+             WHERE t.assignee_id = $1 AND t.due_at >= $2 AND t.due_at < $3 ORDER BY t.due_at, t.id",
+        )
+        .bind(user_id)
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(task_id, number, title, state, due_at, day, at_time)| CalendarEntry {
+                task_id,
+                number,
+                title,
+                state,
+                due_at: opt_from_ms(due_at),
+                duty_day: day.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                at_time,
+            })
+            .collect())
+    }
+
     async fn set_duty_occurrence_task(
         &self,
         template_id: i64,

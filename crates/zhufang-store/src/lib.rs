@@ -163,6 +163,25 @@ pub trait DutyStore: Send + Sync + 'static {
         day: chrono::NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>>;
+    /// Replaces the person's calendar token (its hash), with its audit event.
+    async fn set_calendar_token(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Revokes it (true when there was one), with its audit event.
+    async fn revoke_calendar_token(&self, user_id: i64, now: DateTime<Utc>, audit: &AuditEvent) -> Result<bool>;
+    /// Whose token this is (active people only).
+    async fn user_by_calendar_token(&self, token_hash: &str) -> Result<Option<User>>;
+    /// Tasks assigned to the person due from `from` to `to`, with their duty day and time when they are duties.
+    async fn calendar_entries(
+        &self,
+        user_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CalendarEntry>>;
     async fn set_duty_occurrence_task(
         &self,
         template_id: i64,

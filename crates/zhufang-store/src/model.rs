@@ -1101,3 +1101,16 @@ pub struct DutyTemplateWrite {
     pub seeded: bool,
     pub now: DateTime<Utc>,
 }
+
+/// One entry of a person's duty calendar (.ics and the calendar page).
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarEntry {
+    pub task_id: i64,
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub due_at: Option<DateTime<Utc>>,
+    /// For a duty: the day it happens and its local time (`HH:MM`).
+    pub duty_day: Option<chrono::NaiveDate>,
+    pub at_time: Option<String>,
+}

@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/duty-templates", get(duty::list).post(duty::create))
         .route("/duty-templates/generate", post(duty::generate))
         .route("/duty-templates/{id}", put(duty::update))
+        .route("/me/calendar-token", post(duty::new_token).delete(duty::revoke_token))
+        .route("/calendar.ics", get(duty::ics))
         .route("/incident-types", get(incidents::types))
         .route("/incident-types/{code}", put(incident_types::upsert_type))
         .route("/incident-limits", get(incident_types::limits).put(incident_types::upsert_limit))

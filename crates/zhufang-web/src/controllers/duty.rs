@@ -125,3 +125,108 @@ pub async fn generate(
         duty::generate(state.store.as_ref(), &state.workflow(), &state.calendar(), Some(&scope), from, to, now).await?;
     Ok(Json(report))
 }
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct CalendarToken {
+    /// Shown once: keep it; a new one revokes this.
+    pub token: String,
+    /// The subscription URL (path), e.g. for a phone's calendar app.
+    pub url: String,
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Makes (or replaces) the caller's calendar subscription token.
+#[utoipa::path(post, path = "/api/v1/me/calendar-token", tag = "duty", responses((status = 201, body = CalendarToken)))]
+pub async fn new_token(State(state): State<AppState>, cu: CurrentUser) -> ApiResult<(StatusCode, Json<CalendarToken>)> {
+    use rand::RngCore;
+    let mut raw = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let ev = zhufang_domain::audit::AuditEvent::new(
+        Some(cu.user.id),
+        &cu.user.display_name,
+        "calendar_token",
+        cu.user.id,
+        "issue",
+        None,
+        None,
+    );
+    state.store.set_calendar_token(cu.user.id, &token_hash(&token), Utc::now(), &ev).await?;
+    let url = format!("/api/v1/calendar.ics?token={token}");
+    Ok((StatusCode::CREATED, Json(CalendarToken { token, url })))
+}
+
+/// Revokes the caller's calendar subscription token.
+#[utoipa::path(delete, path = "/api/v1/me/calendar-token", tag = "duty", responses((status = 204)))]
+pub async fn revoke_token(State(state): State<AppState>, cu: CurrentUser) -> ApiResult<StatusCode> {
+    let ev = zhufang_domain::audit::AuditEvent::new(
+        Some(cu.user.id),
+        &cu.user.display_name,
+        "calendar_token",
+        cu.user.id,
+        "revoke",
+        None,
+        None,
+    );
+    state.store.revoke_calendar_token(cu.user.id, Utc::now(), &ev).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct IcsQuery {
+    pub token: String,
+}
+
+/// The person's tasks as a calendar subscription (duties at their time of
+/// day, other tasks on their due day), from 30 days back to 60 ahead. The
+/// token is the only credential; a revoked or replaced one answers 404.
+#[utoipa::path(get, path = "/api/v1/calendar.ics", params(IcsQuery), tag = "duty",
+    responses((status = 200, description = "text/calendar"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn ics(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<IcsQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use chrono::TimeZone;
+    use zhufang_domain::ics::{Event, When, calendar};
+    let token = q.token.trim();
+    if token.len() != 48 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
+    let user = state.store.user_by_calendar_token(&token_hash(token)).await?.ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let entries = state
+        .store
+        .calendar_entries(user.id, now - chrono::Duration::days(30), now + chrono::Duration::days(60))
+        .await?;
+    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let events: Vec<Event> = entries
+        .into_iter()
+        .filter_map(|e| {
+            let when = match (
+                e.duty_day,
+                e.at_time.as_deref().and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok()),
+            ) {
+                (Some(d), Some(t)) => When::At(
+                    bj.from_local_datetime(&d.and_time(t)).single()?.with_timezone(&Utc),
+                    chrono::Duration::hours(1),
+                ),
+                _ => When::Day(zhufang_domain::calendar::local_date(e.due_at?)),
+            };
+            Some(Event {
+                uid: format!("task-{}@zhufang", e.task_id),
+                when,
+                summary: e.title,
+                description: format!("任务编号 {}", e.number),
+                url: Some(format!("/tasks/{}", e.task_id)),
+            })
+        })
+        .collect();
+    let body = calendar(&format!("{}的勤务", user.display_name), &events, now);
+    Ok(([("content-type", "text/calendar; charset=utf-8"), ("cache-control", "private, max-age=300")], body)
+        .into_response())
+}

@@ -122,3 +122,54 @@ async fn templates_generate_once_and_respect_the_calendar() {
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_duty_calendar_as_a_revocable_ics_subscription() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("s1.leader").await;
+    let officer = app.login("s1.officer").await;
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let body = json!({"name": "每日走访", "catalogue_code": "ZF-BG-04", "assignee": "s1.officer", "org": "361202510000",
+        "rrule": "FREQ=DAILY", "start_day": today.to_string(), "at_time": "09:30", "holiday": "keep"});
+    assert_eq!(leader.post("/api/v1/duty-templates", body).await.0, StatusCode::CREATED);
+    let to = today + chrono::Duration::days(6);
+    let (_, r) =
+        leader.post("/api/v1/duty-templates/generate", json!({"from": today.to_string(), "to": to.to_string()})).await;
+    // the officer's own template plus the seeded weekly visit of 八个一 may add one or two
+    assert!(ids(&r).len() >= 7, "{r}");
+
+    let (s, t) = officer.post("/api/v1/me/calendar-token", json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let url = t["url"].as_str().unwrap().to_string();
+    let anon = reqwest::Client::new();
+    let r = anon.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    let text = r.text().await.unwrap();
+    // a standard iCalendar parser reads it
+    let mut cals = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let cal = cals.next().expect("a calendar").expect("it parses");
+    let prop = |e: &ical::parser::ical::component::IcalEvent, name: &str| {
+        e.properties.iter().find(|p| p.name == name).and_then(|p| p.value.clone()).unwrap_or_default()
+    };
+    let mine: Vec<_> = cal.events.iter().filter(|e| prop(e, "SUMMARY").starts_with("每日走访")).collect();
+    assert_eq!(mine.len(), 7, "{text}");
+    let first = mine.iter().map(|e| prop(e, "DTSTART")).min().unwrap();
+    assert_eq!(first, format!("{}T013000Z", today.format("%Y%m%d")), "09:30 in Beijing is 01:30 UTC");
+    assert!(mine.iter().all(|e| prop(e, "UID").starts_with("task-")));
+
+    // a new token replaces the old; a revoked one is gone; nothing to guess
+    let (_, t2) = officer.post("/api/v1/me/calendar-token", json!({})).await;
+    assert_eq!(anon.get(app.url(&url)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let url2 = t2["url"].as_str().unwrap().to_string();
+    assert_eq!(anon.get(app.url(&url2)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(officer.delete("/api/v1/me/calendar-token").await.0, StatusCode::NO_CONTENT);
+    assert_eq!(anon.get(app.url(&url2)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        anon.get(app.url("/api/v1/calendar.ics?token=abc")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, audit) = app.login("admin").await.get("/api/v1/audit?object_type=calendar_token").await;
+    assert_eq!(audit["total"], 3, "issued twice, revoked once");
+    app.stop().await;
+}

@@ -144,6 +144,9 @@ impl Api {
     pub async fn put(&self, path: &str, v: Value) -> (StatusCode, Value) {
         body(self.c.put(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&v).send().await.unwrap()).await
     }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        body(self.c.delete(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap()).await
+    }
     pub async fn act(&self, id: i64, v: Value) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/tasks/{id}/transitions"), v).await
     }
