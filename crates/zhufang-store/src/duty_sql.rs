@@ -199,27 +199,49 @@ impl crate::DutyStore for Backend {
         Ok(crate::Store::user(self, id).await?.filter(|u| u.active))
     }
 
-    async fn calendar_entries(&self, user_id: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CalendarEntry>> {
-        let rows: Vec<(i64, String, String, String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT t.id, t.number, t.title, t.state, t.due_at, o.day, dt.at_time FROM tasks t \
+    async fn calendar_entries(
+        &self,
+        who: &CalendarScope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CalendarEntry>> {
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            number: String,
+            title: String,
+            state: String,
+            assignee_name: Option<String>,
+            due_at: Option<i64>,
+            day: Option<String>,
+            at_time: Option<String>,
+        }
+        let (cond, arg) = match who {
+            CalendarScope::Person(id) => ("t.assignee_id = $1", Arg::I(*id)),
+            CalendarScope::Unit(path) => ("t.org_path LIKE $1", Arg::S(format!("{path}%"))),
+        };
+        let sql = format!(
+            "SELECT t.id, t.number, t.title, t.state, u.display_name AS assignee_name, t.due_at, o.day, dt.at_time \
+             FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id \
              LEFT JOIN duty_occurrences o ON o.task_id = t.id LEFT JOIN duty_templates dt ON dt.id = o.template_id \
-             WHERE t.assignee_id = $1 AND t.due_at >= $2 AND t.due_at < $3 ORDER BY t.due_at, t.id",
-        )
-        .bind(user_id)
-        .bind(ms(from))
-        .bind(ms(to))
-        .fetch_all(self.r())
-        .await?;
+             WHERE {cond} AND t.due_at >= $2 AND t.due_at < $3 ORDER BY t.due_at, t.id LIMIT 2000"
+        );
+        let rows: Vec<Row> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), std::slice::from_ref(&arg))
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_all(self.r())
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|(task_id, number, title, state, due_at, day, at_time)| CalendarEntry {
-                task_id,
-                number,
-                title,
-                state,
-                due_at: opt_from_ms(due_at),
-                duty_day: day.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-                at_time,
+            .map(|r| CalendarEntry {
+                task_id: r.id,
+                number: r.number,
+                title: r.title,
+                state: r.state,
+                assignee_name: r.assignee_name,
+                due_at: opt_from_ms(r.due_at),
+                duty_day: r.day.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                at_time: r.at_time,
             })
             .collect())
     }

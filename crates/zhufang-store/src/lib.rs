@@ -175,10 +175,10 @@ pub trait DutyStore: Send + Sync + 'static {
     async fn revoke_calendar_token(&self, user_id: i64, now: DateTime<Utc>, audit: &AuditEvent) -> Result<bool>;
     /// Whose token this is (active people only).
     async fn user_by_calendar_token(&self, token_hash: &str) -> Result<Option<User>>;
-    /// Tasks assigned to the person due from `from` to `to`, with their duty day and time when they are duties.
+    /// Tasks assigned to a person or in an org subtree, due from `from` to `to`, with their duty day and time when they are duties.
     async fn calendar_entries(
         &self,
-        user_id: i64,
+        who: &CalendarScope,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CalendarEntry>>;

@@ -1109,8 +1109,16 @@ pub struct CalendarEntry {
     pub number: String,
     pub title: String,
     pub state: String,
+    pub assignee_name: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
     /// For a duty: the day it happens and its local time (`HH:MM`).
     pub duty_day: Option<chrono::NaiveDate>,
     pub at_time: Option<String>,
+}
+
+/// Whose calendar: one person's tasks, or every task in an org subtree.
+#[derive(Debug, Clone)]
+pub enum CalendarScope {
+    Person(i64),
+    Unit(String),
 }

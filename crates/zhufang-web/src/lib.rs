@@ -131,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/notices", get(notices::list_page))
         .route("/notices/{id}", get(notices::show_page))
         .route("/notices/{id}/sign", post(notices::sign_form))
+        .route("/duty", get(duty::calendar_page))
+        .route("/duty/calendar-token", post(duty::token_form))
         .route("/grids", get(grids::list_page))
         .route("/grids/import", get(grids::import_page))
         .route("/grids/{id}", get(grids::show_page).post(grids::edit_form))

@@ -201,7 +201,11 @@ pub async fn ics(
     let now = Utc::now();
     let entries = state
         .store
-        .calendar_entries(user.id, now - chrono::Duration::days(30), now + chrono::Duration::days(60))
+        .calendar_entries(
+            &zhufang_store::model::CalendarScope::Person(user.id),
+            now - chrono::Duration::days(30),
+            now + chrono::Duration::days(60),
+        )
         .await?;
     let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     let events: Vec<Event> = entries
@@ -229,4 +233,184 @@ pub async fn ics(
     let body = calendar(&format!("{}的勤务", user.display_name), &events, now);
     Ok(([("content-type", "text/calendar; charset=utf-8"), ("cache-control", "private, max-age=300")], body)
         .into_response())
+}
+
+// ---------------------------------------------------------------- pages
+
+use crate::auth::PageUser;
+use crate::pages::{PageError, PageResult, Shell, render};
+use askama::Template;
+use axum::extract::Query;
+use axum::http::HeaderMap;
+use chrono::{Datelike, Duration};
+
+#[derive(Deserialize, Default)]
+pub struct CalendarForm {
+    /// month or week.
+    pub view: Option<String>,
+    /// Any day of the period, `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// me, or unit (the caller's unit).
+    pub who: Option<String>,
+}
+
+pub struct DayCell {
+    pub date: String,
+    pub label: String,
+    pub today: bool,
+    pub off: bool,
+    pub in_period: bool,
+    pub entries: Vec<EntryView>,
+}
+
+pub struct EntryView {
+    pub task_id: i64,
+    pub time: String,
+    pub title: String,
+    pub state: String,
+    pub who: String,
+}
+
+#[derive(Template)]
+#[template(path = "duty/calendar.html")]
+struct CalendarTpl {
+    shell: Shell,
+    view: &'static str,
+    who: &'static str,
+    heading: String,
+    prev: String,
+    next: String,
+    today: String,
+    weeks: Vec<Vec<DayCell>>,
+    count: usize,
+}
+
+/// The duty calendar: a month or a week, the caller's own tasks or their unit's.
+pub async fn calendar_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(f): Query<CalendarForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "duty", "nav.duty").await.map_err(err)?;
+    let now = Utc::now();
+    let today = zhufang_domain::calendar::local_date(now);
+    let date = match f.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| err(AppError::field("date", "日期须为 YYYY-MM-DD")))?
+        }
+        None => today,
+    };
+    let view = if f.view.as_deref() == Some("week") { "week" } else { "month" };
+    let who = if f.who.as_deref() == Some("unit") { "unit" } else { "me" };
+    let monday = |d: NaiveDate| d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
+    let (first, last, period) = if view == "week" {
+        let m = monday(date);
+        (m, m + Duration::days(6), (m, m + Duration::days(6)))
+    } else {
+        let start = date.with_day(1).unwrap_or(date);
+        let next_month = if start.month() == 12 {
+            NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+        }
+        .unwrap_or(start);
+        let end = next_month - Duration::days(1);
+        (monday(start), monday(end) + Duration::days(6), (start, end))
+    };
+    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    use chrono::TimeZone;
+    let at = |d: NaiveDate| {
+        bj.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc))
+    };
+    let (Some(from), Some(to)) = (at(first), at(last + Duration::days(1))) else {
+        return Err(err(AppError::field("date", "日期有误")));
+    };
+    let scope = if who == "unit" {
+        zhufang_store::model::CalendarScope::Unit(
+            zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?,
+        )
+    } else {
+        zhufang_store::model::CalendarScope::Person(cu.user.id)
+    };
+    let entries = state.store.calendar_entries(&scope, from, to).await.map_err(|e| err(e.into()))?;
+    let count = entries.len();
+    let task_wf = state.workflow();
+    let cal = state.calendar();
+    let mut by_day: std::collections::BTreeMap<NaiveDate, Vec<EntryView>> = Default::default();
+    for e in entries {
+        let Some(day) = e.duty_day.or(e.due_at.map(zhufang_domain::calendar::local_date)) else { continue };
+        by_day.entry(day).or_default().push(EntryView {
+            task_id: e.task_id,
+            time: e.at_time.clone().unwrap_or_default(),
+            title: e.title,
+            state: task_wf.state(&e.state).map(|s| s.label_zh.clone()).unwrap_or(e.state),
+            who: if who == "unit" { e.assignee_name.unwrap_or_default() } else { String::new() },
+        });
+    }
+    let mut weeks = vec![];
+    let mut d = first;
+    while d <= last {
+        let mut week = vec![];
+        for _ in 0..7 {
+            week.push(DayCell {
+                date: d.format("%Y-%m-%d").to_string(),
+                label: if d.day() == 1 || d == first {
+                    d.format("%-m月%-d日").to_string()
+                } else {
+                    d.format("%-d").to_string()
+                },
+                today: d == today,
+                off: !cal.is_workday(d),
+                in_period: d >= period.0 && d <= period.1,
+                entries: by_day.remove(&d).unwrap_or_default(),
+            });
+            d += Duration::days(1);
+        }
+        weeks.push(week);
+    }
+    let (prev, next) = if view == "week" {
+        (date - Duration::days(7), date + Duration::days(7))
+    } else {
+        (period.0 - Duration::days(1), period.1 + Duration::days(1))
+    };
+    let heading = if view == "week" {
+        format!("{} – {}", first.format("%Y年%-m月%-d日"), last.format("%-m月%-d日"))
+    } else {
+        period.0.format("%Y年%-m月").to_string()
+    };
+    render(
+        CalendarTpl {
+            shell,
+            view,
+            who,
+            heading,
+            prev: prev.format("%Y-%m-%d").to_string(),
+            next: next.format("%Y-%m-%d").to_string(),
+            today: today.format("%Y-%m-%d").to_string(),
+            weeks,
+            count,
+        },
+        &headers,
+    )
+}
+
+#[derive(Template)]
+#[template(
+    source = "<div class=\"alert\" data-testid=\"ics-url\">{{ label }}<br><code>{{ url }}</code></div>",
+    ext = "html"
+)]
+struct TokenFragment {
+    label: String,
+    url: String,
+}
+
+/// Makes a new subscription URL from the calendar page (replacing any old one).
+pub async fn token_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let (_, Json(t)) = new_token(State(state), cu.clone()).await.map_err(err)?;
+    let tr = crate::i18n::Tr::new(crate::i18n::Lang::from_headers(&headers));
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    render(TokenFragment { label: tr.t("duty.ics_hint").to_string(), url: format!("http://{host}{}", t.url) }, &headers)
 }

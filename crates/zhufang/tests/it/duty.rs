@@ -171,5 +171,34 @@ async fn the_duty_calendar_as_a_revocable_ics_subscription() {
     );
     let (_, audit) = app.login("admin").await.get("/api/v1/audit?object_type=calendar_token").await;
     assert_eq!(audit["total"], 3, "issued twice, revoked once");
+
+    // the calendar page: this month and this week, mine and my unit's
+    let (c, csrf) = crate::harness::page_session(&app, "s1.officer").await;
+    let page = |q: &'static str| {
+        let c = &c;
+        let url = app.url(&format!("/duty{q}"));
+        async move { c.get(url).send().await.unwrap() }
+    };
+    let html = page("").await.text().await.unwrap();
+    assert!(html.contains("data-testid=\"duty-calendar\""));
+    assert!(html.matches("每日走访（").count() >= 1, "this month shows the duties");
+    let week = page("?view=week").await.text().await.unwrap();
+    assert_eq!(week.matches("data-testid=\"duty-day\"").count(), 7);
+    assert!(week.contains("09:30"));
+    let (lc, _) = crate::harness::page_session(&app, "s1.leader").await;
+    let unit = lc.get(app.url("/duty?view=week&who=unit")).send().await.unwrap().text().await.unwrap();
+    assert!(unit.contains("每日走访（") && unit.contains(" · "), "the unit's view names who");
+    assert_eq!(page("?date=tomorrow").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let frag = c
+        .post(app.url("/duty/calendar-token"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(frag.contains("/api/v1/calendar.ics?token="), "{frag}");
     app.stop().await;
 }
