@@ -133,6 +133,8 @@ pub fn router(state: AppState) -> Router {
         .route("/notices/{id}/sign", post(notices::sign_form))
         .route("/duty", get(duty::calendar_page))
         .route("/duty/calendar-token", post(duty::token_form))
+        .route("/duty/templates", get(duty::templates_page).post(duty::template_form))
+        .route("/duty/generate", post(duty::generate_form))
         .route("/grids", get(grids::list_page))
         .route("/grids/import", get(grids::import_page))
         .route("/grids/{id}", get(grids::show_page).post(grids::edit_form))

@@ -414,3 +414,130 @@ pub async fn token_form(State(state): State<AppState>, PageUser(cu): PageUser, h
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
     render(TokenFragment { label: tr.t("duty.ics_hint").to_string(), url: format!("http://{host}{}", t.url) }, &headers)
 }
+
+pub struct TemplateRow {
+    pub t: DutyTemplate,
+    pub who: String,
+    pub holiday_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "duty/templates.html")]
+struct TemplatesTpl {
+    shell: Shell,
+    rows: Vec<TemplateRow>,
+    items: Vec<(String, String)>,
+    roles: Vec<(String, String)>,
+    policies: Vec<(String, String)>,
+    may_edit: bool,
+}
+
+/// The duty templates of the caller's units, with the editor and the generate button.
+pub async fn templates_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let shell = Shell::new(&state, &cu, &headers, "duty_templates", "nav.duty_templates").await.map_err(err)?;
+    let tr = shell.tr;
+    let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?;
+    let rows = state
+        .store
+        .duty_templates(Some(&scope))
+        .await
+        .map_err(|e| err(e.into()))?
+        .into_iter()
+        .map(|t| TemplateRow {
+            who: match (&t.assignee_name, t.role.as_deref().and_then(|r| r.parse::<zhufang_domain::Role>().ok())) {
+                (Some(n), _) => n.clone(),
+                (None, Some(r)) => tr.pick(r.label_zh(), r.label_en()).to_string(),
+                _ => String::new(),
+            },
+            holiday_label: zhufang_domain::duty::HolidayPolicy::parse(&t.holiday)
+                .map(|p| p.label_zh().to_string())
+                .unwrap_or_default(),
+            t,
+        })
+        .collect();
+    let items = state
+        .store
+        .catalogue(false)
+        .await
+        .map_err(|e| err(e.into()))?
+        .into_iter()
+        .map(|c| (c.code.clone(), format!("{} {}", c.code, c.name)))
+        .collect();
+    use zhufang_domain::Role;
+    let roles = [Role::CommunityOfficer, Role::Auxiliary, Role::StationLeader, Role::CommandRoom]
+        .iter()
+        .map(|r| (r.as_str().to_string(), tr.pick(r.label_zh(), r.label_en()).to_string()))
+        .collect();
+    let policies = zhufang_domain::duty::HolidayPolicy::ALL
+        .iter()
+        .map(|p| (p.as_str().to_string(), p.label_zh().to_string()))
+        .collect();
+    render(TemplatesTpl { may_edit: duty::may_edit(&cu.user), shell, rows, items, roles, policies }, &headers)
+}
+
+#[derive(Deserialize)]
+pub struct TemplateForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    version: String,
+    name: String,
+    catalogue_code: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    assignee: String,
+    org: String,
+    rrule: String,
+    #[serde(default)]
+    start_day: String,
+    #[serde(default)]
+    at_time: String,
+    #[serde(default)]
+    holiday: String,
+    active: Option<String>,
+}
+
+pub async fn template_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<TemplateForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let body = TemplateBody {
+        name: f.name,
+        catalogue_code: f.catalogue_code,
+        role: opt(&f.role),
+        assignee: opt(&f.assignee),
+        org: f.org,
+        rrule: f.rrule,
+        start_day: opt(&f.start_day),
+        at_time: opt(&f.at_time),
+        holiday: opt(&f.holiday),
+        active: Some(f.active.is_some()),
+        version: f.version.trim().parse().ok(),
+    };
+    let id = f.id.trim().parse::<i64>().ok();
+    duty::save_template(state.store.as_ref(), &cu.user, id, input(body).map_err(err)?, Utc::now())
+        .await
+        .map_err(|e| err(e.into()))?;
+    Ok(crate::pages::hx_redirect("/duty/templates"))
+}
+
+#[derive(Template)]
+#[template(source = "<div class=\"alert\" data-testid=\"generate-result\">{{ message }}</div>", ext = "html")]
+struct GenerateFragment {
+    message: String,
+}
+
+/// Fills the next 14 days now (the scheduler does it daily on its own).
+pub async fn generate_form(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let Json(r) = generate(State(state), cu, ApiJson(GenerateBody { from: None, to: None })).await.map_err(err)?;
+    let tr = crate::i18n::Tr::new(crate::i18n::Lang::from_headers(&headers));
+    let message = format!("{} {}，{} {}", tr.t("duty.created"), r.created.len(), tr.t("duty.existing"), r.existing);
+    render(GenerateFragment { message }, &headers)
+}

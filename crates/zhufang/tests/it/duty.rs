@@ -200,5 +200,42 @@ async fn the_duty_calendar_as_a_revocable_ics_subscription() {
         .await
         .unwrap();
     assert!(frag.contains("/api/v1/calendar.ics?token="), "{frag}");
+
+    // the templates page: the editor and generate for leaders, a list for officers
+    let (lc, lcsrf) = crate::harness::page_session(&app, "s1.leader").await;
+    let html = lc.get(app.url("/duty/templates")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"duty-template-row\"").count(), 9, "八个一 and the daily visit");
+    assert!(html.contains("data-testid=\"duty-generate\""));
+    let r = lc
+        .post(app.url("/duty/templates"))
+        .header("x-csrf-token", &lcsrf)
+        .header("hx-request", "true")
+        .form(&[
+            ("name", "周五夜巡"),
+            ("catalogue_code", "ZF-BG-02"),
+            ("role", "auxiliary"),
+            ("org", "361202510000"),
+            ("rrule", "FREQ=WEEKLY;BYDAY=FR"),
+            ("at_time", "21:00"),
+            ("holiday", "keep"),
+            ("active", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["hx-redirect"], "/duty/templates");
+    let frag = lc
+        .post(app.url("/duty/generate"))
+        .header("x-csrf-token", &lcsrf)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(frag.contains("data-testid=\"generate-result\""), "{frag}");
+    let html = c.get(app.url("/duty/templates")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("周五夜巡") && !html.contains("data-testid=\"duty-generate\""), "officers read only");
     app.stop().await;
 }
