@@ -156,6 +156,54 @@ pub const EIGHT_ONES: [SeedDuty; 8] = [
     ("每月一小结", "ZF-BG-08", Role::StationLeader, "FREQ=MONTHLY;BYMONTHDAY=-1", HolidayPolicy::Previous, 16),
 ];
 
+/// How one scheduled duty stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    OnTime,
+    Late,
+    Missed,
+    Pending,
+}
+
+/// A duty's outcome from its due time and when its feedback came (if it
+/// did), at `now`. Times in milliseconds.
+pub fn outcome(due_at: i64, done_at: Option<i64>, now: i64) -> Outcome {
+    match done_at {
+        Some(d) if d <= due_at => Outcome::OnTime,
+        Some(_) => Outcome::Late,
+        None if due_at < now => Outcome::Missed,
+        None => Outcome::Pending,
+    }
+}
+
+/// Completion figures over duties: counts, and the share done on time of
+/// those due by now (None when none is).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Completion {
+    pub scheduled: i64,
+    pub on_time: i64,
+    pub late: i64,
+    pub missed: i64,
+    pub pending: i64,
+    pub on_time_rate: Option<f64>,
+}
+
+pub fn completion(outcomes: impl IntoIterator<Item = Outcome>) -> Completion {
+    let mut c = Completion::default();
+    for o in outcomes {
+        c.scheduled += 1;
+        match o {
+            Outcome::OnTime => c.on_time += 1,
+            Outcome::Late => c.late += 1,
+            Outcome::Missed => c.missed += 1,
+            Outcome::Pending => c.pending += 1,
+        }
+    }
+    let due = c.on_time + c.late + c.missed;
+    c.on_time_rate = (due > 0).then(|| c.on_time as f64 / due as f64);
+    c
+}
+
 /// The first day of the month of `d` (a template's default start).
 pub fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
@@ -212,6 +260,18 @@ mod tests {
         assert_eq!(next.iter().filter(|x| x.0 == d(2026, 10, 8)).count(), 1);
         let keep = working_days(&days, HolidayPolicy::Keep, &cal);
         assert_eq!(keep.len(), 7);
+    }
+
+    #[test]
+    fn outcomes_and_completion() {
+        assert_eq!(outcome(100, Some(90), 200), Outcome::OnTime);
+        assert_eq!(outcome(100, Some(101), 200), Outcome::Late);
+        assert_eq!(outcome(100, None, 200), Outcome::Missed);
+        assert_eq!(outcome(300, None, 200), Outcome::Pending);
+        let c = completion([Outcome::OnTime, Outcome::OnTime, Outcome::Late, Outcome::Missed, Outcome::Pending]);
+        assert_eq!((c.scheduled, c.on_time, c.late, c.missed, c.pending), (5, 2, 1, 1, 1));
+        assert_eq!(c.on_time_rate, Some(0.5), "2 of the 4 due");
+        assert_eq!(completion([Outcome::Pending]).on_time_rate, None);
     }
 
     #[test]

@@ -289,3 +289,42 @@ pub async fn generate(
     }
     Ok(report)
 }
+
+/// One group of the completion figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CompletionGroup {
+    pub key: String,
+    pub name: String,
+    pub figures: zhufang_domain::duty::Completion,
+}
+
+/// Completion of scheduled duties (on time, late, missed, pending) from
+/// `from` to `to`, in total and by station, person or template.
+pub async fn completion(
+    store: &dyn Store,
+    scope_path: &str,
+    by: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> SResult<(zhufang_domain::duty::Completion, Vec<CompletionGroup>)> {
+    use zhufang_domain::duty::{completion as figures, outcome};
+    if !["station", "person", "template"].contains(&by) {
+        return Err(ServiceError::field("by", "须为 station、person 或 template"));
+    }
+    let rows = store.duty_stats(scope_path, from, to).await?;
+    let now = now.timestamp_millis();
+    let total = figures(rows.iter().map(|r| outcome(r.due_at, r.done_at, now)));
+    let mut groups: std::collections::BTreeMap<String, (String, Vec<zhufang_domain::duty::Outcome>)> =
+        Default::default();
+    for r in &rows {
+        let (key, name) = match by {
+            "person" => (format!("{:012}", r.user_id), r.user_name.clone()),
+            "template" => (format!("{:012}", r.template_id), format!("{} · {}", r.template_name, r.station_name)),
+            _ => (format!("{:012}", r.station_id), r.station_name.clone()),
+        };
+        groups.entry(key).or_insert_with(|| (name, vec![])).1.push(outcome(r.due_at, r.done_at, now));
+    }
+    let out = groups.into_iter().map(|(key, (name, o))| CompletionGroup { key, name, figures: figures(o) }).collect();
+    Ok((total, out))
+}

@@ -166,6 +166,47 @@ impl crate::DutyStore for Backend {
         Ok(task)
     }
 
+    async fn duty_stats(&self, scope_path: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<DutyStat>> {
+        #[derive(FromRow)]
+        struct Row {
+            template_id: i64,
+            template_name: String,
+            station_id: i64,
+            station_name: String,
+            user_id: i64,
+            user_name: String,
+            due_at: Option<i64>,
+            done_at: Option<i64>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT o.template_id, dt.name AS template_name, dt.org_id AS station_id, org.name AS station_name, \
+             o.user_id, u.display_name AS user_name, t.due_at, t.feedback_at AS done_at \
+             FROM duty_occurrences o JOIN duty_templates dt ON dt.id = o.template_id \
+             JOIN org_units org ON org.id = dt.org_id JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = o.task_id \
+             WHERE org.path LIKE $1 AND o.day >= $2 AND o.day <= $3 AND t.state <> 'cancelled'",
+        )
+        .bind(format!("{scope_path}%"))
+        .bind(day_text(from))
+        .bind(day_text(to))
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(DutyStat {
+                    template_id: r.template_id,
+                    template_name: r.template_name,
+                    station_id: r.station_id,
+                    station_name: r.station_name,
+                    user_id: r.user_id,
+                    user_name: r.user_name,
+                    due_at: r.due_at?,
+                    done_at: r.done_at,
+                })
+            })
+            .collect())
+    }
+
     async fn set_calendar_token(&self, user_id: i64, token_hash: &str, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
         let mut tx = self.w().begin().await?;
         sqlx::query(

@@ -163,6 +163,13 @@ pub trait DutyStore: Send + Sync + 'static {
         day: chrono::NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>>;
+    /// Scheduled duties of templates under `scope_path` whose day is from `from` to `to` (local days).
+    async fn duty_stats(
+        &self,
+        scope_path: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<DutyStat>>;
     /// Replaces the person's calendar token (its hash), with its audit event.
     async fn set_calendar_token(
         &self,

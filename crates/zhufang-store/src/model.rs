@@ -1122,3 +1122,16 @@ pub enum CalendarScope {
     Person(i64),
     Unit(String),
 }
+
+/// One scheduled duty as the completion figures group it.
+#[derive(Debug, Clone)]
+pub struct DutyStat {
+    pub template_id: i64,
+    pub template_name: String,
+    pub station_id: i64,
+    pub station_name: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub due_at: i64,
+    pub done_at: Option<i64>,
+}

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{id}/caller-phone", get(incidents::caller_phone))
         .route("/duty-templates", get(duty::list).post(duty::create))
         .route("/duty-templates/generate", post(duty::generate))
+        .route("/duty-templates/completion", get(duty::completion))
         .route("/duty-templates/{id}", put(duty::update))
         .route("/me/calendar-token", post(duty::new_token).delete(duty::revoke_token))
         .route("/calendar.ics", get(duty::ics))

@@ -430,6 +430,14 @@ struct TemplatesTpl {
     roles: Vec<(String, String)>,
     policies: Vec<(String, String)>,
     may_edit: bool,
+    /// Completion of the last 30 days, by template.
+    completion: Vec<duty::CompletionGroup>,
+}
+
+impl TemplatesTpl {
+    fn pct(&self, v: &Option<f64>) -> String {
+        v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+    }
 }
 
 /// The duty templates of the caller's units, with the editor and the generate button.
@@ -473,7 +481,16 @@ pub async fn templates_page(State(state): State<AppState>, PageUser(cu): PageUse
         .iter()
         .map(|p| (p.as_str().to_string(), p.label_zh().to_string()))
         .collect();
-    render(TemplatesTpl { may_edit: duty::may_edit(&cu.user), shell, rows, items, roles, policies }, &headers)
+    let now = Utc::now();
+    let today = zhufang_domain::calendar::local_date(now);
+    let (_, completion) =
+        duty::completion(state.store.as_ref(), &scope, "template", today - chrono::Duration::days(30), today, now)
+            .await
+            .map_err(|e| err(e.into()))?;
+    render(
+        TemplatesTpl { may_edit: duty::may_edit(&cu.user), shell, rows, items, roles, policies, completion },
+        &headers,
+    )
 }
 
 #[derive(Deserialize)]
@@ -540,4 +557,47 @@ pub async fn generate_form(State(state): State<AppState>, PageUser(cu): PageUser
     let tr = crate::i18n::Tr::new(crate::i18n::Lang::from_headers(&headers));
     let message = format!("{} {}，{} {}", tr.t("duty.created"), r.created.len(), tr.t("duty.existing"), r.existing);
     render(GenerateFragment { message }, &headers)
+}
+
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+pub struct CompletionQuery {
+    /// station (default), person or template.
+    pub by: Option<String>,
+    /// `YYYY-MM-DD`; default 30 days ago.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`; default today.
+    pub to: Option<String>,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct CompletionOut {
+    #[schema(value_type = Object)]
+    pub total: zhufang_domain::duty::Completion,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<duty::CompletionGroup>,
+}
+
+/// Completion of scheduled duties: on time, late, missed, pending, and the on-time rate.
+#[utoipa::path(get, path = "/api/v1/duty-templates/completion", params(CompletionQuery), tag = "duty", responses((status = 200, body = CompletionOut)))]
+pub async fn completion(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<CompletionQuery>,
+) -> ApiResult<Json<CompletionOut>> {
+    let now = Utc::now();
+    let today = zhufang_domain::calendar::local_date(now);
+    let day = |field: &str, s: &Option<String>, d: NaiveDate| -> Result<NaiveDate, AppError> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| AppError::field(field, "日期须为 YYYY-MM-DD"))
+            }
+            None => Ok(d),
+        }
+    };
+    let from = day("from", &q.from, today - chrono::Duration::days(30))?;
+    let to = day("to", &q.to, today)?;
+    let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await?;
+    let by = q.by.as_deref().unwrap_or("station");
+    let (total, rows) = duty::completion(state.store.as_ref(), &scope, by, from, to, now).await?;
+    Ok(Json(CompletionOut { total, rows }))
 }

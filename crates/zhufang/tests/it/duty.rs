@@ -68,6 +68,32 @@ async fn templates_generate_once_and_respect_the_calendar() {
     let officer = app.login("s1.officer").await;
     let (_, mine) = officer.get("/api/v1/tasks?state=dispatched").await;
     assert!(mine["total"].as_i64().unwrap() >= 5);
+    // completion: one done on time, one late, one missed, two still ahead
+    let saturday: Vec<i64> = ids(&r).into_iter().chain(ids(&more)).collect();
+    for q in [
+        format!("UPDATE tasks SET feedback_at = due_at - 1000 WHERE id = {}", saturday[0]),
+        format!("UPDATE tasks SET feedback_at = due_at + 1000 WHERE id = {}", saturday[1]),
+        format!("UPDATE tasks SET due_at = 1000 WHERE id = {}", saturday[2]),
+    ] {
+        crate::harness::db_exec(&app.db_url, &q).await;
+    }
+    let (s, c) = leader.get("/api/v1/duty-templates/completion?by=template&from=2028-09-01&to=2028-10-31").await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let tot = &c["total"];
+    assert_eq!(
+        (
+            tot["scheduled"].as_i64(),
+            tot["on_time"].as_i64(),
+            tot["late"].as_i64(),
+            tot["missed"].as_i64(),
+            tot["pending"].as_i64()
+        ),
+        (Some(5), Some(1), Some(1), Some(1), Some(2)),
+        "{c}"
+    );
+    assert_eq!(tot["on_time_rate"].as_f64(), Some(1.0 / 3.0));
+    assert_eq!(c["rows"][0]["name"], "周六走访 · 滨江派出所");
+    assert_eq!(code(&leader.get("/api/v1/duty-templates/completion?by=weather").await.1), "validation_failed");
 
     // the last workday of each month (BYMONTHDAY=-1, moved back over days off)
     let mut last = body.clone();
