@@ -203,7 +203,9 @@ pub struct GenerateReport {
 
 /// Turns every active template's occurrences from `from` to `to` (local
 /// days, inclusive) into tasks, one per person, dispatched in the task
-/// workflow's own step. Running it again, or after a crash, makes nothing twice.
+/// workflow's own step. Running it again, or after a crash, makes nothing
+/// twice; two runs at once (the daily job and a leader's button) split the
+/// work between them.
 pub async fn generate(
     store: &dyn Store,
     task_wf: &Workflow,
@@ -250,9 +252,12 @@ pub async fn generate(
                 .map(|d| d.with_timezone(&Utc))
                 .unwrap_or(now);
             for p in &people {
-                if store.claim_duty_occurrence(t.id, due_day, p.id, day, now).await?.is_some() {
-                    report.existing += 1;
-                    continue;
+                match store.claim_duty_occurrence(t.id, due_day, p.id, day, now).await? {
+                    DutyClaim::Mine => {}
+                    DutyClaim::Done(_) | DutyClaim::Busy => {
+                        report.existing += 1;
+                        continue;
+                    }
                 }
                 let title = format!("{}（{}）", t.name, day.format("%-m月%-d日"));
                 let task = schedule_task(

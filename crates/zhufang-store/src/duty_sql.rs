@@ -144,8 +144,8 @@ impl crate::DutyStore for Backend {
         user_id: i64,
         day: chrono::NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<Option<i64>> {
-        sqlx::query(
+    ) -> Result<DutyClaim> {
+        let inserted = sqlx::query(
             "INSERT INTO duty_occurrences (template_id, due_day, user_id, day, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (template_id, day, user_id) DO NOTHING",
         )
@@ -155,15 +155,39 @@ impl crate::DutyStore for Backend {
         .bind(day_text(day))
         .bind(ms(now))
         .execute(self.w())
-        .await?;
-        let (task,): (Option<i64>,) =
-            sqlx::query_as("SELECT task_id FROM duty_occurrences WHERE template_id = $1 AND day = $2 AND user_id = $3")
-                .bind(template_id)
-                .bind(day_text(day))
-                .bind(user_id)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(DutyClaim::Mine);
+        }
+        let (task, claimed_at): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT task_id, created_at FROM duty_occurrences WHERE template_id = $1 AND day = $2 AND user_id = $3",
+        )
+        .bind(template_id)
+        .bind(day_text(day))
+        .bind(user_id)
         .fetch_one(self.w())
         .await?;
-        Ok(task)
+        if let Some(t) = task {
+            return Ok(DutyClaim::Done(t));
+        }
+        if claimed_at > ms(now) - 10 * 60_000 {
+            return Ok(DutyClaim::Busy);
+        }
+        // abandoned by a crashed run: take it over (compare-and-set, so only one run does)
+        let took = sqlx::query(
+            "UPDATE duty_occurrences SET created_at = $1 WHERE template_id = $2 AND day = $3 AND user_id = $4 \
+             AND task_id IS NULL AND created_at = $5",
+        )
+        .bind(ms(now))
+        .bind(template_id)
+        .bind(day_text(day))
+        .bind(user_id)
+        .bind(claimed_at)
+        .execute(self.w())
+        .await?
+        .rows_affected();
+        Ok(if took == 1 { DutyClaim::Mine } else { DutyClaim::Busy })
     }
 
     async fn duty_stats(&self, scope_path: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<DutyStat>> {

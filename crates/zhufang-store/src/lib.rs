@@ -153,8 +153,8 @@ pub trait DutyStore: Send + Sync + 'static {
     /// Creates or changes a template (version-checked), with its audit event.
     async fn save_duty_template(&self, t: &DutyTemplateWrite, audit: &AuditEvent) -> Result<DutyTemplate>;
     /// Claims an occurrence (template, the day it happens, person; the rule's
-    /// own day is kept beside it): its task when one exists already, None when
-    /// newly claimed or claimed without a task yet (after a crash).
+    /// own day is kept beside it) for this run: a claim left without a task
+    /// for ten minutes (a crashed run) is taken over, once.
     async fn claim_duty_occurrence(
         &self,
         template_id: i64,
@@ -162,7 +162,7 @@ pub trait DutyStore: Send + Sync + 'static {
         user_id: i64,
         day: chrono::NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<Option<i64>>;
+    ) -> Result<DutyClaim>;
     /// Scheduled duties of templates under `scope_path` whose day is from `from` to `to` (local days).
     async fn duty_stats(
         &self,

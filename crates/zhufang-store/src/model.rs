@@ -1135,3 +1135,14 @@ pub struct DutyStat {
     pub due_at: i64,
     pub done_at: Option<i64>,
 }
+
+/// The outcome of claiming a duty occurrence for the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DutyClaim {
+    /// This run makes its task (newly claimed, or a claim abandoned by a crashed run).
+    Mine,
+    /// Its task exists.
+    Done(i64),
+    /// Another run is making it right now.
+    Busy,
+}

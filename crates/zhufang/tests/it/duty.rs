@@ -265,3 +265,55 @@ async fn the_duty_calendar_as_a_revocable_ics_subscription() {
     assert!(html.contains("周五夜巡") && !html.contains("data-testid=\"duty-generate\""), "officers read only");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_runs_at_once_and_a_crashed_run_make_each_duty_once() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("s1.leader").await;
+    let command = app.login("s1.command").await;
+    let body = json!({"name": "每日巡查（测试）", "catalogue_code": "ZF-BG-02", "role": "auxiliary", "org": "361202510000",
+        "rrule": "FREQ=DAILY", "start_day": "2028-03-01", "holiday": "keep"});
+    let (s, t) = leader.post("/api/v1/duty-templates", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let window = json!({"from": "2028-03-01", "to": "2028-03-10"});
+    // the daily job and a leader's button at the same moment
+    let (a, b) = tokio::join!(
+        leader.post("/api/v1/duty-templates/generate", window.clone()),
+        command.post("/api/v1/duty-templates/generate", window.clone())
+    );
+    let made = ids(&a.1).len() + ids(&b.1).len();
+    let url = app.db_url.clone();
+    let count = |sql: String| {
+        let url = url.clone();
+        async move { crate::harness::db_scalar(&url, &sql).await }
+    };
+    // (the station's 八个一 are generated too)
+    let all = count("SELECT COUNT(*) FROM duty_occurrences WHERE task_id IS NOT NULL".into()).await;
+    assert_eq!(made as i64, all, "the two runs split the work: {a:?} {b:?}");
+    let tasks =
+        count(format!("SELECT COUNT(*) FROM duty_occurrences WHERE template_id = {} AND task_id IS NOT NULL", t["id"]))
+            .await;
+    let titles = count("SELECT COUNT(*) FROM tasks WHERE title LIKE '每日巡查（测试）%'".into()).await;
+    assert_eq!(titles, tasks, "no duplicates");
+    assert!(tasks >= 10, "ten days for each auxiliary of the station");
+
+    // a run that crashed after its claim: taken over once it is stale, not while it is fresh
+    let id = t["id"].as_i64().unwrap();
+    let aux = app.login("s1.aux").await.get("/api/v1/me").await.1["id"].as_i64().unwrap();
+    for (day, age_ms) in [("2028-03-11", 3_600_000i64), ("2028-03-12", 1_000)] {
+        let at = chrono::Utc::now().timestamp_millis() - age_ms;
+        crate::harness::db_exec(
+            &app.db_url,
+            &format!(
+                "INSERT INTO duty_occurrences (template_id, due_day, user_id, day, created_at) VALUES ({id}, '{day}', {aux}, '{day}', {at})"
+            ),
+        )
+        .await;
+    }
+    let (_, r) =
+        leader.post("/api/v1/duty-templates/generate", json!({"from": "2028-03-11", "to": "2028-03-12"})).await;
+    let stale = count(format!("SELECT COUNT(*) FROM duty_occurrences WHERE template_id = {id} AND day = '2028-03-11' AND user_id = {aux} AND task_id IS NOT NULL")).await;
+    let fresh = count(format!("SELECT COUNT(*) FROM duty_occurrences WHERE template_id = {id} AND day = '2028-03-12' AND user_id = {aux} AND task_id IS NOT NULL")).await;
+    assert_eq!((stale, fresh), (1, 0), "{r}");
+    app.stop().await;
+}

@@ -225,6 +225,20 @@ pub async fn db_count(url: &str, sql: &'static str, arg: &str) -> i64 {
     n
 }
 
+/// One number from a query written in the test (COUNT(*) …).
+pub async fn db_scalar(url: &str, sql: &str) -> i64 {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    let (n,): (i64,) = if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).fetch_one(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).fetch_one(&mut c).await.unwrap()
+    };
+    n
+}
+
 /// The text of one part of an Office file (a zip): e.g. `xl/sharedStrings.xml`
 /// of a workbook or `word/document.xml` of a DOCX.
 pub fn office_part(bytes: &[u8], name: &str) -> String {
