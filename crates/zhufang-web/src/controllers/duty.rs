@@ -42,14 +42,18 @@ pub struct TemplateBody {
     pub version: Option<i64>,
 }
 
+/// A local day given as `YYYY-MM-DD`, or none when blank.
+fn day(field: &str, s: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| AppError::field(field, "日期须为 YYYY-MM-DD")),
+        None => Ok(None),
+    }
+}
+
 fn input(b: TemplateBody) -> Result<TemplateInput, AppError> {
-    let start_day = match b.start_day.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| AppError::field("start_day", "日期须为 YYYY-MM-DD"))?,
-        ),
-        None => None,
-    };
+    let start_day = day("start_day", &b.start_day)?;
     Ok(TemplateInput {
         name: b.name,
         catalogue_code: b.catalogue_code,
@@ -110,14 +114,6 @@ pub async fn generate(
         return Err(AppError::Forbidden);
     }
     let now = Utc::now();
-    let day = |field: &str, s: &Option<String>| -> Result<Option<NaiveDate>, AppError> {
-        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| AppError::field(field, "日期须为 YYYY-MM-DD")),
-            None => Ok(None),
-        }
-    };
     let from = day("from", &b.from)?.unwrap_or_else(|| zhufang_domain::calendar::local_date(now));
     let to = day("to", &b.to)?.unwrap_or(from + chrono::Duration::days(duty::DEFAULT_WINDOW_DAYS));
     let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await?;
@@ -296,12 +292,7 @@ pub async fn calendar_page(
     let shell = Shell::new(&state, &cu, &headers, "duty", "nav.duty").await.map_err(err)?;
     let now = Utc::now();
     let today = zhufang_domain::calendar::local_date(now);
-    let date = match f.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| err(AppError::field("date", "日期须为 YYYY-MM-DD")))?
-        }
-        None => today,
-    };
+    let date = day("date", &f.date).map_err(err)?.unwrap_or(today);
     let view = if f.view.as_deref() == Some("week") { "week" } else { "month" };
     let who = if f.who.as_deref() == Some("unit") { "unit" } else { "me" };
     let monday = |d: NaiveDate| d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
@@ -586,16 +577,8 @@ pub async fn completion(
 ) -> ApiResult<Json<CompletionOut>> {
     let now = Utc::now();
     let today = zhufang_domain::calendar::local_date(now);
-    let day = |field: &str, s: &Option<String>, d: NaiveDate| -> Result<NaiveDate, AppError> {
-        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| AppError::field(field, "日期须为 YYYY-MM-DD"))
-            }
-            None => Ok(d),
-        }
-    };
-    let from = day("from", &q.from, today - chrono::Duration::days(30))?;
-    let to = day("to", &q.to, today)?;
+    let from = day("from", &q.from)?.unwrap_or(today - chrono::Duration::days(30));
+    let to = day("to", &q.to)?.unwrap_or(today);
     let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await?;
     let by = q.by.as_deref().unwrap_or("station");
     let (total, rows) = duty::completion(state.store.as_ref(), &scope, by, from, to, now).await?;
