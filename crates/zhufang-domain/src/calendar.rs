@@ -96,6 +96,15 @@ pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Shanghai).date_naive()
 }
 
+/// The instant of a Beijing local date and time (China keeps no daylight saving).
+pub fn local_instant(d: NaiveDate, t: chrono::NaiveTime) -> DateTime<Utc> {
+    Shanghai
+        .from_local_datetime(&d.and_time(t))
+        .earliest()
+        .map(|x| x.with_timezone(&Utc))
+        .unwrap_or_else(|| d.and_time(t).and_utc() - chrono::Duration::hours(8))
+}
+
 /// Formats an instant for people: `2026-05-06 10:00` in Beijing time.
 pub fn fmt_local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()

@@ -6,7 +6,7 @@
 use crate::model::*;
 use crate::service::{FieldError, ScheduledTask, ServiceError, schedule_task};
 use crate::{Store, StoreError};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use zhufang_domain::Role;
 use zhufang_domain::calendar::{WorkCalendar, local_date};
 use zhufang_domain::duty::{EIGHT_ONES, HolidayPolicy, Recurrence, month_start, working_days};
@@ -16,10 +16,6 @@ type SResult<T> = Result<T, ServiceError>;
 
 /// The default window the scheduler keeps filled (days ahead).
 pub const DEFAULT_WINDOW_DAYS: i64 = 14;
-
-fn beijing() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")
-}
 
 /// Gives every station its eight duties of 八个一 where it lacks them.
 /// Returns how many templates were created.
@@ -246,11 +242,8 @@ pub async fn generate(
             .into_iter()
             .find(|u| u.active && t.org_path.starts_with(&u.org_path));
         for (day, due_day) in working_days(&days, policy, cal) {
-            let due_at = beijing()
-                .from_local_datetime(&day.and_hms_opt(23, 59, 0).expect("valid"))
-                .single()
-                .map(|d| d.with_timezone(&Utc))
-                .unwrap_or(now);
+            let due_at =
+                zhufang_domain::calendar::local_instant(day, NaiveTime::from_hms_opt(23, 59, 0).expect("valid"));
             for p in &people {
                 match store.claim_duty_occurrence(t.id, due_day, p.id, day, now).await? {
                     DutyClaim::Mine => {}

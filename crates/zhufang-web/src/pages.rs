@@ -211,6 +211,11 @@ pub fn filter_query(pairs: &[(&str, &Option<String>)]) -> String {
     s.finish()
 }
 
+/// A share in [0, 1] as a percentage with one decimal, or — when there is none.
+pub fn percent(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
 pub fn page_window(page: i64, pages: i64) -> Vec<i64> {
     let lo = (page - 3).max(1);
     let hi = (page + 3).min(pages);

@@ -187,7 +187,6 @@ pub async fn ics(
     axum::extract::Query(q): axum::extract::Query<IcsQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    use chrono::TimeZone;
     use zhufang_domain::ics::{Event, When, calendar};
     let token = q.token.trim();
     if token.len() != 48 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -203,7 +202,6 @@ pub async fn ics(
             now + chrono::Duration::days(60),
         )
         .await?;
-    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     let events: Vec<Event> = entries
         .into_iter()
         .filter_map(|e| {
@@ -211,10 +209,9 @@ pub async fn ics(
                 e.duty_day,
                 e.at_time.as_deref().and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok()),
             ) {
-                (Some(d), Some(t)) => When::At(
-                    bj.from_local_datetime(&d.and_time(t)).single()?.with_timezone(&Utc),
-                    chrono::Duration::hours(1),
-                ),
+                (Some(d), Some(t)) => {
+                    When::At(zhufang_domain::calendar::local_instant(d, t), chrono::Duration::hours(1))
+                }
                 _ => When::Day(zhufang_domain::calendar::local_date(e.due_at?)),
             };
             Some(Event {
@@ -310,14 +307,8 @@ pub async fn calendar_page(
         let end = next_month - Duration::days(1);
         (monday(start), monday(end) + Duration::days(6), (start, end))
     };
-    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    use chrono::TimeZone;
-    let at = |d: NaiveDate| {
-        bj.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map(|t| t.with_timezone(&Utc))
-    };
-    let (Some(from), Some(to)) = (at(first), at(last + Duration::days(1))) else {
-        return Err(err(AppError::field("date", "日期有误")));
-    };
+    let at = |d: NaiveDate| zhufang_domain::calendar::local_instant(d, chrono::NaiveTime::MIN);
+    let (from, to) = (at(first), at(last + Duration::days(1)));
     let scope = if who == "unit" {
         zhufang_store::model::CalendarScope::Unit(
             zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?,
@@ -427,7 +418,7 @@ struct TemplatesTpl {
 
 impl TemplatesTpl {
     fn pct(&self, v: &Option<f64>) -> String {
-        v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+        crate::pages::percent(*v)
     }
 }
 

@@ -340,17 +340,36 @@ pub async fn transition(
         amount: b.amount,
         version: b.version,
     };
-    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
-    let d = disputes::transition(
-        state.store.as_ref(),
-        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
-        &cu.user,
-        id,
-        input,
-        Utc::now(),
-    )
-    .await?;
+    let d = step(&state, &cu.user, id, input).await?;
     Ok(Json(out(&state, &cu, d).await?))
+}
+
+/// One step of a dispute by `user`, with the workflows and calendar it needs.
+pub(crate) async fn step(
+    state: &AppState,
+    user: &zhufang_store::model::User,
+    id: i64,
+    input: DisputeAction,
+) -> Result<Dispute, AppError> {
+    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
+    let flows = disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() };
+    Ok(disputes::transition(state.store.as_ref(), &flows, user, id, input, Utc::now()).await?)
+}
+
+/// A session from a multipart form as one step; its files are removed
+/// again when the step is refused.
+pub(crate) async fn session_step(
+    state: &AppState,
+    user: &zhufang_store::model::User,
+    id: i64,
+    mp: axum::extract::Multipart,
+) -> Result<Dispute, AppError> {
+    let (input, files) = session_from_multipart(state, mp).await?;
+    let r = step(state, user, id, input).await;
+    if r.is_err() {
+        crate::upload::discard(state, &files).await;
+    }
+    r
 }
 
 #[derive(Serialize, ToSchema)]
@@ -549,24 +568,8 @@ pub async fn session_upload(
     Path(id): Path<i64>,
     mp: axum::extract::Multipart,
 ) -> ApiResult<Json<DisputeOut>> {
-    let (input, files) = session_from_multipart(&state, mp).await?;
-    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
-    let r = disputes::transition(
-        state.store.as_ref(),
-        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
-        &cu.user,
-        id,
-        input,
-        Utc::now(),
-    )
-    .await;
-    match r {
-        Ok(d) => Ok(Json(out(&state, &cu, d).await?)),
-        Err(e) => {
-            crate::upload::discard(&state, &files).await;
-            Err(e.into())
-        }
-    }
+    let d = session_step(&state, &cu.user, id, mp).await?;
+    Ok(Json(out(&state, &cu, d).await?))
 }
 
 /// A dispute's file (a signed agreement), for those who may see the dispute.

@@ -5,6 +5,7 @@
 
 use super::session_input;
 use crate::auth::PageUser;
+use crate::controllers::incidents::pages::state_label;
 use crate::controllers::tasks::list::Opt;
 use crate::controllers::{opt_f64, parse_day_start, parse_location, parse_time};
 use crate::error::AppError;
@@ -23,10 +24,6 @@ use zhufang_domain::workflow::{ActorCtx, Subject, Workflow};
 use zhufang_store::disputes::{self, CreateDispute, DisputeAction, OUTCOMES, PartyInput};
 use zhufang_store::model::{Dispute, DisputeFilter, PageReq};
 use zhufang_store::service::FieldError;
-
-fn state_label(wf: &Workflow, tr: Tr, s: &str) -> String {
-    wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string())
-}
 
 fn colour_label(tr: Tr, c: &str) -> String {
     Colour::parse(c).map(|c| tr.pick(c.label_zh(), c.label_en()).to_string()).unwrap_or_else(|| c.to_string())
@@ -747,17 +744,7 @@ pub async fn transition_form(
         amount,
         version: f.version,
     };
-    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await.map_err(|e| err(e.into()))?;
-    disputes::transition(
-        state.store.as_ref(),
-        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
-        &cu.user,
-        id,
-        input,
-        Utc::now(),
-    )
-    .await
-    .map_err(|e| err(e.into()))?;
+    super::step(&state, &cu.user, id, input).await.map_err(err)?;
     Ok(hx_redirect(&format!("/disputes/{id}")))
 }
 
@@ -800,23 +787,19 @@ pub struct FigureRow {
     pub sent_to_county: String,
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
-}
-
 fn figure_row(name: String, f: &zhufang_domain::dispute::Figures) -> FigureRow {
     FigureRow {
         name,
         screened: f.screened,
         accepted: f.accepted,
         resolved: f.resolved,
-        resolution: pct(f.resolution_rate),
-        on_time: pct(f.on_time_rate),
-        relapse: pct(f.relapse_rate),
-        village: pct(f.village_share),
-        town: pct(f.town_share),
-        county: pct(f.county_share),
-        sent_to_county: pct(f.sent_to_county),
+        resolution: crate::pages::percent(f.resolution_rate),
+        on_time: crate::pages::percent(f.on_time_rate),
+        relapse: crate::pages::percent(f.relapse_rate),
+        village: crate::pages::percent(f.village_share),
+        town: crate::pages::percent(f.town_share),
+        county: crate::pages::percent(f.county_share),
+        sent_to_county: crate::pages::percent(f.sent_to_county),
     }
 }
 
@@ -862,21 +845,6 @@ pub async fn session_form(
     Path(id): Path<i64>,
     mp: axum::extract::Multipart,
 ) -> PageResult {
-    let err = |e: AppError| PageError::new(&headers, e);
-    let (input, files) = super::session_from_multipart(&state, mp).await.map_err(err)?;
-    let wf = state.store.workflow(zhufang_domain::dispute::WORKFLOW).await.map_err(|e| err(e.into()))?;
-    let r = disputes::transition(
-        state.store.as_ref(),
-        &disputes::Flows { dispute: &wf, task: &state.workflow(), cal: &state.calendar() },
-        &cu.user,
-        id,
-        input,
-        Utc::now(),
-    )
-    .await;
-    if let Err(e) = r {
-        crate::upload::discard(&state, &files).await;
-        return Err(err(e.into()));
-    }
+    super::session_step(&state, &cu.user, id, mp).await.map_err(|e| PageError::new(&headers, e))?;
     Ok(hx_redirect(&format!("/disputes/{id}")))
 }

@@ -611,10 +611,6 @@ pub struct FigureRowView {
     pub satisfaction: String,
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
-}
-
 fn mins(v: Option<f64>) -> String {
     v.map(|s| format!("{:.1}", s / 60.0)).unwrap_or_else(|| "—".into())
 }
@@ -629,17 +625,17 @@ fn row_view(code: String, name: String, f: &zhufang_domain::incident::Figures) -
         feedback: f.feedback_buckets.clone(),
         arrival_avg: mins(f.arrival_avg_s),
         arrival_median: mins(f.arrival_median_s),
-        within_5: pct(f.arrived_within_5min),
-        self_handled: pct(f.self_handled_rate),
-        diversion: pct(f.diversion_rate),
-        repeat: pct(f.repeat_rate),
-        agency_sign_for: pct(f.agency_sign_for_rate),
-        agency_on_time: pct(f.agency_on_time_rate),
-        agency_return: pct(f.agency_return_rate),
-        agency_redo: pct(f.agency_redo_rate),
-        agency_done: pct(f.agency_done_rate),
-        callback: pct(f.callback_rate),
-        satisfaction: pct(f.satisfaction_rate),
+        within_5: crate::pages::percent(f.arrived_within_5min),
+        self_handled: crate::pages::percent(f.self_handled_rate),
+        diversion: crate::pages::percent(f.diversion_rate),
+        repeat: crate::pages::percent(f.repeat_rate),
+        agency_sign_for: crate::pages::percent(f.agency_sign_for_rate),
+        agency_on_time: crate::pages::percent(f.agency_on_time_rate),
+        agency_return: crate::pages::percent(f.agency_return_rate),
+        agency_redo: crate::pages::percent(f.agency_redo_rate),
+        agency_done: crate::pages::percent(f.agency_done_rate),
+        callback: crate::pages::percent(f.callback_rate),
+        satisfaction: crate::pages::percent(f.satisfaction_rate),
     }
 }
 
