@@ -10,6 +10,7 @@ pub mod dispute;
 pub mod duty;
 pub mod geojson;
 pub mod grid;
+pub mod hazard;
 pub mod ics;
 pub mod incident;
 pub mod incident_import;

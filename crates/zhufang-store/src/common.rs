@@ -648,6 +648,7 @@ fn located_table(kind: &str) -> Option<&'static str> {
         "task" => Some("tasks"),
         "incident" => Some("incidents"),
         "dispute" => Some("disputes"),
+        "hazard" => Some("hazards"),
         _ => None,
     }
 }
@@ -903,6 +904,7 @@ impl Store for Backend {
             zhufang_domain::task::default_workflow(),
             zhufang_domain::incident::default_workflow(),
             zhufang_domain::dispute::default_workflow(),
+            zhufang_domain::hazard::default_workflow(),
         ] {
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workflow_transitions WHERE workflow = $1")
                 .bind(&wf.name)
@@ -915,6 +917,7 @@ impl Store for Backend {
         }
         self.ensure_dispute_rules().await?;
         self.ensure_notice_template().await?;
+        self.ensure_hazard_factors().await?;
         Ok(())
     }
 

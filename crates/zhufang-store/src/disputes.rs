@@ -557,30 +557,9 @@ pub async fn transition(
 pub const FOLLOW_UP_ITEM: &str = "ZF-MD-HF";
 
 /// Who visits: the grid's officer, else whoever registered it if they work
-/// the grid (officer or auxiliary), else the station's first officer.
+/// the grid, else the station's first officer.
 async fn visitor(store: &dyn Store, d: &Dispute) -> SResult<Option<User>> {
-    if let Some(gid) = d.grid_id {
-        let grids = store.grids(Some(&d.org_path)).await?;
-        if let Some(name) = grids.into_iter().find(|g| g.id == gid).and_then(|g| g.officer)
-            && let Some((u, _)) = store.user_by_username(&name).await?
-            && u.active
-        {
-            return Ok(Some(u));
-        }
-    }
-    if let Some(cid) = d.creator_id
-        && let Some(u) = store.user(cid).await?
-        && u.active
-        && (u.has(Role::CommunityOfficer) || u.has(Role::Auxiliary))
-        && u.org_path.starts_with(&d.org_path)
-    {
-        return Ok(Some(u));
-    }
-    Ok(store
-        .users_with_roles(&d.org_path, &[Role::CommunityOfficer])
-        .await?
-        .into_iter()
-        .find(|u| u.active && u.org_path == d.org_path))
+    Ok(crate::service::field_worker(store, &d.org_path, d.grid_id, d.creator_id).await?)
 }
 
 async fn schedule_follow_ups(

@@ -12,6 +12,7 @@
 
 pub mod disputes;
 pub mod duty;
+pub mod hazards;
 pub mod incidents;
 pub mod model;
 pub mod postgres;
@@ -198,8 +199,54 @@ pub trait DutyStore: Send + Sync + 'static {
     ) -> Result<()>;
 }
 
+/// The hazard register's storage (issue 6), a supertrait of [`Store`];
+/// implemented in `hazard_sql.rs` for both backends.
 #[async_trait]
-pub trait Store: DisputeStore + DutyStore + Send + Sync + 'static {
+pub trait HazardStore: Send + Sync + 'static {
+    async fn hazard_types(&self) -> Result<Vec<HazardType>>;
+    /// Adds or changes a type (name, base severity, offered or not), with its audit event.
+    async fn upsert_hazard_type(&self, t: &HazardType, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
+    /// The risk factors, in order.
+    async fn hazard_factors(&self) -> Result<Vec<zhufang_domain::hazard::RiskFactor>>;
+    /// Replaces the risk factors (checked by the caller), with its audit event.
+    async fn replace_hazard_factors(
+        &self,
+        factors: &[zhufang_domain::hazard::RiskFactor],
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Registers a hazard with its photos, first event, map item, notices and
+    /// audit record, in one transaction; the number is assigned here.
+    async fn create_hazard(&self, n: &NewHazard) -> Result<Hazard>;
+    async fn hazard(&self, id: i64) -> Result<Option<Hazard>>;
+    /// The register: open ones first, then by risk score (highest first), newest first.
+    async fn list_hazards(&self, f: &HazardFilter, page: PageReq) -> Result<Page<Hazard>>;
+    async fn hazard_timeline(&self, id: i64) -> Result<Vec<HazardEvent>>;
+    async fn hazard_files(&self, hazard_id: i64) -> Result<Vec<HazardFile>>;
+    async fn hazard_file(&self, id: i64) -> Result<Option<HazardFile>>;
+    /// Applies one step (version-checked) with its photos, event, map item and audit record.
+    async fn apply_hazard_transition(&self, w: &HazardWrite) -> Result<Hazard>;
+    /// Stores recomputed scores (id, score, risk) — derived data, no audit record.
+    async fn set_hazard_risks(&self, rows: &[(i64, i64, serde_json::Value)]) -> Result<()>;
+    /// The hazards of a filter as the figures need them.
+    async fn hazard_stats(&self, f: &HazardFilter) -> Result<Vec<HazardStatRow>>;
+    /// Records a campaign with its audit event (whose object id is set here); returns its id.
+    async fn create_campaign(&self, c: &NewCampaign, audit: &AuditEvent) -> Result<i64>;
+    async fn link_campaign_check(&self, campaign_id: i64, hazard_id: i64, task_id: i64) -> Result<()>;
+    /// Campaigns of a station subtree and those above it (all when None), newest first.
+    async fn campaigns(&self, scope_path: Option<&str>) -> Result<Vec<HazardCampaign>>;
+    async fn campaign(&self, id: i64) -> Result<Option<HazardCampaign>>;
+    async fn campaign_checks(&self, id: i64) -> Result<Vec<CampaignCheck>>;
+    /// The problems a patrol or visit found, with what each became.
+    async fn task_problems(&self, task_id: i64) -> Result<Vec<TaskProblem>>;
+    /// Claims a problem for conversion (false when it was already converted or claimed).
+    async fn claim_task_problem(&self, task_id: i64, idx: i64, kind: &str) -> Result<bool>;
+    /// Records what a claimed problem became, or releases the claim (None).
+    async fn finish_task_problem(&self, task_id: i64, idx: i64, target_id: Option<i64>) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Store: DisputeStore + DutyStore + HazardStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
     /// Seeds rows a fresh database needs (the default task workflow).

@@ -1146,3 +1146,224 @@ pub enum DutyClaim {
     /// Another run is making it right now.
     Busy,
 }
+
+/// A hazard type (溺水水域, 建筑工地, …; editable) with its base severity.
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardType {
+    pub code: String,
+    pub name: String,
+    /// 1–5, where the score's severity starts.
+    pub base_severity: i64,
+    pub active: bool,
+}
+
+/// A hazard in the register (除隐患).
+#[derive(Debug, Clone, Serialize)]
+pub struct Hazard {
+    pub id: i64,
+    pub number: String,
+    pub type_code: String,
+    pub type_name: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub grid_id: Option<i64>,
+    pub grid_name: Option<String>,
+    pub station_id: i64,
+    pub station_code: String,
+    pub station_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub near_school: bool,
+    pub people_affected: i64,
+    /// The finder's judgement of how likely harm is (1–5).
+    pub likelihood: i64,
+    /// severity × likelihood × exposure (1–125).
+    pub risk_score: i64,
+    /// The score's parts and the factors that made it.
+    pub risk: serde_json::Value,
+    pub state: String,
+    /// The body that rectifies it (a station or a partner agency).
+    pub responsible_org_id: Option<i64>,
+    pub responsible_org_code: Option<String>,
+    pub responsible_org_name: Option<String>,
+    #[serde(skip)]
+    pub responsible_org_path: Option<String>,
+    pub deadline_at: Option<DateTime<Utc>>,
+    pub found_by_id: Option<i64>,
+    pub found_by_name: String,
+    /// The patrol or visit it was found on.
+    pub source_task_id: Option<i64>,
+    pub failed_rechecks: i64,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub rectified_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// A hazard to register (parsed, routed and scored by the service).
+#[derive(Debug, Clone)]
+pub struct NewHazard {
+    pub type_code: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub grid_id: Option<i64>,
+    pub station_id: i64,
+    pub org_path: String,
+    pub near_school: bool,
+    pub people_affected: i64,
+    pub likelihood: i64,
+    pub risk_score: i64,
+    pub risk: serde_json::Value,
+    pub source_task_id: Option<i64>,
+    /// Photos as found, already written under uploads.
+    pub photos: Vec<NewAttachment>,
+    pub found_by_id: i64,
+    pub found_by_name: String,
+    /// The station's leaders, told of a major hazard.
+    pub notifications: Vec<NewNotification>,
+    pub now: DateTime<Utc>,
+}
+
+/// One step of a hazard, decided by the service.
+#[derive(Debug, Clone, Default)]
+pub struct HazardWrite {
+    pub hazard_id: i64,
+    pub expected_version: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub now: DateTime<Utc>,
+    pub note: Option<String>,
+    /// Assign: the responsible body.
+    pub responsible_org_id: Option<i64>,
+    /// Assign or extend: the rectification deadline.
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// Photos with the step: (before | after, file).
+    pub photos: Vec<(String, NewAttachment)>,
+    pub failed_recheck: bool,
+    pub risk_score: i64,
+    pub risk: serde_json::Value,
+    pub notifications: Vec<NewNotification>,
+}
+
+/// Filters of the register; `scope_path` limits to a station subtree,
+/// `responsible_path` (for partner agencies) to what they answer for.
+#[derive(Debug, Clone, Default)]
+pub struct HazardFilter {
+    pub scope_path: Option<String>,
+    pub responsible_path: Option<String>,
+    pub state: Option<String>,
+    pub type_code: Option<String>,
+    pub station_id: Option<i64>,
+    pub grid_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+    /// Not yet rectified and past the deadline at this time.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Not closed.
+    pub open_only: bool,
+    /// Only these types (campaigns).
+    pub type_codes: Vec<String>,
+}
+
+/// One step in a hazard's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// A photo of a hazard, before or after rectification.
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardFile {
+    pub id: i64,
+    pub hazard_id: i64,
+    /// before | after.
+    pub phase: String,
+    #[serde(skip)]
+    pub stored_name: String,
+    pub original_name: String,
+    pub content_type: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One hazard as the figures group it.
+#[derive(Debug, Clone)]
+pub struct HazardStatRow {
+    pub station_id: i64,
+    pub station_name: String,
+    pub grid_id: Option<i64>,
+    pub grid_name: Option<String>,
+    pub type_code: String,
+    pub type_name: String,
+    pub stat: zhufang_domain::hazard::Stat,
+}
+
+/// A seasonal campaign (专项行动): check tasks for every hazard of its types in scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardCampaign {
+    pub id: i64,
+    pub name: String,
+    pub type_codes: Vec<String>,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    pub created_by_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A campaign to record with its checks (hazard id, task id).
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub type_codes: Vec<String>,
+    pub org_id: i64,
+    pub org_path: String,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    pub by_id: i64,
+    pub by_name: String,
+    pub now: DateTime<Utc>,
+}
+
+/// One check of a campaign: the hazard and its task's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignCheck {
+    pub hazard_id: i64,
+    pub hazard_number: String,
+    pub hazard_state: String,
+    pub task_id: i64,
+    pub task_number: String,
+    pub task_state: String,
+    pub assignee_name: Option<String>,
+    pub feedback_at: Option<DateTime<Utc>>,
+}
+
+/// A problem found on a patrol or visit, and what it became.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskProblem {
+    pub idx: i64,
+    pub text: String,
+    /// hazard | dispute, once converted.
+    pub kind: Option<String>,
+    pub target_id: Option<i64>,
+}

@@ -306,6 +306,39 @@ pub async fn schedule_task(
     Ok(store.apply_transition(&write).await?)
 }
 
+/// Who goes out to a place of a station: the grid's officer, else `creator`
+/// if they work the grid (officer or auxiliary of the station), else the
+/// station's first active officer.
+pub async fn field_worker(
+    store: &dyn Store,
+    org_path: &str,
+    grid_id: Option<i64>,
+    creator_id: Option<i64>,
+) -> Result<Option<User>, StoreError> {
+    if let Some(gid) = grid_id {
+        let grids = store.grids(Some(org_path)).await?;
+        if let Some(name) = grids.into_iter().find(|g| g.id == gid).and_then(|g| g.officer)
+            && let Some((u, _)) = store.user_by_username(&name).await?
+            && u.active
+        {
+            return Ok(Some(u));
+        }
+    }
+    if let Some(cid) = creator_id
+        && let Some(u) = store.user(cid).await?
+        && u.active
+        && (u.has(Role::CommunityOfficer) || u.has(Role::Auxiliary))
+        && u.org_path.starts_with(org_path)
+    {
+        return Ok(Some(u));
+    }
+    Ok(store
+        .users_with_roles(org_path, &[Role::CommunityOfficer])
+        .await?
+        .into_iter()
+        .find(|u| u.active && u.org_path == org_path))
+}
+
 /// Input for a transition (already parsed at the edge).
 #[derive(Debug, Clone, Default)]
 pub struct TransitionInput {

@@ -38,6 +38,14 @@ pub static LAYERS: &[LayerDef] = &[
         detail: "/disputes/{id}",
     },
     LayerDef {
+        id: "hazards",
+        kind: "hazard",
+        label_zh: "安全隐患",
+        label_en: "Hazards",
+        color: "#7c3aed",
+        detail: "/hazards/{id}",
+    },
+    LayerDef {
         id: "tasks",
         kind: "task",
         label_zh: "主防任务",

@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod duty;
 pub mod files;
 pub mod grids;
+pub mod hazards;
 pub mod health;
 pub mod incident_types;
 pub mod incidents;
