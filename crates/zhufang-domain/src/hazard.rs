@@ -61,17 +61,26 @@ impl Dimension {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// The hazard type is one of these codes.
-    Types { codes: Vec<String> },
+    Types {
+        codes: Vec<String>,
+    },
     /// Within 200 m of a school, or on its way (marked by the finder).
     NearSchool,
     /// The day (Beijing) falls in this month-day window, e.g. 06-01..09-15;
     /// a window may run over the new year (11-01..03-31).
-    Season { from: String, to: String },
-    PeopleAtLeast { n: i64 },
+    Season {
+        from: String,
+        to: String,
+    },
+    PeopleAtLeast {
+        n: i64,
+    },
     /// Past its rectification deadline and not yet rectified.
     Overdue,
     /// Every one of these holds.
-    All { of: Vec<Condition> },
+    All {
+        of: Vec<Condition>,
+    },
 }
 
 /// Parses `MM-DD` into (month, day).
@@ -300,7 +309,16 @@ pub fn default_workflow() -> Workflow {
         tr("assigned", "sign_for", "rectifying", &responsible, &[], &[], "签收", "Sign for"),
         tr("assigned", "return", "found", &responsible, &["note"], &[], "退回", "Return"),
         tr("rectifying", "rectify", "rectified", &responsible, &["note"], &[], "整改完成", "Rectified"),
-        tr("rectifying", "extend", "rectifying", &[leader.clone(), admin.clone()], &["deadline", "note"], &[], "延期", "Extend"),
+        tr(
+            "rectifying",
+            "extend",
+            "rectifying",
+            &[leader.clone(), admin.clone()],
+            &["deadline", "note"],
+            &[],
+            "延期",
+            "Extend",
+        ),
         tr("rectified", "recheck_pass", "rechecked", &checkers, &["note"], &[], "复查合格", "Recheck passed"),
         tr("rectified", "recheck_fail", "rectifying", &checkers, &["note"], &[], "复查不合格", "Recheck failed"),
         tr("rechecked", "close", "closed", &[leader.clone(), admin.clone()], &[], &[], "销号", "Close"),
@@ -428,11 +446,11 @@ mod tests {
             rectified_at: rect,
         };
         let items = [
-            s(0, Some(5 * d), Some(2 * d)),  // on time, 2 days
-            s(0, Some(5 * d), Some(7 * d)),  // late, 7 days
-            s(0, Some(5 * d), None),         // open, overdue at day 10
-            s(9 * d, Some(20 * d), None),    // open, not yet due
-            s(0, None, Some(3 * d)),         // no deadline: on time
+            s(0, Some(5 * d), Some(2 * d)), // on time, 2 days
+            s(0, Some(5 * d), Some(7 * d)), // late, 7 days
+            s(0, Some(5 * d), None),        // open, overdue at day 10
+            s(9 * d, Some(20 * d), None),   // open, not yet due
+            s(0, None, Some(3 * d)),        // no deadline: on time
         ];
         let f = figures(&items, 10 * d);
         assert_eq!((f.found, f.rectified, f.rectified_on_time, f.overdue), (5, 3, 2, 2));

@@ -9,7 +9,7 @@ use crate::service::{FieldError, GridRouter, ServiceError, grid_scope, nonempty,
 use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use zhufang_domain::calendar::{WorkCalendar, local_date, local_instant};
-use zhufang_domain::hazard::{self, Risk, RiskFacts, RiskFactor};
+use zhufang_domain::hazard::{self, Risk, RiskFactor, RiskFacts};
 use zhufang_domain::workflow::{ActorCtx, Subject, Workflow};
 use zhufang_domain::{Role, Wgs84Point};
 
@@ -193,7 +193,8 @@ pub async fn create(
     };
     let risk = hazard::risk_of(&factors, &facts);
     let notifications = if risk.score >= 60 {
-        let message = format!("发现重大隐患（风险值{}）：{}", risk.score, description.chars().take(40).collect::<String>());
+        let message =
+            format!("发现重大隐患（风险值{}）：{}", risk.score, description.chars().take(40).collect::<String>());
         notes(&station_leaders(store, &station.path).await?, user.id, "hazard_major", &message)
     } else {
         vec![]
@@ -618,7 +619,8 @@ pub async fn start_campaign(
             &ev,
         )
         .await?;
-    let f = HazardFilter { scope_path: Some(org.path.clone()), open_only: true, type_codes: codes, ..Default::default() };
+    let f =
+        HazardFilter { scope_path: Some(org.path.clone()), open_only: true, type_codes: codes, ..Default::default() };
     let mut report = CampaignReport { id, task_ids: vec![], unassigned: vec![] };
     let mut page = 1;
     let mut hazards = vec![];

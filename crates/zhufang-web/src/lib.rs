@@ -223,6 +223,7 @@ pub async fn run_background(
     let mut tick = tokio::time::interval(every);
     // the duty scheduler runs once a local day (and at start)
     let mut duties_done: Option<chrono::NaiveDate> = None;
+    let mut rescored: Option<chrono::NaiveDate> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -238,6 +239,15 @@ pub async fn run_background(
                         }
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = ?e, "duty scheduler failed"),
+                    }
+                }
+                // hazard scores follow the seasons and the deadlines: once a day
+                if rescored != Some(today) {
+                    rescored = Some(today);
+                    match zhufang_store::hazards::rescore(state.store.as_ref(), chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(changed = n, "hazard scores"),
+                        Err(e) => tracing::error!(error = %e, "hazard rescore failed"),
                     }
                 }
                 match zhufang_store::disputes::scan_notices(state.store.as_ref(), chrono::Utc::now()).await {

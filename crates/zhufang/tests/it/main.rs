@@ -10,6 +10,7 @@ mod disputes;
 mod duty;
 mod grids;
 mod harness;
+mod hazards;
 mod incidents;
 mod map;
 mod props;

@@ -140,7 +140,8 @@ impl ListQuery {
         f.state = some(&self.state);
         f.type_code = some(&self.type_code);
         if let Some(code) = some(&self.station) {
-            let o = state.store.org_unit_by_code(&code).await?.ok_or_else(|| AppError::field("station", "没有该单位"))?;
+            let o =
+                state.store.org_unit_by_code(&code).await?.ok_or_else(|| AppError::field("station", "没有该单位"))?;
             f.station_id = Some(o.id);
         }
         f.grid_id = self.grid_id;
@@ -169,7 +170,11 @@ pub struct HazardPage {
 
 /// The register: hazards the caller may see, open ones first, highest risk first.
 #[utoipa::path(get, path = "/api/v1/hazards", params(ListQuery), tag = "hazards", responses((status = 200, body = HazardPage)))]
-pub async fn list(State(state): State<AppState>, cu: CurrentUser, Query(q): Query<ListQuery>) -> ApiResult<Json<HazardPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<HazardPage>> {
     let f = q.to_filter(&state, &cu).await?;
     let p = state.store.list_hazards(&f, PageReq::new(q.page, q.per_page)).await?;
     Ok(Json(HazardPage { items: p.items, total: p.total, page: p.page, per_page: p.per_page }))
@@ -376,7 +381,8 @@ pub async fn put_type(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<TypeBody>,
 ) -> ApiResult<Json<HazardType>> {
-    let t = HazardType { code: code.trim().to_string(), name: b.name, base_severity: b.base_severity, active: b.active };
+    let t =
+        HazardType { code: code.trim().to_string(), name: b.name, base_severity: b.base_severity, active: b.active };
     Ok(Json(hazards::save_type(state.store.as_ref(), &cu.user, t, Utc::now()).await?))
 }
 
@@ -534,7 +540,11 @@ pub async fn campaigns(State(state): State<AppState>, cu: CurrentUser) -> ApiRes
 
 /// One campaign with its checks (hazard, task, state).
 #[utoipa::path(get, path = "/api/v1/hazard-campaigns/{id}", tag = "hazards", responses((status = 200, body = CampaignOut), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn campaign(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<CampaignOut>> {
+pub async fn campaign(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CampaignOut>> {
     let c = visible_campaigns(&state, &cu).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
     Ok(Json(campaign_out(&state, c).await?))
 }

@@ -243,7 +243,9 @@ pub async fn create_form(
         let lon = num("lon", &mut errs);
         let int = |field: &str, errs: &mut Vec<zhufang_store::service::FieldError>| match form.get(field) {
             None => None,
-            Some(s) => s.parse::<i64>().map_err(|_| errs.push(zhufang_store::service::FieldError::new(field, "须为整数"))).ok(),
+            Some(s) => {
+                s.parse::<i64>().map_err(|_| errs.push(zhufang_store::service::FieldError::new(field, "须为整数"))).ok()
+            }
         };
         let people_affected = int("people_affected", &mut errs);
         let likelihood = int("likelihood", &mut errs);
@@ -384,18 +386,15 @@ pub async fn show_page(
         .await
         .map_err(|e| err(e.into()))?
         .into_iter()
-        .filter(|o| o.kind == "agency" || (o.kind == "station" && o.path.starts_with(&cu.user.org_path)) || o.id == h.station_id)
+        .filter(|o| {
+            o.kind == "agency" || (o.kind == "station" && o.path.starts_with(&cu.user.org_path)) || o.id == h.station_id
+        })
         .map(|o| Opt { value: o.code, label: o.name })
         .collect();
     let risk: Option<Risk> = serde_json::from_value(h.risk.clone()).ok();
     let factors = risk
         .as_ref()
-        .map(|r| {
-            r.fired
-                .iter()
-                .map(|f| (f.label.clone(), dimension_label(tr, f.dimension), f.add))
-                .collect()
-        })
+        .map(|r| r.fired.iter().map(|f| (f.label.clone(), dimension_label(tr, f.dimension), f.add)).collect())
         .unwrap_or_default();
     let (level, level_label) = Risk::level(h.risk_score);
     let steps = [
