@@ -580,6 +580,7 @@ struct Step {
     note: Option<String>,
     score: Option<i64>,
     location: Option<(f64, f64)>,
+    report: Option<zhufang_domain::task::FieldReport>,
 }
 
 #[derive(Debug, Clone)]
@@ -1206,6 +1207,7 @@ fn plan_one(
         let s = steps.last_mut().expect("pushed");
         s.note = Some(feedback_note(&item.category, &place_text, partner.as_deref(), rng));
         s.location = (partner.is_none()).then(|| jitter(point, 0.05, rng));
+        s.report = field_report(&item.activity, &place_text, rng);
     }
     let rework = rng.gen_bool(0.08);
     if rework {
@@ -1254,7 +1256,51 @@ fn plan_one(
 fn push(steps: &mut Vec<Step>, t: &mut DateTime<Utc>, at: DateTime<Utc>, actor: &str, action: &'static str) {
     let at = at.max(*t + Duration::minutes(1));
     *t = at;
-    steps.push(Step { at, actor: actor.to_string(), action, assignee: None, note: None, score: None, location: None });
+    steps.push(Step {
+        at,
+        actor: actor.to_string(),
+        action,
+        assignee: None,
+        note: None,
+        score: None,
+        location: None,
+        report: None,
+    });
+}
+
+/// Problems a patrol or visit turns up now and then (each can become a hazard or a dispute).
+const FIELD_PROBLEMS: [&str; 8] = [
+    "楼道堆放杂物，堵塞消防通道",
+    "河边护栏缺损，无防溺水警示牌",
+    "出租屋电动车室内充电",
+    "工地围挡破损，夜间无照明",
+    "校门口路段减速带损坏",
+    "两户因停车位多次争吵",
+    "商铺私拉电线",
+    "邻里因噪音发生口角",
+];
+
+/// The structured part of a patrol's or a visit's feedback: places or
+/// households visited, and sometimes a problem found.
+fn field_report(activity: &str, place: &str, rng: &mut StdRng) -> Option<zhufang_domain::task::FieldReport> {
+    let spots: [&str; 5] = ["沿街商铺", "小区出入口", "背街小巷", "出租屋集中区", "学校周边"];
+    let visited: Vec<String> = match activity {
+        "patrol" => {
+            let n = rng.gen_range(1..=3);
+            spots.choose_multiple(rng, n).map(|s| format!("{place}{s}")).collect()
+        }
+        "visit" => (0..rng.gen_range(1..=3))
+            .map(|_| format!("{place}{}栋{}单元", rng.gen_range(1..=20), rng.gen_range(1..=4)))
+            .collect(),
+        _ => return None,
+    };
+    let households = (activity == "visit").then(|| rng.gen_range(3..=15));
+    let problems = if rng.gen_bool(0.12) {
+        FIELD_PROBLEMS.choose(rng).map(|p| vec![p.to_string()]).unwrap_or_default()
+    } else {
+        vec![]
+    };
+    Some(zhufang_domain::task::FieldReport { visited, households, problems })
 }
 
 /// Drops the steps that lie in the future of `now`.
@@ -1350,6 +1396,7 @@ async fn replay(
             version: None,
             location: s.location.and_then(|(lat, lon)| Wgs84Point::new(lat, lon).ok()),
             attachments: vec![],
+            report: s.report.clone(),
         };
         service::transition(store, wf, cal, user(&s.actor)?, id, input, at)
             .await

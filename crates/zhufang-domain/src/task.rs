@@ -5,7 +5,7 @@ use crate::Role;
 use crate::calendar::WorkCalendar;
 use crate::workflow::{Actor, Effect, StateDef, TransitionRule, Workflow};
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const WORKFLOW: &str = "task";
 
@@ -286,6 +286,56 @@ pub fn due_soon_at(c: Clock) -> DateTime<Utc> {
     c.started_at + Duration::seconds((window * DUE_SOON_SHARE) as i64)
 }
 
+/// What a patrol (巡查) or visit (走访) found, fed back with it: the places or
+/// households visited and the problems found (each can become a hazard or a
+/// dispute with one click).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldReport {
+    #[serde(default)]
+    pub visited: Vec<String>,
+    /// Households visited (走访户数).
+    pub households: Option<i64>,
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+/// At most this many places visited and problems in one report.
+pub const MAX_VISITED: usize = 50;
+pub const MAX_PROBLEMS: usize = 20;
+
+impl FieldReport {
+    /// From form text: one place or problem a line.
+    pub fn from_lines(visited: &str, households: Option<i64>, problems: &str) -> FieldReport {
+        let lines = |s: &str| s.lines().map(str::to_string).collect();
+        FieldReport { visited: lines(visited), households, problems: lines(problems) }
+    }
+
+    /// Trimmed, blank items dropped, then checked: at most 50 places and 20
+    /// problems of 200 characters each, 0–10 000 households.
+    pub fn parse(self) -> Result<FieldReport, Vec<(&'static str, &'static str)>> {
+        let clean = |v: Vec<String>| -> Vec<String> {
+            v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        };
+        let r =
+            FieldReport { visited: clean(self.visited), households: self.households, problems: clean(self.problems) };
+        let mut errs = vec![];
+        if r.visited.len() > MAX_VISITED || r.visited.iter().any(|s| s.chars().count() > 200) {
+            errs.push(("report.visited", "走访巡查地点最多50处，每处不超过200字"));
+        }
+        if r.problems.len() > MAX_PROBLEMS || r.problems.iter().any(|s| s.chars().count() > 200) {
+            errs.push(("report.problems", "发现问题最多20条，每条不超过200字"));
+        }
+        if r.households.is_some_and(|h| !(0..=10_000).contains(&h)) {
+            errs.push(("report.households", "走访户数须为0至10000"));
+        }
+        if errs.is_empty() { Ok(r) } else { Err(errs) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.visited.is_empty() && self.households.is_none() && self.problems.is_empty()
+    }
+}
+
 /// Checks the free-form fields of a transition. Returns per-field Chinese messages.
 pub fn check_transition_fields(note: Option<&str>, score: Option<i64>) -> Vec<(&'static str, &'static str)> {
     let mut errs = vec![];
@@ -402,7 +452,30 @@ mod tests {
         assert_eq!(due_status(None, now), DueStatus::None);
     }
 
+    #[test]
+    fn field_reports_are_cleaned_and_checked() {
+        let r = FieldReport::from_lines("幸福路12号\n\n  幸福路14号 ", Some(6), "楼道堆放杂物\n");
+        let r = r.parse().unwrap();
+        assert_eq!(r.visited, ["幸福路12号", "幸福路14号"]);
+        assert_eq!(r.problems, ["楼道堆放杂物"]);
+        let long = FieldReport { problems: vec!["问".repeat(201)], households: Some(-1), ..Default::default() };
+        let fields: Vec<&str> = long.parse().unwrap_err().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["report.problems", "report.households"]);
+        assert!(FieldReport::from_lines(" \n", None, "").parse().unwrap().is_empty());
+    }
+
     proptest! {
+        /// Parsing a report never panics; what it accepts has no blank or
+        /// over-long item and parses again to itself.
+        #[test]
+        fn field_report_parsing_is_clean_and_idempotent(visited in ".{0,300}", problems in "(.{0,30}\n){0,25}", households in proptest::option::of(-5i64..20_000)) {
+            if let Ok(r) = FieldReport::from_lines(&visited, households, &problems).parse() {
+                prop_assert!(r.visited.iter().chain(&r.problems).all(|s| !s.is_empty() && s.trim() == s && s.chars().count() <= 200));
+                prop_assert!(r.problems.len() <= MAX_PROBLEMS);
+                prop_assert_eq!(r.clone().parse().unwrap(), r);
+            }
+        }
+
         /// Random action sequences by random actors never reach a state the
         /// transition table does not allow, and every change follows a rule.
         #[test]

@@ -133,6 +133,7 @@ struct TaskRow {
     feedback_text: Option<String>,
     feedback_lat: Option<f64>,
     feedback_lon: Option<f64>,
+    feedback_data: Option<String>,
     created_at: i64,
     updated_at: i64,
     dispatched_at: Option<i64>,
@@ -178,6 +179,7 @@ impl From<TaskRow> for Task {
             feedback_text: r.feedback_text,
             feedback_lat: r.feedback_lat,
             feedback_lon: r.feedback_lon,
+            report: r.feedback_data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
             created_at: from_ms(r.created_at),
             updated_at: from_ms(r.updated_at),
             dispatched_at: opt_from_ms(r.dispatched_at),
@@ -197,7 +199,7 @@ macro_rules! task_select {
          u.username AS assignee, u.display_name AS assignee_name, t.lat, t.lon, t.grid_id, g.code AS grid_code, \
          g.name AS grid_name, t.due_at, t.clock_started_at, \
          t.due_soon_at, t.deadline_at, t.rework_count, t.refuse_count, t.score, t.eval_comment, t.feedback_text, \
-         t.feedback_lat, t.feedback_lon, t.created_at, t.updated_at, t.dispatched_at, t.accepted_at, t.started_at, \
+         t.feedback_lat, t.feedback_lon, t.feedback_data, t.created_at, t.updated_at, t.dispatched_at, t.accepted_at, t.started_at, \
          t.feedback_at, t.closed_at, t.version \
          FROM tasks t JOIN catalogue_items c ON c.code = t.catalogue_code JOIN org_units o ON o.id = t.org_unit_id \
          LEFT JOIN users u ON u.id = t.assignee_id LEFT JOIN grids g ON g.id = t.grid_id"
@@ -1579,6 +1581,31 @@ impl Store for Backend {
         .bind(wr.data.to_string())
         .fetch_one(&mut *tx)
         .await?;
+        if let (Some(report), Some(_)) = (&wr.report, &wr.feedback) {
+            sqlx::query("UPDATE tasks SET feedback_data = $1 WHERE id = $2")
+                .bind(serde_json::to_string(report).unwrap_or_default())
+                .bind(wr.task_id)
+                .execute(&mut *tx)
+                .await?;
+            // fed back again (after a return): the problems not yet converted are replaced
+            sqlx::query("DELETE FROM task_problems WHERE task_id = $1 AND kind IS NULL")
+                .bind(wr.task_id)
+                .execute(&mut *tx)
+                .await?;
+            let (next,): (i64,) =
+                sqlx::query_as("SELECT COALESCE(MAX(idx), -1) + 1 FROM task_problems WHERE task_id = $1")
+                    .bind(wr.task_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            for (i, p) in report.problems.iter().enumerate() {
+                sqlx::query("INSERT INTO task_problems (task_id, idx, text) VALUES ($1, $2, $3)")
+                    .bind(wr.task_id)
+                    .bind(next + i as i64)
+                    .bind(p)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         for a in &wr.attachments {
             sqlx::query(
                 "INSERT INTO attachments (task_id, event_id, stored_name, original_name, content_type, size_bytes, \

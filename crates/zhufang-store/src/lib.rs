@@ -12,6 +12,7 @@
 
 pub mod disputes;
 pub mod duty;
+pub mod feedback;
 pub mod hazards;
 pub mod incidents;
 pub mod model;

@@ -150,6 +150,8 @@ pub struct Task {
     pub feedback_text: Option<String>,
     pub feedback_lat: Option<f64>,
     pub feedback_lon: Option<f64>,
+    /// What a patrol or visit found: places or households visited, problems.
+    pub report: Option<zhufang_domain::task::FieldReport>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub dispatched_at: Option<DateTime<Utc>>,
@@ -455,6 +457,8 @@ pub struct TransitionWrite {
     pub count_rework: bool,
     pub score: Option<i64>,
     pub feedback: Option<(String, Option<(f64, f64)>)>,
+    /// The structured part of a patrol's or visit's feedback.
+    pub report: Option<zhufang_domain::task::FieldReport>,
     pub attachments: Vec<NewAttachment>,
     pub closes: bool,
     pub notifications: Vec<NewNotification>,

@@ -290,6 +290,7 @@ pub async fn schedule_task(
         count_rework: false,
         score: None,
         feedback: None,
+        report: None,
         attachments: vec![],
         closes: false,
         notifications: vec![NewNotification {
@@ -350,6 +351,8 @@ pub struct TransitionInput {
     pub version: Option<i64>,
     pub location: Option<Wgs84Point>,
     pub attachments: Vec<NewAttachment>,
+    /// A patrol's or visit's places, households and problems (with feedback).
+    pub report: Option<task::FieldReport>,
 }
 
 pub(crate) fn nonempty(s: &Option<String>) -> bool {
@@ -501,6 +504,15 @@ pub async fn transition(
         _ => {}
     }
 
+    let report = match input.report.clone().map(task::FieldReport::parse) {
+        None => None,
+        Some(Err(es)) => {
+            return Err(ServiceError::Validation(es.into_iter().map(|(f, m)| FieldError::new(f, m)).collect()));
+        }
+        Some(Ok(r)) if r.is_empty() => None,
+        Some(Ok(r)) if rule.effects.contains(&Effect::RecordFeedback) => Some(r),
+        Some(Ok(_)) => return Err(ServiceError::field("report", "只有反馈时可以填写走访巡查情况")),
+    };
     let feedback = rule
         .effects
         .contains(&Effect::RecordFeedback)
@@ -531,6 +543,7 @@ pub async fn transition(
         count_rework: rule.effects.contains(&Effect::CountRework),
         score: if rule.effects.contains(&Effect::SetScore) { input.score } else { None },
         feedback,
+        report,
         attachments: input.attachments,
         closes: wf.is_terminal(&rule.to),
         notifications: notes,

@@ -369,3 +369,123 @@ async fn a_campaign_sends_check_tasks_and_tracks_them_and_the_figures_count() {
     assert!(ct.contains("spreadsheetml") && bytes.starts_with(b"PK"), "{ct}");
     app.stop().await;
 }
+
+/// A task of `catalogue` at the point, dispatched to s1.officer and started.
+async fn started_task(command: &Api, officer: &Api, catalogue: &str, lat: f64, lon: f64) -> i64 {
+    let (s, t) = command
+        .post(
+            "/api/v1/tasks",
+            json!({"title": "辖区巡查", "catalogue_code": catalogue, "org_unit": S1, "location": {"lat": lat, "lon": lon}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    assert_eq!(command.act(id, json!({"action": "dispatch", "assignee": "s1.officer"})).await.0, StatusCode::OK);
+    officer.act(id, json!({"action": "accept"})).await;
+    officer.act(id, json!({"action": "start"})).await;
+    id
+}
+
+#[tokio::test]
+async fn a_patrols_problems_become_a_hazard_and_a_dispute_with_one_click() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let officer = app.login("s1.officer").await;
+    let s2 = app.login("s2.officer").await;
+    let (lat, lon) = inside_s1(&officer).await;
+
+    // a patrol's feedback: places and problems (multipart, as the page sends it)
+    let patrol = started_task(&command, &officer, "ZF-ZA-001", lat, lon).await;
+    let form = reqwest::multipart::Form::new()
+        .text("action", "submit_feedback")
+        .text("note", "巡查完毕")
+        .text("lat", lat.to_string())
+        .text("lon", lon.to_string())
+        .text("visited", "滨江路沿街商铺\n\n幸福小区出入口\n")
+        .text("problems", "河边护栏缺损，无防溺水警示牌\n两户因停车位多次争吵")
+        .part("photos", photo());
+    let (s, t) = officer.act_multipart(patrol, form).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!(t["report"]["visited"], json!(["滨江路沿街商铺", "幸福小区出入口"]), "{t}");
+    let (_, detail) = officer.get(&format!("/api/v1/tasks/{patrol}")).await;
+    assert_eq!(detail["problems"].as_array().unwrap().len(), 2, "{detail}");
+
+    // one click each: a hazard (type chosen) and a dispute, at the feedback's place, linked to the task
+    let (s, c) = officer.post(&format!("/api/v1/tasks/{patrol}/problems/0/hazard"), json!({"type_code": "01"})).await;
+    assert_eq!((s, c["kind"].as_str()), (StatusCode::CREATED, Some("hazard")), "{c}");
+    let (_, h) = officer.get(&format!("/api/v1/hazards/{}", c["id"])).await;
+    assert_eq!((h["source_task_id"].as_i64(), h["type_code"].as_str()), (Some(patrol), Some("01")));
+    assert_eq!(h["description"], "河边护栏缺损，无防溺水警示牌");
+    assert!(h["grid_id"].is_i64(), "at the feedback's place: {h}");
+    let (s, v) = officer.post(&format!("/api/v1/tasks/{patrol}/problems/0/dispute"), json!({})).await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("problem")),
+        "once"
+    );
+    let (s, c) = officer.post(&format!("/api/v1/tasks/{patrol}/problems/1/dispute"), json!({})).await;
+    assert_eq!((s, c["kind"].as_str()), (StatusCode::CREATED, Some("dispute")), "{c}");
+    let (_, d) = officer.get(&format!("/api/v1/disputes/{}", c["id"])).await;
+    assert_eq!((d["source"].as_str(), d["category_code"].as_str()), (Some("patrol"), Some("99")), "{d}");
+    assert!(d["description"].as_str().unwrap().contains(detail["number"].as_str().unwrap()));
+    // others' tasks and unknown problems are not found
+    assert_eq!(s2.post(&format!("/api/v1/tasks/{patrol}/problems/1/hazard"), json!({})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        officer.post(&format!("/api/v1/tasks/{patrol}/problems/7/hazard"), json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, detail) = officer.get(&format!("/api/v1/tasks/{patrol}")).await;
+    let kinds: Vec<&str> = detail["problems"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["hazard", "dispute"]);
+
+    // a visit's report (JSON) with households; a bad report is refused with its field, and kept out of other steps
+    let visit = started_task(&command, &officer, "ZF-JC-003", lat, lon).await;
+    let (s, v) = officer
+        .act(visit, json!({"action": "submit_feedback", "note": "走访完毕", "report": {"households": -3}}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("report.households"))
+    );
+    let (s, t) = officer
+        .act(
+            visit,
+            json!({"action": "submit_feedback", "note": "走访完毕",
+            "report": {"visited": ["幸福小区3栋2单元"], "households": 8, "problems": ["出租屋电动车室内充电"]}}),
+        )
+        .await;
+    assert_eq!((s, t["report"]["households"].as_i64()), (StatusCode::OK, Some(8)), "{t}");
+    let (s, v) = app
+        .login("s1.leader")
+        .await
+        .act(visit, json!({"action": "return", "note": "补充照片", "report": {"problems": ["x"]}}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("report")),
+        "{v}"
+    );
+
+    // the task page lists the problems with the buttons, and what they became
+    let (web, csrf) = page_session(&app, "s1.officer").await;
+    let html = web.get(app.url(&format!("/tasks/{patrol}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"problem-became-hazard\"")
+            && html.contains("data-testid=\"problem-became-dispute\"")
+    );
+    let html = web.get(app.url(&format!("/tasks/{visit}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-testid=\"to-hazard-0\""), "{html}");
+    let r = web
+        .post(app.url(&format!("/tasks/{visit}/problems/0/hazard")))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[("type_code", "07")])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers().get("hx-redirect").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(to.starts_with("/hazards/"), "{} {to}", r.status());
+    let (_, h) = officer.get(&format!("/api/v1{to}")).await;
+    assert_eq!((h["type_code"].as_str(), h["source_task_id"].as_i64()), (Some("07"), Some(visit)));
+    app.stop().await;
+}

@@ -3,6 +3,7 @@
 pub mod create;
 pub mod export;
 pub mod list;
+pub mod problems;
 pub mod show;
 pub mod transition;
 

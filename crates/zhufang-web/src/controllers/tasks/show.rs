@@ -31,6 +31,9 @@ pub struct TaskDetail {
     pub timeline: Vec<TaskEvent>,
     /// Actions the caller may take now.
     pub actions: Vec<ActionOut>,
+    /// Problems its feedback listed, and what each became (hazard or dispute).
+    #[schema(value_type = Vec<Object>)]
+    pub problems: Vec<zhufang_store::model::TaskProblem>,
 }
 
 async fn load(state: &AppState, user: &User, id: i64) -> Result<Task, AppError> {
@@ -62,7 +65,8 @@ pub async fn show(State(state): State<AppState>, cu: CurrentUser, Path(id): Path
     let t = load(&state, &cu.user, id).await?;
     let timeline = state.store.task_timeline(id).await?;
     let actions = actions(&state, &cu.user, &t);
-    Ok(Json(TaskDetail { task: TaskOut::new(t, &state.workflow()), timeline, actions }))
+    let problems = state.store.task_problems(id).await?;
+    Ok(Json(TaskDetail { task: TaskOut::new(t, &state.workflow()), timeline, actions, problems }))
 }
 
 pub struct EventView {
@@ -85,6 +89,14 @@ pub struct ActionView {
     pub is_evaluate: bool,
 }
 
+/// A problem a patrol or visit found, as the task page shows it.
+pub struct ProblemView {
+    pub idx: i64,
+    pub text: String,
+    /// The hazard or dispute it became: (kind, link, label).
+    pub became: Option<(String, String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "tasks/show.html")]
 struct ShowTpl {
@@ -100,6 +112,11 @@ struct ShowTpl {
     photos: Vec<(i64, String)>,
     actions: Vec<ActionView>,
     people: Vec<Opt>,
+    /// patrol or visit: its feedback has places, households and problems.
+    activity: String,
+    problems: Vec<ProblemView>,
+    hazard_types: Vec<Opt>,
+    may_convert: bool,
 }
 
 impl ShowTpl {
@@ -175,13 +192,33 @@ pub async fn show_page(
         .collect();
     let people =
         if acts.iter().any(|a| a.needs_assignee) { assignable(&state, &cu.user).await.map_err(err)? } else { vec![] };
-    let guideline = state
+    let item = state.store.catalogue_item(&t.catalogue_code).await.map_err(|e| err(e.into()))?;
+    let guideline = item.as_ref().map(|c| c.guideline.clone()).unwrap_or_default();
+    let activity = item.map(|c| c.activity).unwrap_or_default();
+    let mut problems = vec![];
+    for p in state.store.task_problems(id).await.map_err(|e| err(e.into()))? {
+        let became = match (p.kind.as_deref(), p.target_id) {
+            (Some("hazard"), Some(h)) => {
+                let n = state.store.hazard(h).await.map_err(|e| err(e.into()))?.map(|h| h.number).unwrap_or_default();
+                Some(("hazard".to_string(), format!("/hazards/{h}"), format!("{} {n}", tr.t("task.became_hazard"))))
+            }
+            (Some("dispute"), Some(d)) => {
+                let n = state.store.dispute(d).await.map_err(|e| err(e.into()))?.map(|d| d.number).unwrap_or_default();
+                Some(("dispute".to_string(), format!("/disputes/{d}"), format!("{} {n}", tr.t("task.became_dispute"))))
+            }
+            _ => None,
+        };
+        problems.push(ProblemView { idx: p.idx, text: p.text, became });
+    }
+    let hazard_types = state
         .store
-        .catalogue_item(&t.catalogue_code)
+        .hazard_types()
         .await
         .map_err(|e| err(e.into()))?
-        .map(|c| c.guideline)
-        .unwrap_or_default();
+        .into_iter()
+        .filter(|h| h.active)
+        .map(|h| Opt { value: h.code, label: h.name })
+        .collect();
     let out = TaskOut::new(t.clone(), &wf);
     let tpl = ShowTpl {
         state_label: label(&t.state),
@@ -194,6 +231,10 @@ pub async fn show_page(
         photos,
         actions: acts,
         people,
+        activity,
+        problems,
+        hazard_types,
+        may_convert: zhufang_store::hazards::may_register(&cu.user.roles),
         t,
         shell,
     };

@@ -27,6 +27,11 @@ pub struct TransitionBody {
     /// The version you read; a newer one on the server is a 409 conflict.
     pub version: Option<i64>,
     pub location: Option<super::create::LocationBody>,
+    /// With the feedback of a patrol (巡查) or visit (走访): `visited` (places or
+    /// households), `households` (how many), `problems` (each can become a
+    /// hazard or a dispute: `POST /api/v1/tasks/{id}/problems/{idx}/hazard|dispute`).
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<zhufang_domain::task::FieldReport>,
 }
 
 fn to_input(b: TransitionBody) -> Result<TransitionInput, AppError> {
@@ -42,6 +47,7 @@ fn to_input(b: TransitionBody) -> Result<TransitionInput, AppError> {
         version: b.version,
         location,
         attachments: vec![],
+        report: b.report,
     })
 }
 
@@ -49,6 +55,7 @@ fn to_input(b: TransitionBody) -> Result<TransitionInput, AppError> {
 async fn from_multipart(state: &AppState, mut mp: Multipart) -> Result<TransitionInput, AppError> {
     let mut b = TransitionBody::default();
     let (mut lat, mut lon) = (None, None);
+    let (mut visited, mut problems, mut households) = (String::new(), String::new(), None);
     let mut files = vec![];
     let mut errs: Vec<FieldError> = vec![];
     let bad = |_| AppError::BadRequest("表单数据不完整".into());
@@ -86,6 +93,12 @@ async fn from_multipart(state: &AppState, mut mp: Multipart) -> Result<Transitio
                     Err(_) => errs.push(FieldError::new("score", "评分须为1至5的整数")),
                 },
                 "version" if !t.is_empty() => b.version = t.parse().ok(),
+                "visited" => visited = text.clone(),
+                "problems" => problems = text.clone(),
+                "households" if !t.is_empty() => match t.parse() {
+                    Ok(v) => households = Some(v),
+                    Err(_) => errs.push(FieldError::new("report.households", "走访户数须为整数")),
+                },
                 "lat" if !t.is_empty() => lat = t.parse::<f64>().ok().or(Some(f64::NAN)),
                 "lon" if !t.is_empty() => lon = t.parse::<f64>().ok().or(Some(f64::NAN)),
                 _ => {}
@@ -101,6 +114,9 @@ async fn from_multipart(state: &AppState, mut mp: Multipart) -> Result<Transitio
     if !errs.is_empty() {
         upload::discard(state, &files).await;
         return Err(AppError::Validation(errs));
+    }
+    if !visited.trim().is_empty() || !problems.trim().is_empty() || households.is_some() {
+        b.report = Some(zhufang_domain::task::FieldReport::from_lines(&visited, households, &problems));
     }
     match (lat, lon) {
         (Some(lat), Some(lon)) => b.location = Some(super::create::LocationBody { lat, lon }),
