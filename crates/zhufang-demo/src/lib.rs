@@ -58,6 +58,8 @@ pub struct SeedReport {
     pub incidents: usize,
     /// Disputes of the last 45 days (a sixteenth as many as tasks), worked through the ledger.
     pub disputes: usize,
+    /// Hazards of the last 45 days (one for every forty tasks), worked through the register.
+    pub hazards: usize,
     pub by_state: Vec<(String, i64)>,
 }
 
@@ -484,7 +486,9 @@ pub async fn seed(
     };
     let plans = plan_tasks(&world, &mut rng, opts.tasks);
     let dispute_plans = plan_disputes(&stations, &users, &city.names, &mut rng, opts.tasks / 16, now);
-    let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, now).await?;
+    let hazard_plans = plan_hazards(&stations, &users, &mut rng, opts.tasks / 40, now)?;
+    let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, &hazard_plans, now).await?;
+    let hazards = hazard_plans.0.len();
     let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
     let disputes = dispute_plans.len();
 
@@ -497,6 +501,7 @@ pub async fn seed(
         tasks: created,
         incidents,
         disputes,
+        hazards,
         by_state,
     })
 }
@@ -1303,6 +1308,142 @@ fn field_report(activity: &str, place: &str, rng: &mut StdRng) -> Option<zhufang
     Some(zhufang_domain::task::FieldReport { visited, households, problems })
 }
 
+/// (type, what was found) of the demo hazards.
+const HAZARDS: [(&str, &str); 16] = [
+    ("01", "废弃鱼塘边坡陡峭，无护栏、无警示牌"),
+    ("01", "河湾深水区常有学生玩水，警示牌缺失"),
+    ("01", "水库泄洪口护栏锈断"),
+    ("02", "工地围挡破损，夜间无照明"),
+    ("02", "基坑临边防护不到位"),
+    ("03", "校门口路段减速带损坏，上下学时段车流混杂"),
+    ("03", "学校周边流动摊贩占道经营"),
+    ("04", "楼道堆放杂物，堵塞消防通道"),
+    ("04", "商铺私拉电线，灭火器过期"),
+    ("05", "急弯路段无警示标志和反光镜"),
+    ("05", "路口信号灯损坏"),
+    ("06", "加油站旁违规储存桶装汽油"),
+    ("07", "出租屋电动车室内充电"),
+    ("07", "群租房隔断用易燃材料，无逃生通道"),
+    ("99", "废弃厂房无人看管，门窗破损"),
+    ("99", "山体边坡有落石迹象"),
+];
+
+/// A demo hazard: found by someone at a time, then its steps (time, who, action).
+#[derive(Debug, Clone)]
+struct HazardPlan {
+    found_at: DateTime<Utc>,
+    finder: String,
+    input: zhufang_store::hazards::CreateHazard,
+    steps: Vec<(DateTime<Utc>, String, zhufang_store::hazards::HazardAction)>,
+}
+
+/// A station's campaign begun at a time, and steps on its check tasks (time, the
+/// n-th check, action); checks that the campaign did not make are skipped.
+#[derive(Debug, Clone)]
+struct CampaignPlan {
+    at: DateTime<Utc>,
+    leader: String,
+    input: zhufang_store::hazards::CampaignInput,
+    steps: Vec<(DateTime<Utc>, usize, &'static str)>,
+}
+
+/// Hazards found over the last 45 days and how they went (assigned to the
+/// station or the town government, signed for, rectified — some late, some
+/// failing a recheck — rechecked and closed, as far as the past goes); and a
+/// winter fire-safety campaign per station begun two weeks ago with half of
+/// its checks done. Replayed in time order with the rest of the history.
+fn plan_hazards(
+    stations: &[Station],
+    users: &HashMap<String, User>,
+    rng: &mut StdRng,
+    n: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Vec<HazardPlan>, Vec<CampaignPlan>)> {
+    use zhufang_store::hazards::{CampaignInput, CreateHazard, HazardAction};
+    if n == 0 || stations.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let mut plans = vec![];
+    for i in 0..n {
+        let st = &stations[i % stations.len()];
+        let d = st.districts.choose(rng).context("a district")?;
+        let (type_code, text) = HAZARDS.choose(rng).copied().context("a hazard")?;
+        let found_at = waking(now - Duration::days(rng.gen_range(1..45)) + minutes(rng.gen_range(0.0..600.0)), rng);
+        let finder = if rng.gen_bool(0.5) { d.officer.clone() } else { d.aux.clone() };
+        let (lat, lon) = jitter(d.centre, 0.6, rng);
+        let input = CreateHazard {
+            type_code: type_code.into(),
+            description: text.into(),
+            location: Wgs84Point::new(lat, lon).ok(),
+            near_school: type_code == "03" || rng.gen_bool(0.15),
+            people_affected: Some(*[0, 5, 20, 60, 200].choose(rng).unwrap_or(&0)),
+            likelihood: Some(rng.gen_range(2..=4)),
+            ..Default::default()
+        };
+        let town = st.gov.as_deref().filter(|_| matches!(type_code, "02" | "05" | "99") && rng.gen_bool(0.7));
+        let (responsible, body) = match town {
+            Some(g) => (users.get(g).with_context(|| format!("demo user {g}"))?.org_code.clone(), g.to_string()),
+            None => (st.code.clone(), d.officer.clone()),
+        };
+        let act = |action: &str, note: Option<&str>| HazardAction {
+            action: action.into(),
+            note: note.map(str::to_string),
+            ..Default::default()
+        };
+        let mut t = found_at;
+        let mut steps = vec![];
+        let mut at = |hours: f64, rng: &mut StdRng| {
+            t = waking(t + minutes(hours * 60.0 * rng.gen_range(0.5..1.5)), rng);
+            t
+        };
+        let days = rng.gen_range(3..15);
+        let assigned = at(6.0, rng);
+        let assign = HazardAction {
+            responsible: Some(responsible),
+            deadline: Some(zhufang_domain::calendar::local_date(assigned) + chrono::Days::new(days)),
+            ..act("assign", None)
+        };
+        steps.push((assigned, st.leader.clone(), assign));
+        steps.push((at(12.0, rng), body.clone(), act("sign_for", None)));
+        let late = rng.gen_bool(0.15);
+        steps.push((
+            at(24.0 * days as f64 * if late { 1.4 } else { 0.6 }, rng),
+            body.clone(),
+            act("rectify", Some("已按要求整改完毕")),
+        ));
+        if rng.gen_bool(0.15) {
+            steps.push((at(20.0, rng), d.officer.clone(), act("recheck_fail", Some("复查发现整改不彻底，请继续整改"))));
+            steps.push((at(48.0, rng), body.clone(), act("rectify", Some("已补充整改"))));
+        }
+        steps.push((at(20.0, rng), d.officer.clone(), act("recheck_pass", Some("现场复查合格"))));
+        steps.push((at(24.0, rng), st.leader.clone(), act("close", None)));
+        steps.retain(|s| s.0 < now);
+        plans.push(HazardPlan { found_at, finder, input, steps });
+    }
+    let begun = now - Duration::days(14);
+    let mut campaigns = vec![];
+    for st in stations {
+        let input = CampaignInput {
+            name: "冬春火灾防控专项行动".into(),
+            type_codes: vec!["04".into(), "07".into()],
+            org_code: Some(st.code.clone()),
+            starts_on: Some(zhufang_domain::calendar::local_date(begun)),
+            ends_on: Some(zhufang_domain::calendar::local_date(now) + chrono::Days::new(16)),
+        };
+        let mut steps = vec![];
+        for check in (0..12).step_by(2) {
+            let mut at = begun;
+            for action in ["accept", "start", "submit_feedback"] {
+                at = waking(at + Duration::hours(rng.gen_range(2..30)), rng);
+                steps.push((at, check, action));
+            }
+        }
+        steps.retain(|s| s.0 < now);
+        campaigns.push(CampaignPlan { at: begun, leader: st.leader.clone(), input, steps });
+    }
+    Ok((plans, campaigns))
+}
+
 /// Drops the steps that lie in the future of `now`.
 fn finish(mut p: Plan, now: DateTime<Utc>) -> Plan {
     if let Some(cut) = p.steps.iter().position(|s| s.at >= now) {
@@ -1321,9 +1462,11 @@ async fn replay(
     users: &HashMap<String, User>,
     plans: &[Plan],
     disputes: &[DisputePlan],
+    (hazards, campaigns): &(Vec<HazardPlan>, Vec<CampaignPlan>),
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    // (time, kind, item, step): kind 0 a task, 1 a dispute; step 0 = create, k = steps[k - 1].
+    // (time, kind, item, step): kind 0 a task, 1 a dispute, 2 a hazard, 3 a
+    // campaign; step 0 = create, k = steps[k - 1].
     let mut events: Vec<(DateTime<Utc>, u8, usize, usize)> = vec![];
     for (i, p) in plans.iter().enumerate() {
         events.push((p.created_at, 0, i, 0));
@@ -1333,6 +1476,17 @@ async fn replay(
         events.push((p.created_at, 1, i, 0));
         events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.0, 1, i, k + 1)));
     }
+    for (i, p) in hazards.iter().enumerate() {
+        events.push((p.found_at, 2, i, 0));
+        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.0, 2, i, k + 1)));
+    }
+    for (i, p) in campaigns.iter().enumerate() {
+        events.push((p.at, 3, i, 0));
+        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.0, 3, i, k + 1)));
+    }
+    let hwf = store.workflow(zhufang_domain::hazard::WORKFLOW).await?;
+    let mut hazard_ids: Vec<Option<i64>> = vec![None; hazards.len()];
+    let mut checks: Vec<Vec<i64>> = vec![vec![]; campaigns.len()];
     events.sort_by_key(|e| (e.0, e.1, e.2, e.3));
     let dwf = store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
     let flows = zhufang_store::disputes::Flows { dispute: &dwf, task: wf, cal };
@@ -1359,6 +1513,46 @@ async fn replay(
                 store.mark_read(user(u)?.id, None, read_cutoff).await?;
             }
             read_done = true;
+        }
+        if kind == 2 {
+            use zhufang_store::hazards;
+            let p = &hazards[i];
+            let e = |e: zhufang_store::service::ServiceError| {
+                anyhow::anyhow!("demo hazard «{}»: {e:?}", p.input.description)
+            };
+            if k == 0 {
+                let h = hazards::create(store, &router, user(&p.finder)?, p.input.clone(), at).await.map_err(e)?;
+                hazard_ids[i] = Some(h.id);
+            } else {
+                let (_, who, a) = &p.steps[k - 1];
+                let id = hazard_ids[i].context("hazard found before its steps")?;
+                hazards::transition(store, &hwf, user(who)?, id, a.clone(), at).await.map_err(e)?;
+            }
+            continue;
+        }
+        if kind == 3 {
+            let p = &campaigns[i];
+            if k == 0 {
+                let r = zhufang_store::hazards::start_campaign(store, wf, cal, user(&p.leader)?, p.input.clone(), at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo campaign: {e:?}"))?;
+                checks[i] = r.task_ids;
+            } else {
+                let (_, n, action) = p.steps[k - 1];
+                let Some(&id) = checks[i].get(n) else { continue };
+                let t = store.task(id).await?.context("a check task")?;
+                let who = t.assignee.clone().context("a check's assignee")?;
+                let input = TransitionInput {
+                    action: action.into(),
+                    note: (action == "submit_feedback")
+                        .then(|| "现场检查：消防通道畅通，灭火器在有效期内，已拍照".to_string()),
+                    ..Default::default()
+                };
+                service::transition(store, wf, cal, user(&who)?, id, input, at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo check {id}: {action}: {e:?}"))?;
+            }
+            continue;
         }
         if kind == 1 {
             let p = &disputes[i];

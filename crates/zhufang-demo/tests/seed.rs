@@ -133,6 +133,11 @@ async fn check(store: &dyn Store) {
         open.total,
         report.incidents
     );
+    // hazards worked through the register, and a campaign per station
+    let hz = store.list_hazards(&Default::default(), PageReq::new(Some(1), Some(500))).await.unwrap();
+    assert_eq!(hz.total as usize, report.hazards);
+    assert!(report.hazards > 0 && hz.items.iter().any(|h| h.state != "found"), "{:?}", hz.items.len());
+    assert_eq!(store.campaigns(None).await.unwrap().len(), 5);
     match store.verify_audit().await.unwrap() {
         ChainStatus::Intact { records } => assert!(records > 300),
         ChainStatus::Broken(e) => panic!("audit chain broken: {e}"),

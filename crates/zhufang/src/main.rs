@@ -447,13 +447,15 @@ async fn main() -> Result<()> {
             if let Some(report) = zhufang::prepare_demo(store.as_ref(), tasks).await? {
                 tracing::info!(?report, secs = started.elapsed().as_secs_f64(), "demo city seeded");
                 eprintln!(
-                    "demo city seeded: {} units, {} users, {} catalogue items, {} grids, {} tasks, {} incidents. Sign in as admin / s1.leader / s1.command / s1.officer … with password `demo`.",
+                    "demo city seeded: {} units, {} users, {} catalogue items, {} grids, {} tasks, {} incidents, {} disputes, {} hazards. Sign in as admin / s1.leader / s1.command / s1.officer … with password `demo`.",
                     report.org_units,
                     report.users,
                     report.catalogue_items,
                     report.grids,
                     report.tasks,
-                    report.incidents
+                    report.incidents,
+                    report.disputes,
+                    report.hazards
                 );
             }
             serve(settings, store).await
