@@ -65,3 +65,4 @@ impl PgStore {
 include!("common.rs");
 include!("dispute_sql.rs");
 include!("duty_sql.rs");
+include!("volunteer_sql.rs");

@@ -60,3 +60,4 @@ impl SqliteStore {
 include!("common.rs");
 include!("dispute_sql.rs");
 include!("duty_sql.rs");
+include!("volunteer_sql.rs");

@@ -14,3 +14,4 @@ mod incidents;
 mod map;
 mod props;
 mod story;
+mod volunteers;
