@@ -58,6 +58,8 @@ pub struct SeedReport {
     pub incidents: usize,
     /// Disputes of the last 45 days (a sixteenth as many as tasks), worked through the ledger.
     pub disputes: usize,
+    /// Volunteers on the stations' rosters (群防群治), with two posts per station and their last two weeks.
+    pub volunteers: usize,
     pub by_state: Vec<(String, i64)>,
 }
 
@@ -486,6 +488,11 @@ pub async fn seed(
     let dispute_plans = plan_disputes(&stations, &users, &city.names, &mut rng, opts.tasks / 16, now);
     let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, now).await?;
     let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
+    let volunteers = if opts.tasks > 0 {
+        seed_volunteers(store, &stations, &users, &city.names, &mut rng, &cal, now).await?
+    } else {
+        0
+    };
     let disputes = dispute_plans.len();
 
     let by_state = store.state_counts().await?;
@@ -497,6 +504,7 @@ pub async fn seed(
         tasks: created,
         incidents,
         disputes,
+        volunteers,
         by_state,
     })
 }
@@ -1539,6 +1547,100 @@ async fn seed_incidents(
         }
     }
     Ok(made)
+}
+
+// ---------------------------------------------------------------- volunteers
+
+/// 群防群治: six volunteers per station (fictional names, phones in the 170
+/// range), a school gate (护学岗, mornings and afternoons on school days) and
+/// an evening 义警 patrol post (Friday to Sunday), sign-ups over the last two
+/// weeks and the next one, and the attendance the post's officer marked —
+/// all through the volunteer service with back-dated times.
+async fn seed_volunteers(
+    store: &dyn Store,
+    stations: &[Station],
+    users: &HashMap<String, User>,
+    names: &Names,
+    rng: &mut StdRng,
+    cal: &WorkCalendar,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use zhufang_store::volunteers::{self as vols, PostInput, VolunteerInput};
+    const ORGS: [&str; 4] = ["红马甲", "义警", "护学家长", "平安志愿者"];
+    let e = |e: service::ServiceError| anyhow::anyhow!("seeding volunteers: {e:?}");
+    let user = |name: &str| users.get(name).with_context(|| format!("demo user {name}"));
+    let setup = now - Duration::days(20);
+    let today = local(now).date_naive();
+    let mut count = 0;
+    for (si, st) in stations.iter().enumerate() {
+        let leader = user(&st.leader)?;
+        let mut roster = vec![];
+        for k in 0..6 {
+            let input = VolunteerInput {
+                name: person_name(names, rng),
+                phone: Some(format!("170{}{:07}", si % 10, rng.gen_range(0..10_000_000))),
+                organisation: ORGS[k % ORGS.len()].into(),
+                station: Some(st.code.clone()),
+            };
+            roster.push(vols::create_volunteer(store, leader, input, setup).await.map_err(e)?.id);
+            count += 1;
+        }
+        let school = st
+            .landmarks
+            .iter()
+            .find(|l| l.ends_with("小学") || l.ends_with("中学"))
+            .cloned()
+            .unwrap_or_else(|| format!("{}小学", st.short));
+        let posts = [
+            (format!("{school}护学岗"), format!("{school}校门口"), 0, "1,2,3,4,5", "07:20-08:00,16:30-17:30", true, 2),
+            (
+                format!("{}集镇义警巡逻岗", st.short),
+                format!("{}集镇主街", st.short),
+                1,
+                "5,6,7",
+                "19:00-21:00",
+                false,
+                3,
+            ),
+        ];
+        for (name, place, d, weekdays, slots, workdays_only, capacity) in posts {
+            let officer = &st.districts[d % st.districts.len()].officer;
+            let input = PostInput {
+                name,
+                place: Some(place),
+                officer: officer.clone(),
+                weekdays: Some(weekdays.into()),
+                slots: slots.into(),
+                workdays_only: Some(workdays_only),
+                capacity,
+                station: Some(st.code.clone()),
+                ..Default::default()
+            };
+            let post = vols::save_post(store, leader, None, input, setup).await.map_err(e)?;
+            let from = today - Duration::days(14);
+            let (_, shifts) =
+                vols::shifts(store, cal, leader, post.id, from, today + Duration::days(6), setup).await.map_err(e)?;
+            let marker = user(officer)?;
+            for s in shifts {
+                let n = rng.gen_range(0..=capacity as usize);
+                let mut who = roster.clone();
+                who.shuffle(rng);
+                let signed_at = s.shift.starts_at - Duration::days(1);
+                for v in who.into_iter().take(n) {
+                    let su = vols::sign_up(store, leader, s.shift.id, v, signed_at).await.map_err(e)?;
+                    if s.shift.ends_at < now {
+                        let mark = match rng.gen_range(0..10) {
+                            0 => "absent",
+                            1 => "late",
+                            _ => "present",
+                        };
+                        vols::mark_attendance(store, marker, su.id, mark, s.shift.ends_at).await.map_err(e)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(count)
 }
 
 // ---------------------------------------------------------------- disputes

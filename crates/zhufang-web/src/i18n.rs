@@ -601,8 +601,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("volunteer.shifts", "应值守班次", "Shifts"),
     (
         "volunteer.shifts_hint",
-        "未来14天的班次：开始前可报名，开始后由负责民警登记到岗、迟到或缺勤。",
-        "Shifts of the next 14 days: sign up before they start; once started the post's officer marks present, late or absent.",
+        "近3天及未来14天的班次：开始前可报名，开始后由负责民警登记到岗、迟到或缺勤。",
+        "Shifts of the last 3 and the next 14 days: sign up before they start; once started the post's officer marks present, late or absent.",
     ),
     ("volunteer.sign_up", "报名", "Sign up"),
     ("volunteer.signups", "报名人次", "Sign-ups"),

@@ -504,13 +504,13 @@ pub async fn post_page(
     let now = Utc::now();
     let today = local_date(now);
     let store = state.store.as_ref();
-    // yesterday too, so the afternoon's attendance can still be marked the next morning
+    // the last three days too, so Friday afternoon's attendance can still be marked on Monday
     let (post, shifts) = vols::shifts(
         store,
         &state.calendar(),
         &cu.user,
         id,
-        today - Duration::days(1),
+        today - Duration::days(3),
         today + Duration::days(SHIFT_DAYS - 1),
         now,
     )
