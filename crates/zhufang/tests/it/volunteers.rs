@@ -345,3 +345,74 @@ async fn posts_shifts_signups_attendance_counts_and_purge() {
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_signups_never_overfill_and_the_api_is_documented() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("s1.leader").await;
+    let (s, post) = leader
+        .post(
+            "/api/v1/volunteer-posts",
+            json!({"name": "望江社区义警岗", "officer": "s1.officer", "weekdays": "SA,SU", "slots": "19:00-21:00", "capacity": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    // 2030-03-09 is a Saturday
+    let (_, sh) =
+        leader.get(&format!("/api/v1/volunteer-posts/{}/shifts?from=2030-03-09&to=2030-03-09", post["id"])).await;
+    assert_eq!(sh["shifts"].as_array().unwrap().len(), 1, "{sh}");
+    let shift = sh["shifts"][0]["id"].as_i64().unwrap();
+    let mut vols = vec![];
+    for i in 0..8 {
+        let (_, v) =
+            leader.post("/api/v1/volunteers", json!({"name": format!("志愿者{i}"), "organisation": "义警"})).await;
+        vols.push(v["id"].as_i64().unwrap());
+    }
+    // eight at once for two places (and one of them twice)
+    let url = app.url(&format!("/api/v1/shifts/{shift}/signups"));
+    let mut set = tokio::task::JoinSet::new();
+    for v in vols.iter().chain(std::iter::once(&vols[0])) {
+        let (c, url, token, body) = (leader.c.clone(), url.clone(), leader.token.clone(), json!({"volunteer_id": v}));
+        set.spawn(async move {
+            crate::harness::body(c.post(url).bearer_auth(token).json(&body).send().await.unwrap()).await
+        });
+    }
+    let results: Vec<(StatusCode, Value)> = set.join_all().await;
+    let ok = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(ok, 2, "{results:?}");
+    assert!(results.iter().all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::UNPROCESSABLE_ENTITY));
+    assert_eq!(
+        db_scalar(&app.db_url, &format!("SELECT COUNT(*) FROM volunteer_signups WHERE shift_id = {shift}")).await,
+        2
+    );
+    assert_eq!(db_scalar(&app.db_url, &format!("SELECT signed FROM volunteer_shifts WHERE id = {shift}")).await, 2);
+
+    let spec: Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    for p in [
+        "/api/v1/volunteers",
+        "/api/v1/volunteers/{id}/contact",
+        "/api/v1/volunteers/{id}/purge",
+        "/api/v1/volunteers/counts",
+        "/api/v1/volunteer-posts",
+        "/api/v1/volunteer-posts/{id}",
+        "/api/v1/volunteer-posts/{id}/shifts",
+        "/api/v1/shifts/{id}/signups",
+        "/api/v1/signups/{id}/attendance",
+    ] {
+        assert!(spec["paths"].get(p).is_some(), "{p} documented");
+    }
+    // the pages in English too, and the sidebar entries
+    let (jar, _) = page_session(&app, "s1.aux").await;
+    for lang in ["zh", "en"] {
+        jar.get(app.url(&format!("/lang/{lang}"))).send().await.unwrap();
+        for p in ["/volunteers", "/volunteers/posts", &format!("/volunteers/posts/{}", post["id"])] {
+            let r = jar.get(app.url(p)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{p}");
+            let html = r.text().await.unwrap();
+            assert!(html.contains("data-testid=\"nav-volunteers\"") && !html.contains(">?<"), "{p}: {html}");
+            // an auxiliary views, but has no forms
+            assert!(!html.contains("data-testid=\"signup-form\"") && !html.contains("data-testid=\"volunteer-form\""));
+        }
+    }
+    app.stop().await;
+}
