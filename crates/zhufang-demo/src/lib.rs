@@ -486,13 +486,13 @@ pub async fn seed(
     };
     let plans = plan_tasks(&world, &mut rng, opts.tasks);
     let dispute_plans = plan_disputes(&stations, &users, &city.names, &mut rng, opts.tasks / 16, now);
-    let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, now).await?;
-    let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
-    let volunteers = if opts.tasks > 0 {
-        seed_volunteers(store, &stations, &users, &city.names, &mut rng, &cal, now).await?
+    let (volunteers, volunteer_steps) = if opts.tasks > 0 {
+        plan_volunteers(store, &stations, &users, &city.names, opts, &cal, setup_at, now).await?
     } else {
-        0
+        (0, vec![])
     };
+    let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, &volunteer_steps, now).await?;
+    let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
     let disputes = dispute_plans.len();
 
     let by_state = store.state_counts().await?;
@@ -1283,9 +1283,11 @@ async fn replay(
     users: &HashMap<String, User>,
     plans: &[Plan],
     disputes: &[DisputePlan],
+    volunteers: &[VolunteerStep],
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    // (time, kind, item, step): kind 0 a task, 1 a dispute; step 0 = create, k = steps[k - 1].
+    // (time, kind, item, step): kind 0 a task, 1 a dispute, 2 a volunteer sign-up or attendance;
+    // step 0 = create, k = steps[k - 1].
     let mut events: Vec<(DateTime<Utc>, u8, usize, usize)> = vec![];
     for (i, p) in plans.iter().enumerate() {
         events.push((p.created_at, 0, i, 0));
@@ -1295,7 +1297,9 @@ async fn replay(
         events.push((p.created_at, 1, i, 0));
         events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.0, 1, i, k + 1)));
     }
+    events.extend(volunteers.iter().enumerate().map(|(i, v)| (v.at, 2, i, 0)));
     events.sort_by_key(|e| (e.0, e.1, e.2, e.3));
+    let mut signups: HashMap<(i64, i64), i64> = HashMap::new();
     let dwf = store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
     let flows = zhufang_store::disputes::Flows { dispute: &dwf, task: wf, cal };
     let mut dispute_ids: Vec<Option<i64>> = vec![None; disputes.len()];
@@ -1321,6 +1325,10 @@ async fn replay(
                 store.mark_read(user(u)?.id, None, read_cutoff).await?;
             }
             read_done = true;
+        }
+        if kind == 2 {
+            volunteer_step(store, user(&volunteers[i].by)?, &volunteers[i], &mut signups, at).await?;
+            continue;
         }
         if kind == 1 {
             let p = &disputes[i];
@@ -1551,27 +1559,41 @@ async fn seed_incidents(
 
 // ---------------------------------------------------------------- volunteers
 
+/// A planned sign-up (`mark` None) or attendance mark of the volunteer history.
+struct VolunteerStep {
+    at: DateTime<Utc>,
+    /// Who does it (username): the station's leader signs up, the post's officer marks.
+    by: String,
+    shift_id: i64,
+    volunteer_id: i64,
+    mark: Option<&'static str>,
+}
+
 /// 群防群治: six volunteers per station (fictional names, phones in the 170
 /// range), a school gate (护学岗, mornings and afternoons on school days) and
-/// an evening 义警 patrol post (Friday to Sunday), sign-ups over the last two
-/// weeks and the next one, and the attendance the post's officer marked —
-/// all through the volunteer service with back-dated times.
-async fn seed_volunteers(
+/// an evening 义警 patrol post (Friday to Sunday), made when the city is set
+/// up; then the plan of sign-ups over the last two weeks and the next one and
+/// the attendance the post's officer marked, which the replay carries out in
+/// time order. Its own RNG, so the rest of the city is as it was.
+#[allow(clippy::too_many_arguments)]
+async fn plan_volunteers(
     store: &dyn Store,
     stations: &[Station],
     users: &HashMap<String, User>,
     names: &Names,
-    rng: &mut StdRng,
+    opts: &SeedOptions,
     cal: &WorkCalendar,
+    setup: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, Vec<VolunteerStep>)> {
     use zhufang_store::volunteers::{self as vols, PostInput, VolunteerInput};
     const ORGS: [&str; 4] = ["红马甲", "义警", "护学家长", "平安志愿者"];
+    let rng = &mut StdRng::seed_from_u64(opts.rng_seed ^ 0x766f_6c75);
     let e = |e: service::ServiceError| anyhow::anyhow!("seeding volunteers: {e:?}");
     let user = |name: &str| users.get(name).with_context(|| format!("demo user {name}"));
-    let setup = now - Duration::days(20);
     let today = local(now).date_naive();
     let mut count = 0;
+    let mut steps = vec![];
     for (si, st) in stations.iter().enumerate() {
         let leader = user(&st.leader)?;
         let mut roster = vec![];
@@ -1620,27 +1642,59 @@ async fn seed_volunteers(
             let from = today - Duration::days(14);
             let (_, shifts) =
                 vols::shifts(store, cal, leader, post.id, from, today + Duration::days(6), setup).await.map_err(e)?;
-            let marker = user(officer)?;
             for s in shifts {
                 let n = rng.gen_range(0..=capacity as usize);
                 let mut who = roster.clone();
                 who.shuffle(rng);
-                let signed_at = s.shift.starts_at - Duration::days(1);
+                // a day or two ahead, or just before now for the shifts still to come
+                let ahead = s.shift.starts_at - Duration::minutes(rng.gen_range(600..2_880));
+                let signed_at = ahead.min(now - Duration::minutes(rng.gen_range(5..600)));
                 for v in who.into_iter().take(n) {
-                    let su = vols::sign_up(store, leader, s.shift.id, v, signed_at).await.map_err(e)?;
-                    if s.shift.ends_at < now {
+                    let step = |at, by: &str, mark| VolunteerStep {
+                        at,
+                        by: by.to_string(),
+                        shift_id: s.shift.id,
+                        volunteer_id: v,
+                        mark,
+                    };
+                    steps.push(step(signed_at, &st.leader, None));
+                    let marked_at = s.shift.ends_at + Duration::minutes(rng.gen_range(1..90));
+                    if marked_at < now {
                         let mark = match rng.gen_range(0..10) {
                             0 => "absent",
                             1 => "late",
                             _ => "present",
                         };
-                        vols::mark_attendance(store, marker, su.id, mark, s.shift.ends_at).await.map_err(e)?;
+                        steps.push(step(marked_at, officer, Some(mark)));
                     }
                 }
             }
         }
     }
-    Ok(count)
+    Ok((count, steps))
+}
+
+/// One step of the volunteer history, through the service.
+async fn volunteer_step(
+    store: &dyn Store,
+    by: &User,
+    s: &VolunteerStep,
+    signups: &mut HashMap<(i64, i64), i64>,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use zhufang_store::volunteers as vols;
+    let e = |e: service::ServiceError| anyhow::anyhow!("demo volunteer step: {e:?}");
+    match s.mark {
+        None => {
+            let su = vols::sign_up(store, by, s.shift_id, s.volunteer_id, at).await.map_err(e)?;
+            signups.insert((s.shift_id, s.volunteer_id), su.id);
+        }
+        Some(mark) => {
+            let id = signups.get(&(s.shift_id, s.volunteer_id)).context("signed up before marked")?;
+            vols::mark_attendance(store, by, *id, mark, at).await.map_err(e)?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- disputes
