@@ -1276,6 +1276,7 @@ fn finish(mut p: Plan, now: DateTime<Utc>) -> Plan {
 // ---------------------------------------------------------------- replay
 
 /// Runs the plans in time order. Returns the number of tasks created.
+#[allow(clippy::too_many_arguments)]
 async fn replay(
     store: &dyn Store,
     wf: &Workflow,
