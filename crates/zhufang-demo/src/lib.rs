@@ -60,6 +60,8 @@ pub struct SeedReport {
     pub disputes: usize,
     /// Hazards of the last 45 days (one for every forty tasks), worked through the register.
     pub hazards: usize,
+    /// Volunteers on the stations' rosters (群防群治), with two posts per station and their last two weeks.
+    pub volunteers: usize,
     pub by_state: Vec<(String, i64)>,
 }
 
@@ -487,7 +489,13 @@ pub async fn seed(
     let plans = plan_tasks(&world, &mut rng, opts.tasks);
     let dispute_plans = plan_disputes(&stations, &users, &city.names, &mut rng, opts.tasks / 16, now);
     let hazard_plans = plan_hazards(&stations, &users, &mut rng, opts.tasks / 40, now)?;
-    let created = replay(store, &wf, &cal, &users, &plans, &dispute_plans, &hazard_plans, now).await?;
+    let (volunteers, volunteer_steps) = if opts.tasks > 0 {
+        plan_volunteers(store, &stations, &users, &city.names, opts, &cal, setup_at, now).await?
+    } else {
+        (0, vec![])
+    };
+    let created =
+        replay(store, &wf, &cal, &users, &plans, &dispute_plans, &hazard_plans, &volunteer_steps, now).await?;
     let hazards = hazard_plans.0.len();
     let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
     let disputes = dispute_plans.len();
@@ -502,6 +510,7 @@ pub async fn seed(
         incidents,
         disputes,
         hazards,
+        volunteers,
         by_state,
     })
 }
@@ -1455,6 +1464,7 @@ fn finish(mut p: Plan, now: DateTime<Utc>) -> Plan {
 // ---------------------------------------------------------------- replay
 
 /// Runs the plans in time order. Returns the number of tasks created.
+#[allow(clippy::too_many_arguments)]
 async fn replay(
     store: &dyn Store,
     wf: &Workflow,
@@ -1463,10 +1473,11 @@ async fn replay(
     plans: &[Plan],
     disputes: &[DisputePlan],
     (hazards, campaigns): &(Vec<HazardPlan>, Vec<CampaignPlan>),
+    volunteers: &[VolunteerStep],
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     // (time, kind, item, step): kind 0 a task, 1 a dispute, 2 a hazard, 3 a
-    // campaign; step 0 = create, k = steps[k - 1].
+    // campaign, 4 a volunteer sign-up or attendance; step 0 = create, k = steps[k - 1].
     let mut events: Vec<(DateTime<Utc>, u8, usize, usize)> = vec![];
     for (i, p) in plans.iter().enumerate() {
         events.push((p.created_at, 0, i, 0));
@@ -1487,7 +1498,9 @@ async fn replay(
     let hwf = store.workflow(zhufang_domain::hazard::WORKFLOW).await?;
     let mut hazard_ids: Vec<Option<i64>> = vec![None; hazards.len()];
     let mut checks: Vec<Vec<i64>> = vec![vec![]; campaigns.len()];
+    events.extend(volunteers.iter().enumerate().map(|(i, v)| (v.at, 4, i, 0)));
     events.sort_by_key(|e| (e.0, e.1, e.2, e.3));
+    let mut signups: HashMap<(i64, i64), i64> = HashMap::new();
     let dwf = store.workflow(zhufang_domain::dispute::WORKFLOW).await?;
     let flows = zhufang_store::disputes::Flows { dispute: &dwf, task: wf, cal };
     let mut dispute_ids: Vec<Option<i64>> = vec![None; disputes.len()];
@@ -1552,6 +1565,10 @@ async fn replay(
                     .await
                     .map_err(|e| anyhow::anyhow!("demo check {id}: {action}: {e:?}"))?;
             }
+            continue;
+        }
+        if kind == 4 {
+            volunteer_step(store, user(&volunteers[i].by)?, &volunteers[i], &mut signups, at).await?;
             continue;
         }
         if kind == 1 {
@@ -1780,6 +1797,146 @@ async fn seed_incidents(
         }
     }
     Ok(made)
+}
+
+// ---------------------------------------------------------------- volunteers
+
+/// A planned sign-up (`mark` None) or attendance mark of the volunteer history.
+struct VolunteerStep {
+    at: DateTime<Utc>,
+    /// Who does it (username): the station's leader signs up, the post's officer marks.
+    by: String,
+    shift_id: i64,
+    volunteer_id: i64,
+    mark: Option<&'static str>,
+}
+
+/// 群防群治: six volunteers per station (fictional names, phones in the 170
+/// range), a school gate (护学岗, mornings and afternoons on school days) and
+/// an evening 义警 patrol post (Friday to Sunday), made when the city is set
+/// up; then the plan of sign-ups over the last two weeks and the next one and
+/// the attendance the post's officer marked, which the replay carries out in
+/// time order. Its own RNG, so the rest of the city is as it was.
+#[allow(clippy::too_many_arguments)]
+async fn plan_volunteers(
+    store: &dyn Store,
+    stations: &[Station],
+    users: &HashMap<String, User>,
+    names: &Names,
+    opts: &SeedOptions,
+    cal: &WorkCalendar,
+    setup: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(usize, Vec<VolunteerStep>)> {
+    use zhufang_store::volunteers::{self as vols, PostInput, VolunteerInput};
+    const ORGS: [&str; 4] = ["红马甲", "义警", "护学家长", "平安志愿者"];
+    let rng = &mut StdRng::seed_from_u64(opts.rng_seed ^ 0x766f_6c75);
+    let e = |e: service::ServiceError| anyhow::anyhow!("seeding volunteers: {e:?}");
+    let user = |name: &str| users.get(name).with_context(|| format!("demo user {name}"));
+    let today = local(now).date_naive();
+    let mut count = 0;
+    let mut steps = vec![];
+    for (si, st) in stations.iter().enumerate() {
+        let leader = user(&st.leader)?;
+        let mut roster = vec![];
+        for k in 0..6 {
+            let input = VolunteerInput {
+                name: person_name(names, rng),
+                phone: Some(format!("170{}{:07}", si % 10, rng.gen_range(0..10_000_000))),
+                organisation: ORGS[k % ORGS.len()].into(),
+                station: Some(st.code.clone()),
+            };
+            roster.push(vols::create_volunteer(store, leader, input, setup).await.map_err(e)?.id);
+            count += 1;
+        }
+        let school = st
+            .landmarks
+            .iter()
+            .find(|l| l.ends_with("小学") || l.ends_with("中学"))
+            .cloned()
+            .unwrap_or_else(|| format!("{}小学", st.short));
+        let posts = [
+            (format!("{school}护学岗"), format!("{school}校门口"), 0, "1,2,3,4,5", "07:20-08:00,16:30-17:30", true, 2),
+            (
+                format!("{}集镇义警巡逻岗", st.short),
+                format!("{}集镇主街", st.short),
+                1,
+                "5,6,7",
+                "19:00-21:00",
+                false,
+                3,
+            ),
+        ];
+        for (name, place, d, weekdays, slots, workdays_only, capacity) in posts {
+            let officer = &st.districts[d % st.districts.len()].officer;
+            let input = PostInput {
+                name,
+                place: Some(place),
+                officer: officer.clone(),
+                weekdays: Some(weekdays.into()),
+                slots: slots.into(),
+                workdays_only: Some(workdays_only),
+                capacity,
+                station: Some(st.code.clone()),
+                ..Default::default()
+            };
+            let post = vols::save_post(store, leader, None, input, setup).await.map_err(e)?;
+            let from = today - Duration::days(14);
+            let (_, shifts) =
+                vols::shifts(store, cal, leader, post.id, from, today + Duration::days(6), setup).await.map_err(e)?;
+            for s in shifts {
+                let n = rng.gen_range(0..=capacity as usize);
+                let mut who = roster.clone();
+                who.shuffle(rng);
+                // a day or two ahead, or just before now for the shifts still to come
+                let ahead = s.shift.starts_at - Duration::minutes(rng.gen_range(600..2_880));
+                let signed_at = ahead.min(now - Duration::minutes(rng.gen_range(5..600)));
+                for v in who.into_iter().take(n) {
+                    let step = |at, by: &str, mark| VolunteerStep {
+                        at,
+                        by: by.to_string(),
+                        shift_id: s.shift.id,
+                        volunteer_id: v,
+                        mark,
+                    };
+                    steps.push(step(signed_at, &st.leader, None));
+                    let marked_at = s.shift.ends_at + Duration::minutes(rng.gen_range(1..90));
+                    if marked_at < now {
+                        let mark = match rng.gen_range(0..10) {
+                            0 => "absent",
+                            1 => "late",
+                            _ => "present",
+                        };
+                        steps.push(step(marked_at, officer, Some(mark)));
+                    }
+                }
+            }
+        }
+    }
+    Ok((count, steps))
+}
+
+/// One step of the volunteer history, through the service.
+async fn volunteer_step(
+    store: &dyn Store,
+    by: &User,
+    s: &VolunteerStep,
+    signups: &mut HashMap<(i64, i64), i64>,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use zhufang_store::volunteers as vols;
+    let e = |e: service::ServiceError| anyhow::anyhow!("demo volunteer step: {e:?}");
+    match s.mark {
+        None => {
+            let su = vols::sign_up(store, by, s.shift_id, s.volunteer_id, at).await.map_err(e)?;
+            signups.insert((s.shift_id, s.volunteer_id), su.id);
+        }
+        Some(mark) => {
+            let id = signups.get(&(s.shift_id, s.volunteer_id)).context("signed up before marked")?;
+            vols::mark_attendance(store, by, *id, mark, at).await.map_err(e)?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- disputes

@@ -18,6 +18,7 @@ pub mod notice;
 pub mod role;
 pub mod task;
 pub mod types;
+pub mod volunteer;
 pub mod workflow;
 
 pub use role::Role;

@@ -19,6 +19,7 @@ pub mod model;
 pub mod postgres;
 pub mod service;
 pub mod sqlite;
+pub mod volunteers;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -246,8 +247,75 @@ pub trait HazardStore: Send + Sync + 'static {
     async fn finish_task_problem(&self, task_id: i64, idx: i64, target_id: Option<i64>) -> Result<()>;
 }
 
+/// 群防群治's storage (issue 6, section 3): the volunteer roster, posts,
+/// shifts, sign-ups and attendance, a supertrait of [`Store`]; implemented
+/// in `volunteer_sql.rs` for both backends.
 #[async_trait]
-pub trait Store: DisputeStore + DutyStore + HazardStore + Send + Sync + 'static {
+pub trait VolunteerStore: Send + Sync + 'static {
+    /// Adds a roster entry, with its audit event.
+    async fn create_volunteer(&self, v: &volunteers::NewVolunteer, audit: &AuditEvent)
+    -> Result<volunteers::Volunteer>;
+    async fn volunteer(&self, id: i64) -> Result<Option<volunteers::Volunteer>>;
+    async fn list_volunteers(
+        &self,
+        f: &volunteers::VolunteerFilter,
+        page: PageReq,
+    ) -> Result<Page<volunteers::Volunteer>>;
+    /// Overwrites the name, clears the phone, deactivates, and cancels the
+    /// sign-ups for shifts not yet started, with its audit event; false when
+    /// it was purged already.
+    async fn purge_volunteer(&self, id: i64, by: i64, now: DateTime<Utc>, audit: &AuditEvent) -> Result<bool>;
+    /// Creates or changes a post (version-checked), with its audit event.
+    async fn save_volunteer_post(
+        &self,
+        p: &volunteers::PostWrite,
+        audit: &AuditEvent,
+    ) -> Result<volunteers::VolunteerPost>;
+    async fn volunteer_post(&self, id: i64) -> Result<Option<volunteers::VolunteerPost>>;
+    /// Posts of stations under `scope_path`, by station and name.
+    async fn volunteer_posts(&self, scope_path: &str) -> Result<Vec<volunteers::VolunteerPost>>;
+    /// Makes the shift rows that do not exist yet (post, day, start).
+    async fn ensure_volunteer_shifts(
+        &self,
+        post_id: i64,
+        shifts: &[volunteers::NewShift],
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// A post's shift rows from `from` to `to` (local days), in time order.
+    async fn volunteer_shifts(&self, post_id: i64, from: NaiveDate, to: NaiveDate) -> Result<Vec<volunteers::Shift>>;
+    async fn volunteer_shift(&self, id: i64) -> Result<Option<volunteers::Shift>>;
+    /// Sign-ups of a post's shifts from `from` to `to`.
+    async fn shift_signups(&self, post_id: i64, from: NaiveDate, to: NaiveDate) -> Result<Vec<volunteers::Signup>>;
+    async fn volunteer_signup(&self, id: i64) -> Result<Option<volunteers::Signup>>;
+    /// Signs up (the shift's count raised under its row lock, never past
+    /// `capacity`), with its audit event, in one transaction.
+    async fn sign_up_volunteer(
+        &self,
+        s: &volunteers::NewSignup,
+        capacity: i64,
+        audit: &AuditEvent,
+    ) -> Result<volunteers::SignupOutcome>;
+    async fn mark_volunteer_attendance(
+        &self,
+        signup_id: i64,
+        attendance: &str,
+        by: i64,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<volunteers::Signup>;
+    /// Shift rows of posts under `scope_path` from `from` to `to`, with sign-ups and attendance.
+    async fn volunteer_shift_stats(
+        &self,
+        scope_path: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<volunteers::ShiftStatRow>>;
+    /// (station id, active volunteers) under `scope_path`.
+    async fn active_volunteer_counts(&self, scope_path: &str) -> Result<Vec<(i64, i64)>>;
+}
+
+#[async_trait]
+pub trait Store: DisputeStore + DutyStore + HazardStore + VolunteerStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
     /// Seeds rows a fresh database needs (the default task workflow).

@@ -61,3 +61,4 @@ include!("common.rs");
 include!("dispute_sql.rs");
 include!("duty_sql.rs");
 include!("hazard_sql.rs");
+include!("volunteer_sql.rs");

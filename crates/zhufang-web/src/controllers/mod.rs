@@ -24,6 +24,7 @@ pub mod session;
 pub mod settings;
 pub mod tasks;
 pub mod users;
+pub mod volunteers;
 pub mod workflows;
 
 use crate::error::AppError;

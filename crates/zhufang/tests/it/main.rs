@@ -15,3 +15,4 @@ mod incidents;
 mod map;
 mod props;
 mod story;
+mod volunteers;
