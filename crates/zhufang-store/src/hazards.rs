@@ -167,7 +167,7 @@ pub async fn create(
     let routed = location.and_then(|p| router.route(p));
     let station = match (routed, &task) {
         (Some((r, _)), _) => store.org_unit(r.station_id).await?,
-        (None, Some(t)) => store.org_unit(t.org_unit_id).await?,
+        (None, Some(t)) => crate::service::station_of(store, &t.org_path).await?,
         (None, None) => {
             let scope = grid_scope(store, user).await?;
             let found = store.org_units().await?.into_iter().find(|o| o.path == scope && o.kind == "station");
@@ -564,7 +564,7 @@ pub async fn start_campaign(
     if codes.is_empty() {
         errs.push(FieldError::new("type_codes", "请至少选择一种隐患类型"));
     } else if let Some(bad) = codes.iter().find(|c| !types.iter().any(|t| &t.code == *c)) {
-        errs.push(FieldError::new("type_codes", &format!("没有隐患类型“{bad}”")));
+        errs.push(FieldError::new("type_codes", format!("没有隐患类型“{bad}”")));
     }
     let today = local_date(now);
     let starts_on = input.starts_on.unwrap_or(today);

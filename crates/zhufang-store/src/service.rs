@@ -659,10 +659,13 @@ pub struct GridEdit {
 /// station (a district's officer or auxiliary), the whole station's grids,
 /// so the map shows where they are; otherwise their own subtree.
 pub async fn grid_scope(store: &dyn Store, user: &User) -> Result<String, StoreError> {
+    Ok(station_of(store, &user.org_path).await?.map(|o| o.path).unwrap_or_else(|| user.org_path.clone()))
+}
+
+/// The station an org path lies in (a 警务区's station, or the station itself).
+pub async fn station_of(store: &dyn Store, path: &str) -> Result<Option<OrgUnit>, StoreError> {
     let units = store.org_units().await?;
-    let station =
-        units.iter().filter(|o| o.kind == "station" && user.org_path.starts_with(&o.path)).max_by_key(|o| o.path.len());
-    Ok(station.map(|o| o.path.clone()).unwrap_or_else(|| user.org_path.clone()))
+    Ok(units.into_iter().filter(|o| o.kind == "station" && path.starts_with(&o.path)).max_by_key(|o| o.path.len()))
 }
 
 /// Who may edit a grid: an admin, or a leader of its station.

@@ -379,16 +379,15 @@ pub async fn show_page(
             note: e.note.unwrap_or_default(),
         })
         .collect();
-    // responsible bodies: the stations and partner agencies under the caller's bureau
+    // responsible bodies: the stations of the caller's jurisdiction (and the hazard's), and the partner agencies
+    let scope = zhufang_store::service::grid_scope(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?;
     let bodies = state
         .store
         .org_units()
         .await
         .map_err(|e| err(e.into()))?
         .into_iter()
-        .filter(|o| {
-            o.kind == "agency" || (o.kind == "station" && o.path.starts_with(&cu.user.org_path)) || o.id == h.station_id
-        })
+        .filter(|o| o.kind == "agency" || (o.kind == "station" && (o.path.starts_with(&scope) || o.id == h.station_id)))
         .map(|o| Opt { value: o.code, label: o.name })
         .collect();
     let risk: Option<Risk> = serde_json::from_value(h.risk.clone()).ok();
