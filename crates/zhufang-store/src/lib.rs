@@ -310,6 +310,17 @@ pub trait VolunteerStore: Send + Sync + 'static {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<volunteers::ShiftStatRow>>;
+    /// Changes a roster entry (name, phone, organisation, active) unless it
+    /// was purged, with its audit event; None when purged or missing.
+    async fn update_volunteer(
+        &self,
+        id: i64,
+        v: &volunteers::VolunteerChange,
+        audit: &AuditEvent,
+    ) -> Result<Option<volunteers::Volunteer>>;
+    /// Cancels a sign-up with no attendance yet (the shift's count falls),
+    /// with its audit event; false when there was none to cancel.
+    async fn cancel_volunteer_signup(&self, signup_id: i64, now: DateTime<Utc>, audit: &AuditEvent) -> Result<bool>;
     /// (station id, active volunteers) under `scope_path`.
     async fn active_volunteer_counts(&self, scope_path: &str) -> Result<Vec<(i64, i64)>>;
 }

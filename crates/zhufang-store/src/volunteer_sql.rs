@@ -4,7 +4,7 @@
 
 use crate::volunteers::{
     NewShift, NewSignup, NewVolunteer, PostWrite, Shift, ShiftStatRow, Signup, SignupOutcome, Volunteer,
-    VolunteerFilter, VolunteerPost,
+    VolunteerChange, VolunteerFilter, VolunteerPost,
 };
 
 const VOLUNTEER_SELECT: &str = "SELECT v.id, v.station_id, o.name AS station_name, v.org_path, v.name, v.phone, \
@@ -538,5 +538,45 @@ impl crate::VolunteerStore for Backend {
         .bind(format!("{scope_path}%"))
         .fetch_all(self.r())
         .await?)
+    }
+
+    async fn update_volunteer(&self, id: i64, v: &VolunteerChange, audit: &AuditEvent) -> Result<Option<Volunteer>> {
+        let now = ms(v.now);
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query(
+            "UPDATE volunteers SET name = $1, phone = $2, organisation = $3, active = $4, updated_at = $5 \
+             WHERE id = $6 AND purged_at IS NULL",
+        )
+        .bind(&v.name)
+        .bind(&v.phone)
+        .bind(&v.organisation)
+        .bind(v.active)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Ok(None);
+        }
+        append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        crate::VolunteerStore::volunteer(self, id).await
+    }
+
+    async fn cancel_volunteer_signup(&self, signup_id: i64, now: DateTime<Utc>, audit: &AuditEvent) -> Result<bool> {
+        let mut tx = self.w().begin().await?;
+        let shift: Option<(i64,)> =
+            sqlx::query_as("DELETE FROM volunteer_signups WHERE id = $1 AND attendance IS NULL RETURNING shift_id")
+                .bind(signup_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((shift_id,)) = shift else { return Ok(false) };
+        sqlx::query("UPDATE volunteer_shifts SET signed = signed - 1 WHERE id = $1 AND signed > 0")
+            .bind(shift_id)
+            .execute(&mut *tx)
+            .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -49,6 +49,16 @@ pub struct NewVolunteer {
     pub now: DateTime<Utc>,
 }
 
+/// A roster entry's new name, phone, organisation and standing.
+#[derive(Debug, Clone)]
+pub struct VolunteerChange {
+    pub name: String,
+    pub phone: Option<String>,
+    pub organisation: String,
+    pub active: bool,
+    pub now: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct VolunteerFilter {
     pub scope_path: String,
@@ -345,17 +355,11 @@ pub struct VolunteerInput {
     pub station: Option<String>,
 }
 
-/// Adds a volunteer to a station's roster.
-pub async fn create_volunteer(
-    store: &dyn Store,
-    user: &User,
-    input: VolunteerInput,
-    now: DateTime<Utc>,
-) -> SResult<VolunteerOut> {
-    if !may_manage(user) {
-        return Err(ServiceError::Forbidden);
-    }
-    let mut errs = vec![];
+/// A name (1–30 characters), a phone (parsed) and an organisation (1–30).
+fn person_fields(
+    input: &VolunteerInput,
+    errs: &mut Vec<FieldError>,
+) -> (String, Option<zhufang_domain::PhoneNumber>, String) {
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 30 {
         errs.push(FieldError::new("name", "姓名不能为空且不超过30字"));
@@ -374,6 +378,21 @@ pub async fn create_volunteer(
     if organisation.is_empty() || organisation.chars().count() > 30 {
         errs.push(FieldError::new("organisation", "所属组织不能为空且不超过30字（如 红马甲、义警）"));
     }
+    (name, phone, organisation)
+}
+
+/// Adds a volunteer to a station's roster.
+pub async fn create_volunteer(
+    store: &dyn Store,
+    user: &User,
+    input: VolunteerInput,
+    now: DateTime<Utc>,
+) -> SResult<VolunteerOut> {
+    if !may_manage(user) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errs = vec![];
+    let (name, phone, organisation) = person_fields(&input, &mut errs);
     let station = station_of(store, user, input.station.as_deref(), &mut errs).await?;
     if !errs.is_empty() {
         return Err(ServiceError::Validation(errs));
@@ -440,6 +459,60 @@ pub async fn reveal_contact(store: &dyn Store, user: &User, id: i64, now: DateTi
     }
     store.audit(&audit(user, "volunteer", v.id, "read_personal:contact", None), now).await?;
     Ok(Contact { id: v.id, name: v.name, phone: v.phone })
+}
+
+/// What to change in a roster entry: what is None stays (an empty phone clears it).
+#[derive(Debug, Clone, Default)]
+pub struct VolunteerPatch {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub organisation: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Corrects a roster entry (name, phone, organisation) or stands a volunteer
+/// down or up again (`active`); a purged entry stays purged (409
+/// `invalid_transition`). Audited with masked values.
+pub async fn update_volunteer(
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    patch: VolunteerPatch,
+    now: DateTime<Utc>,
+) -> SResult<VolunteerOut> {
+    let v = load_volunteer(store, user, id).await?;
+    if !may_manage(user) {
+        return Err(ServiceError::Forbidden);
+    }
+    if v.purged_at.is_some() {
+        return Err(ServiceError::InvalidTransition { state: "purged".into(), action: "update".into() });
+    }
+    let input = VolunteerInput {
+        name: patch.name.unwrap_or_else(|| v.name.clone()),
+        phone: match patch.phone {
+            Some(p) => Some(p),
+            None => v.phone.clone(),
+        },
+        organisation: patch.organisation.unwrap_or_else(|| v.organisation.clone()),
+        station: None,
+    };
+    let active = patch.active.unwrap_or(v.active);
+    let mut errs = vec![];
+    let (name, phone, organisation) = person_fields(&input, &mut errs);
+    if !errs.is_empty() {
+        return Err(ServiceError::Validation(errs));
+    }
+    let masked = |name: &str, phone: Option<String>, org: &str, active: bool| serde_json::json!({"name": mask_name(name), "phone": phone, "organisation": org, "active": active});
+    let before = masked(&v.name, v.phone.as_deref().map(zhufang_domain::types::mask_phone), &v.organisation, v.active);
+    let after = masked(&name, phone.as_ref().map(|p| p.masked()), &organisation, active);
+    let ev =
+        AuditEvent::new(Some(user.id), &user.display_name, "volunteer", v.id, "update", Some(&before), Some(&after));
+    let change = VolunteerChange { name, phone: phone.map(|p| p.as_str().to_string()), organisation, active, now };
+    let v = store
+        .update_volunteer(v.id, &change, &ev)
+        .await?
+        .ok_or(ServiceError::InvalidTransition { state: "purged".into(), action: "update".into() })?;
+    Ok((&v).into())
 }
 
 /// Removes a volunteer's personal data for good: the name becomes
@@ -702,6 +775,31 @@ pub async fn sign_up(
         Ok(SignupOutcome::Duplicate) | Err(StoreError::Duplicate(_)) => Err(duplicate()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Takes a volunteer off a shift that has not started (and has no attendance yet). Audited.
+pub async fn cancel_signup(store: &dyn Store, user: &User, signup_id: i64, now: DateTime<Utc>) -> SResult<()> {
+    let s = store.volunteer_signup(signup_id).await?.ok_or(ServiceError::NotFound)?;
+    load_post(store, user, s.post_id).await?;
+    if !may_manage(user) {
+        return Err(ServiceError::Forbidden);
+    }
+    if s.starts_at <= now || s.attendance.is_some() {
+        return Err(ServiceError::field("signup", "班次已开始或已登记到岗情况，不能取消报名"));
+    }
+    let ev = AuditEvent::new(
+        Some(user.id),
+        &user.display_name,
+        "volunteer_signup",
+        s.id,
+        "cancel",
+        Some(&serde_json::json!({"shift": s.shift_id, "volunteer": s.volunteer_id})),
+        None,
+    );
+    if !store.cancel_volunteer_signup(s.id, now, &ev).await? {
+        return Err(ServiceError::field("signup", "班次已开始或已登记到岗情况，不能取消报名"));
+    }
+    Ok(())
 }
 
 /// Marks attendance (present, late, absent) once the shift has started; a

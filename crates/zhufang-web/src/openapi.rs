@@ -33,7 +33,7 @@ impl Modify for BearerAuth {
         incidents::create, incidents::list, incidents::show, incidents::transition, incidents::caller_phone, incidents::types, incidents::figures, incidents::import, incidents::export::export, incidents::triage, incidents::similar, incident_types::upsert_type, disputes::create, disputes::list, disputes::show, disputes::transition, disputes::party, disputes::categories, disputes::classes, disputes::rules, disputes::replace_rules, disputes::figures, duty::list, duty::create, duty::update, duty::generate, duty::completion, duty::new_token, duty::revoke_token, duty::ics, disputes::session_upload, disputes::file, notices::issue, notices::list, notices::show, notices::sign, notices::document, notices::save_plan, notices::template, notices::save_template, dispute_settings::put_category, dispute_settings::put_class, disputes::export::export, incident_types::limits, incident_types::upsert_limit,
         hazards::create, hazards::list, hazards::show, hazards::transition, hazards::step_upload, hazards::file, hazards::types, hazards::put_type, hazards::factors, hazards::replace_factors, hazards::figures, hazards::create_campaign, hazards::campaigns, hazards::campaign, hazards::export::export, tasks::problems::to_hazard, tasks::problems::to_dispute,
         volunteers::list, volunteers::create, volunteers::contact, volunteers::purge, volunteers::counts, volunteers::posts,
-        volunteers::create_post, volunteers::update_post, volunteers::shifts, volunteers::sign_up, volunteers::attendance,
+        volunteers::create_post, volunteers::update_post, volunteers::shifts, volunteers::sign_up, volunteers::attendance, volunteers::update, volunteers::cancel_signup,
     )
 )]
 pub struct ApiDoc;

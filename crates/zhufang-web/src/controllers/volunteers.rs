@@ -88,6 +88,77 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+pub struct VolunteerPatchBody {
+    /// Left out: unchanged.
+    pub name: Option<String>,
+    /// Left out: unchanged; empty: cleared.
+    pub phone: Option<String>,
+    pub organisation: Option<String>,
+    /// false stands the volunteer down (no new sign-ups); true again.
+    pub active: Option<bool>,
+}
+
+/// Corrects a roster entry or stands a volunteer down or up; audited with masked values.
+/// A purged entry: 409 `invalid_transition`.
+#[utoipa::path(put, path = "/api/v1/volunteers/{id}", request_body = VolunteerPatchBody, tag = "volunteers",
+    responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VolunteerPatchBody>,
+) -> ApiResult<Json<VolunteerOut>> {
+    let patch = vols::VolunteerPatch { name: b.name, phone: b.phone, organisation: b.organisation, active: b.active };
+    Ok(Json(vols::update_volunteer(state.store.as_ref(), &cu.user, id, patch, Utc::now()).await?))
+}
+
+/// Takes a volunteer off a shift that has not started.
+#[utoipa::path(delete, path = "/api/v1/signups/{id}", tag = "volunteers",
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn cancel_signup(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    vols::cancel_signup(state.store.as_ref(), &cu.user, id, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stands a volunteer down or up from the roster page.
+pub async fn active_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ActiveForm>,
+) -> PageResult {
+    let patch = vols::VolunteerPatch { active: Some(f.active == "true"), ..Default::default() };
+    vols::update_volunteer(state.store.as_ref(), &cu.user, id, patch, Utc::now())
+        .await
+        .map_err(|e| PageError::new(&headers, AppError::from(e)))?;
+    Ok(crate::pages::hx_redirect("/volunteers"))
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+/// Cancels a sign-up from the post page.
+pub async fn cancel_signup_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let s =
+        state.store.volunteer_signup(id).await.map_err(|e| err(e.into()))?.ok_or_else(|| err(AppError::NotFound))?;
+    vols::cancel_signup(state.store.as_ref(), &cu.user, id, Utc::now()).await.map_err(|e| err(e.into()))?;
+    Ok(crate::pages::hx_redirect(&format!("/volunteers/posts/{}", s.post_id)))
+}
+
 /// The full name and phone; the read is written to the audit log.
 #[utoipa::path(get, path = "/api/v1/volunteers/{id}/contact", tag = "volunteers",
     responses((status = 200, body = Object), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]

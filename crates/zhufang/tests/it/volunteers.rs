@@ -416,3 +416,66 @@ async fn concurrent_signups_never_overfill_and_the_api_is_documented() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_volunteer_is_corrected_stood_down_and_taken_off_a_shift() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("s1.leader").await;
+    let (_, v) = leader
+        .post("/api/v1/volunteers", json!({"name": "赵六", "phone": "13700001111", "organisation": "红马甲"}))
+        .await;
+    let id = v["id"].as_i64().unwrap();
+    // a correction keeps what is left out; a bad phone is refused and changes nothing
+    let (s, v) = leader.put(&format!("/api/v1/volunteers/{id}"), json!({"phone": "13700002222"})).await;
+    assert_eq!((s, v["phone"].as_str(), v["name"].as_str()), (StatusCode::OK, Some("137****2222"), Some("赵*")), "{v}");
+    let (s, v) = leader.put(&format!("/api/v1/volunteers/{id}"), json!({"phone": "12"})).await;
+    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "phone"));
+    let (_, c) = leader.get(&format!("/api/v1/volunteers/{id}/contact")).await;
+    assert_eq!(c["phone"], "13700002222");
+    assert_eq!(
+        app.login("s1.aux").await.put(&format!("/api/v1/volunteers/{id}"), json!({"active": false})).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // a post and a shift next year; sign up, take off again (the count falls), sign up again
+    let (_, post) = leader
+        .post(
+            "/api/v1/volunteer-posts",
+            json!({"name": "樟树小学护学岗", "officer": "s1.officer", "slots": "07:20-08:00", "capacity": 1}),
+        )
+        .await;
+    let (_, sh) =
+        leader.get(&format!("/api/v1/volunteer-posts/{}/shifts?from=2030-03-04&to=2030-03-04", post["id"])).await;
+    let shift = sh["shifts"][0]["id"].as_i64().unwrap();
+    let (s, su) = leader.post(&format!("/api/v1/shifts/{shift}/signups"), json!({"volunteer_id": id})).await;
+    assert_eq!(s, StatusCode::CREATED, "{su}");
+    let (s, _) = leader.delete(&format!("/api/v1/signups/{}", su["id"])).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(db_scalar(&app.db_url, &format!("SELECT signed FROM volunteer_shifts WHERE id = {shift}")).await, 0);
+    assert_eq!(leader.delete(&format!("/api/v1/signups/{}", su["id"])).await.0, StatusCode::NOT_FOUND);
+    let (s, su) = leader.post(&format!("/api/v1/shifts/{shift}/signups"), json!({"volunteer_id": id})).await;
+    assert_eq!(s, StatusCode::CREATED, "the place is free again: {su}");
+    // once the shift has begun it stays
+    db_exec(&app.db_url, &format!("UPDATE volunteer_shifts SET starts_at = 1000 WHERE id = {shift}")).await;
+    let (s, v) = leader.delete(&format!("/api/v1/signups/{}", su["id"])).await;
+    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "signup"));
+
+    // stood down: no new sign-ups; then purged: no more corrections
+    let (_, v) = leader.put(&format!("/api/v1/volunteers/{id}"), json!({"active": false})).await;
+    assert_eq!(v["active"], false);
+    let (_, sh2) =
+        leader.get(&format!("/api/v1/volunteer-posts/{}/shifts?from=2030-03-05&to=2030-03-05", post["id"])).await;
+    let (s, v) =
+        leader.post(&format!("/api/v1/shifts/{}/signups", sh2["shifts"][0]["id"]), json!({"volunteer_id": id})).await;
+    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "volunteer_id"));
+    leader.post(&format!("/api/v1/volunteers/{id}/purge"), json!({})).await;
+    let (s, v) = leader.put(&format!("/api/v1/volunteers/{id}"), json!({"active": true})).await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "invalid_transition"));
+    let audited = db_scalar(
+        &app.db_url,
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'volunteer_signup' AND action = 'cancel'",
+    )
+    .await;
+    assert_eq!(audited, 1);
+    app.stop().await;
+}
