@@ -853,6 +853,29 @@ fn task_json(t: &Task) -> serde_json::Value {
 }
 
 impl Backend {
+    /// The timeline of a subject: its rows of `table` (an `*_events` table
+    /// keyed by `key`), oldest first. Both names are ours, never input.
+    async fn subject_events(&self, table: &'static str, key: &'static str, id: i64) -> Result<Vec<SubjectEvent>> {
+        let sql = format!(
+            "SELECT id, at, actor_name, action, from_state, to_state, note, data FROM {table} WHERE {key} = $1 ORDER BY id"
+        );
+        let rows: Vec<(i64, i64, String, String, Option<String>, String, Option<String>, String)> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_all(self.r()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, actor_name, action, from_state, to_state, note, data)| SubjectEvent {
+                id,
+                at: from_ms(at),
+                actor_name,
+                action,
+                from_state,
+                to_state,
+                note,
+                data: serde_json::from_str(&data).unwrap_or_default(),
+            })
+            .collect())
+    }
+
     async fn roles_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
         if ids.is_empty() {
             return Ok(vec![]);
@@ -1886,26 +1909,7 @@ impl Store for Backend {
     }
 
     async fn incident_timeline(&self, id: i64) -> Result<Vec<IncidentEvent>> {
-        let rows: Vec<(i64, i64, String, String, Option<String>, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, at, actor_name, action, from_state, to_state, note, data FROM incident_events \
-             WHERE incident_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(self.r())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, actor_name, action, from_state, to_state, note, data)| IncidentEvent {
-                id,
-                at: from_ms(at),
-                actor_name,
-                action,
-                from_state,
-                to_state,
-                note,
-                data: serde_json::from_str(&data).unwrap_or_default(),
-            })
-            .collect())
+        self.subject_events("incident_events", "incident_id", id).await
     }
 
     async fn apply_incident_transition(&self, w: &IncidentWrite) -> Result<Incident> {

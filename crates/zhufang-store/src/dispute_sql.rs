@@ -580,26 +580,7 @@ impl crate::DisputeStore for Backend {
     }
 
     async fn dispute_timeline(&self, id: i64) -> Result<Vec<DisputeEvent>> {
-        let rows: Vec<(i64, i64, String, String, Option<String>, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, at, actor_name, action, from_state, to_state, note, data FROM dispute_events \
-             WHERE dispute_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(self.r())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, actor_name, action, from_state, to_state, note, data)| DisputeEvent {
-                id,
-                at: from_ms(at),
-                actor_name,
-                action,
-                from_state,
-                to_state,
-                note,
-                data: serde_json::from_str(&data).unwrap_or_default(),
-            })
-            .collect())
+        self.subject_events("dispute_events", "dispute_id", id).await
     }
 
     async fn dispute_incident_ids(&self, id: i64) -> Result<Vec<i64>> {

@@ -435,26 +435,7 @@ impl crate::HazardStore for Backend {
     }
 
     async fn hazard_timeline(&self, id: i64) -> Result<Vec<HazardEvent>> {
-        let rows: Vec<(i64, i64, String, String, Option<String>, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, at, actor_name, action, from_state, to_state, note, data FROM hazard_events \
-             WHERE hazard_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(self.r())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, actor_name, action, from_state, to_state, note, data)| HazardEvent {
-                id,
-                at: from_ms(at),
-                actor_name,
-                action,
-                from_state,
-                to_state,
-                note,
-                data: serde_json::from_str(&data).unwrap_or_default(),
-            })
-            .collect())
+        self.subject_events("hazard_events", "hazard_id", id).await
     }
 
     async fn hazard_files(&self, hazard_id: i64) -> Result<Vec<HazardFile>> {

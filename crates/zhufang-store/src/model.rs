@@ -641,9 +641,10 @@ pub struct IncidentFilter {
     pub sort_due: bool,
 }
 
-/// One step in an incident's timeline.
+/// One step in the timeline of an incident, a dispute or a hazard (each
+/// kind has its own `*_events` table of this shape).
 #[derive(Debug, Clone, Serialize)]
-pub struct IncidentEvent {
+pub struct SubjectEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor_name: String,
@@ -653,6 +654,9 @@ pub struct IncidentEvent {
     pub note: Option<String>,
     pub data: serde_json::Value,
 }
+
+/// One step in an incident's timeline.
+pub type IncidentEvent = SubjectEvent;
 
 /// A historical incident from an import: a new incident with its number,
 /// its final state and its step times as they happened.
@@ -909,17 +913,7 @@ pub struct DisputeFilter {
 }
 
 /// One step in a dispute's timeline.
-#[derive(Debug, Clone, Serialize)]
-pub struct DisputeEvent {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub note: Option<String>,
-    pub data: serde_json::Value,
-}
+pub type DisputeEvent = SubjectEvent;
 
 /// A dispute category (17 named + 其他, editable).
 #[derive(Debug, Clone, Serialize)]
@@ -1281,17 +1275,7 @@ pub struct HazardFilter {
 }
 
 /// One step in a hazard's timeline.
-#[derive(Debug, Clone, Serialize)]
-pub struct HazardEvent {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub note: Option<String>,
-    pub data: serde_json::Value,
-}
+pub type HazardEvent = SubjectEvent;
 
 /// A photo of a hazard, before or after rectification.
 #[derive(Debug, Clone, Serialize)]
