@@ -7,10 +7,10 @@ use crate::{ChainStatus, Store};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, FromRow, Transaction};
-use zhufang_domain::audit::{record_hash, AuditEvent, AuditRecord, Verifier};
-use zhufang_domain::calendar::{DayKind, WorkCalendar};
-use zhufang_domain::workflow::{parse_list, StateDef, TransitionRule, Workflow};
 use zhufang_domain::Role;
+use zhufang_domain::audit::{AuditEvent, AuditRecord, Verifier, record_hash};
+use zhufang_domain::calendar::{DayKind, WorkCalendar};
+use zhufang_domain::workflow::{StateDef, TransitionRule, Workflow, parse_list};
 
 #[derive(FromRow)]
 struct OrgRow {
@@ -355,7 +355,6 @@ macro_rules! bind_args {
         q
     }};
 }
-
 
 macro_rules! incident_select {
     () => {
@@ -821,22 +820,82 @@ async fn append_audit(tx: &mut Transaction<'static, Db>, ev: &AuditEvent, at_ms:
     Ok(())
 }
 
+/// One step of a subject's timeline: a row of `table` (`task_events`,
+/// `incident_events`, `dispute_events`, `hazard_events`) keyed by `key`.
+struct NewEvent<'a> {
+    table: &'static str,
+    key: &'static str,
+    subject_id: i64,
+    at: i64,
+    actor_id: Option<i64>,
+    actor_name: &'a str,
+    action: &'a str,
+    from_state: Option<&'a str>,
+    to_state: &'a str,
+    note: Option<&'a str>,
+    data: String,
+}
+
+/// Appends a step to a timeline, in the caller's transaction; returns its id.
+async fn append_event(tx: &mut Transaction<'static, Db>, e: &NewEvent<'_>) -> Result<i64> {
+    let sql = format!(
+        "INSERT INTO {} ({}, at, actor_id, actor_name, action, from_state, to_state, note, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        e.table, e.key
+    );
+    let (id,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(e.subject_id)
+        .bind(e.at)
+        .bind(e.actor_id)
+        .bind(e.actor_name)
+        .bind(e.action)
+        .bind(e.from_state)
+        .bind(e.to_state)
+        .bind(e.note)
+        .bind(&e.data)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
 async fn insert_notifications(tx: &mut Transaction<'static, Db>, notes: &[NewNotification], at: i64) -> Result<()> {
     for n in notes {
-        sqlx::query("INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(n.user_id)
-            .bind(&n.kind)
-            .bind(n.task_id)
-            .bind(&n.message)
-            .bind(at)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO notifications (user_id, kind, task_id, message, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(n.user_id)
+        .bind(&n.kind)
+        .bind(n.task_id)
+        .bind(&n.message)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
 
-fn job_from((name, state, cursor_id, total, done, changed, requested_at, finished_at): (String, String, i64, i64, i64, i64, i64, Option<i64>)) -> Job {
-    Job { name, state, cursor_id, total, done, changed, requested_at: from_ms(requested_at), finished_at: opt_from_ms(finished_at) }
+fn job_from(
+    (name, state, cursor_id, total, done, changed, requested_at, finished_at): (
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+    ),
+) -> Job {
+    Job {
+        name,
+        state,
+        cursor_id,
+        total,
+        done,
+        changed,
+        requested_at: from_ms(requested_at),
+        finished_at: opt_from_ms(finished_at),
+    }
 }
 
 fn role_list(roles: &[String]) -> Vec<Role> {
@@ -881,7 +940,8 @@ impl Backend {
             return Ok(vec![]);
         }
         let ph: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT user_id, role FROM user_roles WHERE user_id IN ({}) ORDER BY user_id, role", ph.join(","));
+        let sql =
+            format!("SELECT user_id, role FROM user_roles WHERE user_id IN ({}) ORDER BY user_id, role", ph.join(","));
         let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(*id);
@@ -936,7 +996,15 @@ impl Store for Backend {
                 .fetch_one(self.w())
                 .await?;
             if n == 0 {
-                let ev = AuditEvent::new(None, "system", "workflow", &wf.name, "seed", None, Some(&serde_json::to_value(&wf).unwrap_or_default()));
+                let ev = AuditEvent::new(
+                    None,
+                    "system",
+                    "workflow",
+                    &wf.name,
+                    "seed",
+                    None,
+                    Some(&serde_json::to_value(&wf).unwrap_or_default()),
+                );
                 self.save_workflow(&wf, &ev).await?;
             }
         }
@@ -977,14 +1045,16 @@ impl Store for Backend {
             }
             None => "/".to_string(),
         };
-        let (id,): (i64,) = sqlx::query_as("INSERT INTO org_units (code, name, kind, parent_id, path) VALUES ($1, $2, $3, $4, '') RETURNING id")
-            .bind(code)
-            .bind(name)
-            .bind(kind)
-            .bind(parent)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| crate::StoreError::from_insert(e, "code"))?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO org_units (code, name, kind, parent_id, path) VALUES ($1, $2, $3, $4, '') RETURNING id",
+        )
+        .bind(code)
+        .bind(name)
+        .bind(kind)
+        .bind(parent)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| crate::StoreError::from_insert(e, "code"))?;
         let path = format!("{parent_path}{id}/");
         sqlx::query("UPDATE org_units SET path = $1 WHERE id = $2").bind(&path).bind(id).execute(&mut *tx).await?;
         let unit = OrgUnit { id, code: code.into(), name: name.into(), kind: kind.into(), parent_id: parent, path };
@@ -997,25 +1067,28 @@ impl Store for Backend {
     }
 
     async fn org_units(&self) -> Result<Vec<OrgUnit>> {
-        let rows: Vec<OrgRow> = sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units ORDER BY path")
-            .fetch_all(self.r())
-            .await?;
+        let rows: Vec<OrgRow> =
+            sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units ORDER BY path")
+                .fetch_all(self.r())
+                .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn org_unit(&self, id: i64) -> Result<Option<OrgUnit>> {
-        let row: Option<OrgRow> = sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.r())
-            .await?;
+        let row: Option<OrgRow> =
+            sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.r())
+                .await?;
         Ok(row.map(Into::into))
     }
 
     async fn org_unit_by_code(&self, code: &str) -> Result<Option<OrgUnit>> {
-        let row: Option<OrgRow> = sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units WHERE code = $1")
-            .bind(code)
-            .fetch_optional(self.r())
-            .await?;
+        let row: Option<OrgRow> =
+            sqlx::query_as("SELECT id, code, name, kind, parent_id, path FROM org_units WHERE code = $1")
+                .bind(code)
+                .fetch_optional(self.r())
+                .await?;
         Ok(row.map(Into::into))
     }
 
@@ -1037,19 +1110,27 @@ impl Store for Backend {
         .await
         .map_err(|e| crate::StoreError::from_insert(e, "username"))?;
         for r in &u.roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(id).bind(r.as_str()).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(r.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         let mut ev = audit.clone();
         ev.object_id = id.to_string();
-        ev.after_digest = zhufang_domain::audit::digest_json(&serde_json::json!({"username": u.username, "roles": u.roles, "org": u.org_unit_id}));
+        ev.after_digest = zhufang_domain::audit::digest_json(
+            &serde_json::json!({"username": u.username, "roles": u.roles, "org": u.org_unit_id}),
+        );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         self.user(id).await?.ok_or(crate::StoreError::NotFound)
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row: Option<UserRow> =
-            sqlx::query_as(AssertSqlSafe(format!("{USER_SELECT} WHERE u.id = $1"))).bind(id).fetch_optional(self.r()).await?;
+        let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(format!("{USER_SELECT} WHERE u.id = $1")))
+            .bind(id)
+            .fetch_optional(self.r())
+            .await?;
         match row {
             Some(r) => Ok(self.users_from_rows(vec![r]).await?.pop()),
             None => Ok(None),
@@ -1080,7 +1161,8 @@ impl Store for Backend {
             w.raw(&format!("(u.username LIKE ${n} OR u.display_name LIKE ${n})"));
         }
         let count_sql = format!("SELECT COUNT(*) FROM users u JOIN org_units o ON o.id = u.org_unit_id{}", w.sql());
-        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
         let sql = format!("{USER_SELECT}{} ORDER BY o.path, u.username LIMIT ${} OFFSET ${}", w.sql(), n, n + 1);
         let rows: Vec<UserRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
@@ -1109,7 +1191,16 @@ impl Store for Backend {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn update_user(&self, id: i64, display_name: &str, phone: Option<&str>, org_unit_id: i64, roles: &[Role], active: bool, audit: &AuditEvent) -> Result<User> {
+    async fn update_user(
+        &self,
+        id: i64,
+        display_name: &str,
+        phone: Option<&str>,
+        org_unit_id: i64,
+        roles: &[Role],
+        active: bool,
+        audit: &AuditEvent,
+    ) -> Result<User> {
         let now = ms(Utc::now());
         let mut tx = self.w().begin().await?;
         let r = sqlx::query("UPDATE users SET display_name = $1, phone = $2, org_unit_id = $3, active = $4, updated_at = $5 WHERE id = $6")
@@ -1126,7 +1217,11 @@ impl Store for Backend {
         }
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         for role in roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(id).bind(role.as_str()).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         if !active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
@@ -1139,13 +1234,15 @@ impl Store for Backend {
     async fn set_password(&self, user_id: i64, hash: &str, must_change: bool, audit: &AuditEvent) -> Result<()> {
         let now = ms(Utc::now());
         let mut tx = self.w().begin().await?;
-        let r = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
-            .bind(hash)
-            .bind(must_change)
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        let r = sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(hash)
+        .bind(must_change)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         if r.rows_affected() == 0 {
             return Err(crate::StoreError::NotFound);
         }
@@ -1222,11 +1319,12 @@ impl Store for Backend {
         .bind(ms(since))
         .fetch_one(self.r())
         .await?;
-        let (by_ip,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND success = FALSE AND at >= $2")
-            .bind(ip)
-            .bind(ms(since))
-            .fetch_one(self.r())
-            .await?;
+        let (by_ip,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND success = FALSE AND at >= $2")
+                .bind(ip)
+                .bind(ms(since))
+                .fetch_one(self.r())
+                .await?;
         Ok((by_user, by_ip))
     }
 
@@ -1294,10 +1392,17 @@ impl Store for Backend {
         .bind(name)
         .fetch_all(self.r())
         .await?;
-        let bad = |e: zhufang_domain::workflow::WorkflowDefError| crate::StoreError::Invalid(format!("workflow {name}: {e}"));
+        let bad =
+            |e: zhufang_domain::workflow::WorkflowDefError| crate::StoreError::Invalid(format!("workflow {name}: {e}"));
         let states = states
             .into_iter()
-            .map(|(state, label_zh, label_en, terminal, initial)| StateDef { state, label_zh, label_en, terminal, initial })
+            .map(|(state, label_zh, label_en, terminal, initial)| StateDef {
+                state,
+                label_zh,
+                label_en,
+                terminal,
+                initial,
+            })
             .collect();
         let mut rules = vec![];
         for (from, action, to, allowed, required, effects, guards, label_zh, label_en) in rows {
@@ -1372,7 +1477,13 @@ impl Store for Backend {
             .collect())
     }
 
-    async fn set_calendar_day(&self, day: NaiveDate, kind: Option<DayKind>, name: &str, audit: &AuditEvent) -> Result<()> {
+    async fn set_calendar_day(
+        &self,
+        day: NaiveDate,
+        kind: Option<DayKind>,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> Result<()> {
         let now = ms(Utc::now());
         let mut tx = self.w().begin().await?;
         let d = day.format("%Y-%m-%d").to_string();
@@ -1414,15 +1525,22 @@ impl Store for Backend {
         .await?;
         let number = format!("RW{}{:06}", zhufang_domain::calendar::local_date(t.now).format("%Y%m%d"), id);
         sqlx::query("UPDATE tasks SET number = $1 WHERE id = $2").bind(&number).bind(id).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO task_events (task_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'create', NULL, 'draft', NULL, '{}')",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "task_events",
+                key: "task_id",
+                subject_id: id,
+                at: now,
+                actor_id: t.creator_id.into(),
+                actor_name: &t.creator_name,
+                action: "create",
+                from_state: None,
+                to_state: "draft",
+                note: None,
+                data: "{}".to_string(),
+            },
         )
-        .bind(id)
-        .bind(now)
-        .bind(t.creator_id)
-        .bind(&t.creator_name)
-        .execute(&mut *tx)
         .await?;
         if let (Some(lat), Some(lon)) = (t.lat, t.lon) {
             sqlx::query(
@@ -1440,7 +1558,8 @@ impl Store for Backend {
             .await?;
         }
         let task = self.task_in(&mut tx, id).await?;
-        let ev = AuditEvent::new(Some(t.creator_id), &t.creator_name, "task", id, "create", None, Some(&task_json(&task)));
+        let ev =
+            AuditEvent::new(Some(t.creator_id), &t.creator_name, "task", id, "create", None, Some(&task_json(&task)));
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(task)
@@ -1455,9 +1574,16 @@ impl Store for Backend {
     async fn list_tasks(&self, f: &TaskFilter, page: PageReq) -> Result<Page<Task>> {
         let w = task_where(f);
         let count_sql = format!("SELECT COUNT(*) FROM tasks t{}", w.sql());
-        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
-        let sql = format!("{}{} ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}", task_select!(), w.sql(), n, n + 1);
+        let sql = format!(
+            "{}{} ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            task_select!(),
+            w.sql(),
+            n,
+            n + 1
+        );
         let rows: Vec<TaskRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
             .bind(page.per_page)
             .bind(page.offset())
@@ -1589,20 +1715,22 @@ impl Store for Backend {
         .bind(wr.task_id)
         .execute(&mut *tx)
         .await?;
-        let (event_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO task_events (task_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        let event_id = append_event(
+            &mut tx,
+            &NewEvent {
+                table: "task_events",
+                key: "task_id",
+                subject_id: wr.task_id,
+                at: now,
+                actor_id: wr.actor_id.into(),
+                actor_name: &wr.actor_name,
+                action: &wr.action,
+                from_state: Some(wr.from_state.as_str()),
+                to_state: &wr.to_state,
+                note: wr.note.as_deref(),
+                data: wr.data.to_string(),
+            },
         )
-        .bind(wr.task_id)
-        .bind(now)
-        .bind(wr.actor_id)
-        .bind(&wr.actor_name)
-        .bind(&wr.action)
-        .bind(&wr.from_state)
-        .bind(&wr.to_state)
-        .bind(&wr.note)
-        .bind(wr.data.to_string())
-        .fetch_one(&mut *tx)
         .await?;
         if let (Some(report), Some(_)) = (&wr.report, &wr.feedback) {
             sqlx::query("UPDATE tasks SET feedback_data = $1 WHERE id = $2")
@@ -1648,7 +1776,15 @@ impl Store for Backend {
         }
         insert_notifications(&mut tx, &wr.notifications, now).await?;
         let after = self.task_in(&mut tx, wr.task_id).await?;
-        let ev = AuditEvent::new(Some(wr.actor_id), &wr.actor_name, "task", wr.task_id, &wr.action, Some(&task_json(&before)), Some(&task_json(&after)));
+        let ev = AuditEvent::new(
+            Some(wr.actor_id),
+            &wr.actor_name,
+            "task",
+            wr.task_id,
+            &wr.action,
+            Some(&task_json(&before)),
+            Some(&task_json(&after)),
+        );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(after)
@@ -1689,7 +1825,13 @@ impl Store for Backend {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn mark_reported(&self, task_id: i64, overdue: bool, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()> {
+    async fn mark_reported(
+        &self,
+        task_id: i64,
+        overdue: bool,
+        now: DateTime<Utc>,
+        notes: &[NewNotification],
+    ) -> Result<()> {
         let mut tx = self.w().begin().await?;
         let sql = if overdue {
             "UPDATE tasks SET overdue_notified_at = $1 WHERE id = $2 AND overdue_notified_at IS NULL"
@@ -1699,7 +1841,15 @@ impl Store for Backend {
         let r = sqlx::query(sql).bind(ms(now)).bind(task_id).execute(&mut *tx).await?;
         if r.rows_affected() == 1 {
             insert_notifications(&mut tx, notes, ms(now)).await?;
-            let ev = AuditEvent::new(None, "system", "task", task_id, if overdue { "flag_overdue" } else { "flag_due_soon" }, None, None);
+            let ev = AuditEvent::new(
+                None,
+                "system",
+                "task",
+                task_id,
+                if overdue { "flag_overdue" } else { "flag_due_soon" },
+                None,
+                None,
+            );
             append_audit(&mut tx, &ev, ms(now)).await?;
         }
         tx.commit().await?;
@@ -1783,7 +1933,9 @@ impl Store for Backend {
                 let sql = format!("UPDATE {table} SET grid_id = $1 WHERE id = $2");
                 sqlx::query(AssertSqlSafe(sql)).bind(m.grid_id).bind(item_id).execute(&mut *tx).await?;
             }
-            moved.push(serde_json::json!({"kind": kind, "id": item_id, "grid_id": m.grid_id, "station_id": m.station_id}));
+            moved.push(
+                serde_json::json!({"kind": kind, "id": item_id, "grid_id": m.grid_id, "station_id": m.station_id}),
+            );
         }
         sqlx::query(
             "UPDATE jobs SET state = 'running', cursor_id = $1, done = done + $2, changed = changed + $3, total = $4 WHERE name = $5",
@@ -1832,20 +1984,27 @@ impl Store for Backend {
             .ok_or_else(|| crate::StoreError::Invalid("a temporary incident number clashed".into()))?;
         let number = format!("JQ{}{:06}", zhufang_domain::calendar::local_date(n.received_at).format("%Y%m%d"), id);
         sqlx::query("UPDATE incidents SET number = $1 WHERE id = $2").bind(&number).bind(id).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'receive', NULL, 'received', NULL, $5)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "incident_events",
+                key: "incident_id",
+                subject_id: id,
+                at: now,
+                actor_id: n.creator_id.into(),
+                actor_name: &n.creator_name,
+                action: "receive",
+                from_state: None,
+                to_state: "received",
+                note: None,
+                data: serde_json::json!({"channel": n.channel, "repeat_of": n.repeat_of}).to_string(),
+            },
         )
-        .bind(id)
-        .bind(now)
-        .bind(n.creator_id)
-        .bind(&n.creator_name)
-        .bind(serde_json::json!({"channel": n.channel, "repeat_of": n.repeat_of}).to_string())
-        .execute(&mut *tx)
         .await?;
         let inc = self.incident_in(&mut tx, id).await?;
         sync_incident_map_item(&mut tx, &inc, false).await?;
-        let ev = AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "receive", None, Some(&incident_json(&inc)));
+        let ev =
+            AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "receive", None, Some(&incident_json(&inc)));
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(inc)
@@ -1857,20 +2016,27 @@ impl Store for Backend {
         let mut tx = self.w().begin().await?;
         let id = insert_incident(&mut tx, n, &imp.number, &imp.state, Some(imp)).await?;
         let Some(id) = id else { return Ok(None) };
-        sqlx::query(
-            "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'import', NULL, $5, NULL, '{}')",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "incident_events",
+                key: "incident_id",
+                subject_id: id,
+                at: now,
+                actor_id: n.creator_id.into(),
+                actor_name: &n.creator_name,
+                action: "import",
+                from_state: None,
+                to_state: &imp.state,
+                note: None,
+                data: "{}".to_string(),
+            },
         )
-        .bind(id)
-        .bind(now)
-        .bind(n.creator_id)
-        .bind(&n.creator_name)
-        .bind(&imp.state)
-        .execute(&mut *tx)
         .await?;
         let inc = self.incident_in(&mut tx, id).await?;
         sync_incident_map_item(&mut tx, &inc, imp.closes).await?;
-        let ev = AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "import", None, Some(&incident_json(&inc)));
+        let ev =
+            AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "import", None, Some(&incident_json(&inc)));
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(Some(id))
@@ -1892,14 +2058,12 @@ impl Store for Backend {
 
     async fn list_incidents(&self, f: &IncidentFilter, page: PageReq) -> Result<Page<Incident>> {
         let w = incident_where(f);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM incidents i LEFT JOIN org_units a ON a.id = i.agency_id{}",
-            w.sql()
-        );
-        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let count_sql =
+            format!("SELECT COUNT(*) FROM incidents i LEFT JOIN org_units a ON a.id = i.agency_id{}", w.sql());
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
-        let sql =
-            format!("{}{}{} LIMIT ${} OFFSET ${}", incident_select!(), w.sql(), incident_order(f), n, n + 1);
+        let sql = format!("{}{}{} LIMIT ${} OFFSET ${}", incident_select!(), w.sql(), incident_order(f), n, n + 1);
         let rows: Vec<IncidentRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
             .bind(page.per_page)
             .bind(page.offset())
@@ -1969,20 +2133,22 @@ impl Store for Backend {
         if r.rows_affected() == 0 {
             return Err(crate::StoreError::Conflict);
         }
-        sqlx::query(
-            "INSERT INTO incident_events (incident_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "incident_events",
+                key: "incident_id",
+                subject_id: w.incident_id,
+                at: now,
+                actor_id: w.actor_id.into(),
+                actor_name: &w.actor_name,
+                action: &w.action,
+                from_state: Some(w.from_state.as_str()),
+                to_state: &w.to_state,
+                note: w.note.as_deref(),
+                data: w.data.to_string(),
+            },
         )
-        .bind(w.incident_id)
-        .bind(now)
-        .bind(w.actor_id)
-        .bind(&w.actor_name)
-        .bind(&w.action)
-        .bind(&w.from_state)
-        .bind(&w.to_state)
-        .bind(&w.note)
-        .bind(w.data.to_string())
-        .execute(&mut *tx)
         .await?;
         if let Some((label, police, suggested, version)) = &w.correction {
             sqlx::query(
@@ -2132,9 +2298,11 @@ impl Store for Backend {
     }
 
     async fn incident_limits(&self) -> Result<Vec<(String, i64, i64)>> {
-        Ok(sqlx::query_as("SELECT type_prefix, sign_for_hours, done_workdays FROM incident_limits ORDER BY type_prefix")
-            .fetch_all(self.r())
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT type_prefix, sign_for_hours, done_workdays FROM incident_limits ORDER BY type_prefix",
+        )
+        .fetch_all(self.r())
+        .await?)
     }
 
     async fn late_hand_overs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Incident>> {
@@ -2161,7 +2329,15 @@ impl Store for Backend {
             return Ok(());
         }
         insert_notifications(&mut tx, notes, ms(now)).await?;
-        let ev = AuditEvent::new(None, "system", "incident", id, "escalate", None, Some(&serde_json::json!({"notified": notes.len()})));
+        let ev = AuditEvent::new(
+            None,
+            "system",
+            "incident",
+            id,
+            "escalate",
+            None,
+            Some(&serde_json::json!({"notified": notes.len()})),
+        );
         append_audit(&mut tx, &ev, ms(now)).await?;
         tx.commit().await?;
         Ok(())
@@ -2254,12 +2430,13 @@ impl Store for Backend {
             y = n + 1,
             c = n + 2,
         );
-        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, String)> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
-            .bind(x0)
-            .bind(y0)
-            .bind(cell_e7.max(1))
-            .fetch_all(self.r())
-            .await?;
+        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, String)> =
+            bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+                .bind(x0)
+                .bind(y0)
+                .bind(cell_e7.max(1))
+                .fetch_all(self.r())
+                .await?;
         Ok(rows
             .into_iter()
             .map(|(kind, cx, cy, count, lat_e7, lon_e7, item_id, label)| MapCell {
@@ -2323,7 +2500,8 @@ impl Store for Backend {
     }
 
     async fn unrouted_items(&self, station_path: &str, page: PageReq) -> Result<Page<MapPoint>> {
-        let from = "FROM map_items m JOIN org_units o ON o.id = m.station_id WHERE m.grid_id IS NULL AND o.path LIKE $1";
+        let from =
+            "FROM map_items m JOIN org_units o ON o.id = m.station_id WHERE m.grid_id IS NULL AND o.path LIKE $1";
         let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT COUNT(*) {from}")))
             .bind(format!("{station_path}%"))
             .fetch_one(self.r())
@@ -2340,7 +2518,11 @@ impl Store for Backend {
     }
 
     async fn finish_job(&self, name: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE jobs SET state = 'done', finished_at = $1 WHERE name = $2").bind(ms(now)).bind(name).execute(self.w()).await?;
+        sqlx::query("UPDATE jobs SET state = 'done', finished_at = $1 WHERE name = $2")
+            .bind(ms(now))
+            .bind(name)
+            .execute(self.w())
+            .await?;
         Ok(())
     }
 
@@ -2380,7 +2562,13 @@ impl Store for Backend {
             .collect())
     }
 
-    async fn import_grids(&self, grids: &[NewGrid], actor_id: Option<i64>, actor_name: &str, now: DateTime<Utc>) -> Result<(usize, usize)> {
+    async fn import_grids(
+        &self,
+        grids: &[NewGrid],
+        actor_id: Option<i64>,
+        actor_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize)> {
         let at = ms(now);
         let mut tx = self.w().begin().await?;
         let (mut created, mut updated) = (0, 0);
@@ -2451,7 +2639,11 @@ impl Store for Backend {
                 }
             };
             for u in &g.auxiliary_ids {
-                sqlx::query("INSERT INTO grid_auxiliaries (grid_id, user_id) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO grid_auxiliaries (grid_id, user_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(u)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let digest = |v: &str| serde_json::Value::String(v.to_string());
             let ev = AuditEvent::new(
@@ -2480,15 +2672,18 @@ impl Store for Backend {
     }
 
     async fn state_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY state").fetch_all(self.r()).await?)
+        Ok(sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY state")
+            .fetch_all(self.r())
+            .await?)
     }
 
     async fn notifications(&self, user_id: i64, unread_only: bool, page: PageReq) -> Result<Page<Notification>> {
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND (read_at IS NULL OR NOT $2)")
-            .bind(user_id)
-            .bind(unread_only)
-            .fetch_one(self.r())
-            .await?;
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND (read_at IS NULL OR NOT $2)")
+                .bind(user_id)
+                .bind(unread_only)
+                .fetch_one(self.r())
+                .await?;
         let rows: Vec<(i64, String, Option<i64>, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT id, kind, task_id, message, created_at, read_at FROM notifications \
              WHERE user_id = $1 AND (read_at IS NULL OR NOT $2) ORDER BY id DESC LIMIT $3 OFFSET $4",
@@ -2526,12 +2721,14 @@ impl Store for Backend {
     }
 
     async fn mark_read(&self, user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
-        let r = sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL AND ($3 IS NULL OR id = $3)")
-            .bind(ms(now))
-            .bind(user_id)
-            .bind(id)
-            .execute(self.w())
-            .await?;
+        let r = sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL AND ($3 IS NULL OR id = $3)",
+        )
+        .bind(ms(now))
+        .bind(user_id)
+        .bind(id)
+        .execute(self.w())
+        .await?;
         Ok(r.rows_affected())
     }
 
@@ -2581,7 +2778,8 @@ impl Store for Backend {
                 }
             }
         }
-        let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.r()).await?;
+        let (seq, hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.r()).await?;
         Ok(match v.finish(seq, &hash) {
             Ok(records) => ChainStatus::Intact { records },
             Err(e) => ChainStatus::Broken(e),

@@ -256,7 +256,8 @@ impl Backend {
     }
 
     async fn notice_ids(&self, sql: &str, args: &[Arg]) -> Result<Vec<Notice>> {
-        let ids: Vec<(i64,)> = bind_args!(sqlx::query_as(AssertSqlSafe(sql.to_string())), args).fetch_all(self.r()).await?;
+        let ids: Vec<(i64,)> =
+            bind_args!(sqlx::query_as(AssertSqlSafe(sql.to_string())), args).fetch_all(self.r()).await?;
         let mut out = Vec::with_capacity(ids.len());
         for (id,) in ids {
             out.extend(self.notice_by_id(id).await?);
@@ -267,11 +268,13 @@ impl Backend {
     /// Seeds the notice template from the domain's default when there is none.
     async fn ensure_notice_template(&self) -> Result<()> {
         use zhufang_domain::notice::{DISPUTE_WARNING, default_template};
-        sqlx::query("INSERT INTO notice_templates (name, body, updated_at) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING")
-            .bind(DISPUTE_WARNING)
-            .bind(serde_json::to_string(&default_template()).unwrap_or_default())
-            .execute(self.w())
-            .await?;
+        sqlx::query(
+            "INSERT INTO notice_templates (name, body, updated_at) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(DISPUTE_WARNING)
+        .bind(serde_json::to_string(&default_template()).unwrap_or_default())
+        .execute(self.w())
+        .await?;
         Ok(())
     }
 
@@ -299,7 +302,9 @@ impl Backend {
 impl crate::DisputeStore for Backend {
     async fn dispute_categories(&self) -> Result<Vec<DisputeCategory>> {
         let rows: Vec<(String, String, bool)> =
-            sqlx::query_as("SELECT code, name, active FROM dispute_categories ORDER BY code").fetch_all(self.r()).await?;
+            sqlx::query_as("SELECT code, name, active FROM dispute_categories ORDER BY code")
+                .fetch_all(self.r())
+                .await?;
         Ok(rows.into_iter().map(|(code, name, active)| DisputeCategory { code, name, active }).collect())
     }
 
@@ -431,16 +436,24 @@ impl crate::DisputeStore for Backend {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(
-            "INSERT INTO dispute_events (dispute_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'register', NULL, 'pending_accept', NULL, $5)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "dispute_events",
+                key: "dispute_id",
+                subject_id: id,
+                at: now,
+                actor_id: n.creator_id.into(),
+                actor_name: &n.creator_name,
+                action: "register",
+                from_state: None,
+                to_state: "pending_accept",
+                note: None,
+                data:
+                    serde_json::json!({"colour": n.colour, "fired_rules": n.fired_rules, "incident_id": n.incident_id})
+                        .to_string(),
+            },
         )
-        .bind(id)
-        .bind(now)
-        .bind(n.creator_id)
-        .bind(&n.creator_name)
-        .bind(serde_json::json!({"colour": n.colour, "fired_rules": n.fired_rules, "incident_id": n.incident_id}).to_string())
-        .execute(&mut *tx)
         .await?;
         let d = self.dispute_in(&mut tx, id).await?;
         sync_dispute_map_item(&mut tx, &d).await?;
@@ -456,7 +469,15 @@ impl crate::DisputeStore for Backend {
             })
             .collect();
         insert_notifications(&mut tx, &notes, now).await?;
-        let ev = AuditEvent::new(Some(n.creator_id), &n.creator_name, "dispute", id, "register", None, Some(&dispute_json(&d)));
+        let ev = AuditEvent::new(
+            Some(n.creator_id),
+            &n.creator_name,
+            "dispute",
+            id,
+            "register",
+            None,
+            Some(&dispute_json(&d)),
+        );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(d)
@@ -472,13 +493,10 @@ impl crate::DisputeStore for Backend {
         let w = dispute_where(f);
         let count_sql =
             format!("SELECT COUNT(*) FROM disputes d LEFT JOIN org_units lo ON lo.id = d.level_org_id{}", w.sql());
-        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
-        let order = if f.board {
-            " ORDER BY d.created_at, d.id"
-        } else {
-            " ORDER BY d.created_at DESC, d.id DESC"
-        };
+        let order = if f.board { " ORDER BY d.created_at, d.id" } else { " ORDER BY d.created_at DESC, d.id DESC" };
         let sql = format!("{}{}{} LIMIT ${} OFFSET ${}", dispute_select!(), w.sql(), order, n, n + 1);
         let rows: Vec<DisputeRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
             .bind(page.per_page)
@@ -519,12 +537,11 @@ impl crate::DisputeStore for Backend {
         .bind(id)
         .fetch_all(self.r())
         .await?;
-        let files: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, session_id, original_name FROM dispute_files WHERE dispute_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(self.r())
-        .await?;
+        let files: Vec<(i64, Option<i64>, String)> =
+            sqlx::query_as("SELECT id, session_id, original_name FROM dispute_files WHERE dispute_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(self.r())
+                .await?;
         Ok(rows
             .into_iter()
             .map(|(id, held_at, mediators, place, outcome, agreement, created_by_name)| DisputeSession {
@@ -654,12 +671,11 @@ impl crate::DisputeStore for Backend {
         .bind(id)
         .fetch_all(self.r())
         .await?;
-        let sessions: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT held_at, agreement FROM dispute_sessions WHERE dispute_id = $1 AND agreement <> ''",
-        )
-        .bind(id)
-        .fetch_all(self.r())
-        .await?;
+        let sessions: Vec<(i64, String)> =
+            sqlx::query_as("SELECT held_at, agreement FROM dispute_sessions WHERE dispute_id = $1 AND agreement <> ''")
+                .bind(id)
+                .fetch_all(self.r())
+                .await?;
         out.extend(sessions);
         out.sort_by_key(|(at, _)| *at);
         Ok(out.into_iter().map(|(_, n)| n).collect())
@@ -718,17 +734,22 @@ impl crate::DisputeStore for Backend {
         .execute(&mut *tx)
         .await?;
         let done = p.checklist.iter().filter(|c| c.done).count();
-        sqlx::query(
-            "INSERT INTO dispute_events (dispute_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'plan', $5, $5, NULL, $6)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "dispute_events",
+                key: "dispute_id",
+                subject_id: id,
+                at: now,
+                actor_id: actor_id.into(),
+                actor_name: &p.updated_by_name,
+                action: "plan",
+                from_state: Some(state.as_str()),
+                to_state: &state,
+                note: None,
+                data: serde_json::json!({"checklist_done": done, "checklist_items": p.checklist.len()}).to_string(),
+            },
         )
-        .bind(id)
-        .bind(now)
-        .bind(actor_id)
-        .bind(&p.updated_by_name)
-        .bind(&state)
-        .bind(serde_json::json!({"checklist_done": done, "checklist_items": p.checklist.len()}).to_string())
-        .execute(&mut *tx)
         .await?;
         append_audit(&mut tx, audit, now).await?;
         tx.commit().await?;
@@ -736,10 +757,14 @@ impl crate::DisputeStore for Backend {
     }
 
     async fn notice_template(&self, name: &str) -> Result<Option<zhufang_domain::notice::NoticeTemplate>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT body FROM notice_templates WHERE name = $1").bind(name).fetch_optional(self.r()).await?;
-        row.map(|(b,)| serde_json::from_str(&b).map_err(|e| crate::StoreError::Invalid(format!("notice template: {e}"))))
-            .transpose()
+        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM notice_templates WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.r())
+            .await?;
+        row.map(|(b,)| {
+            serde_json::from_str(&b).map_err(|e| crate::StoreError::Invalid(format!("notice template: {e}")))
+        })
+        .transpose()
     }
 
     async fn save_notice_template(
@@ -803,18 +828,22 @@ impl crate::DisputeStore for Backend {
             .bind(n.dispute_id)
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO dispute_events (dispute_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'notice', $5, $5, $6, $7)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "dispute_events",
+                key: "dispute_id",
+                subject_id: n.dispute_id,
+                at: now,
+                actor_id: n.issued_by.into(),
+                actor_name: &n.issued_by_name,
+                action: "notice",
+                from_state: Some(state.as_str()),
+                to_state: &state,
+                note: Some(&format!("发出{}（{}）", n.title, number)),
+                data: serde_json::json!({"notice_id": id, "number": number}).to_string(),
+            },
         )
-        .bind(n.dispute_id)
-        .bind(now)
-        .bind(n.issued_by)
-        .bind(&n.issued_by_name)
-        .bind(&state)
-        .bind(format!("发出{}（{}）", n.title, number))
-        .bind(serde_json::json!({"notice_id": id, "number": number}).to_string())
-        .execute(&mut *tx)
         .await?;
         let notes: Vec<NewNotification> = n
             .notify_user_ids
@@ -1117,20 +1146,22 @@ impl crate::DisputeStore for Backend {
                 "held_at": s.held_at, "mediators": s.mediators, "place": s.place, "outcome": s.outcome})),
             "link_incident": w.link_incident, "people_involved": w.people_involved, "amount": w.amount,
         });
-        sqlx::query(
-            "INSERT INTO dispute_events (dispute_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "dispute_events",
+                key: "dispute_id",
+                subject_id: w.dispute_id,
+                at: now,
+                actor_id: w.actor_id.into(),
+                actor_name: &w.actor_name,
+                action: &w.action,
+                from_state: Some(w.from_state.as_str()),
+                to_state: &w.to_state,
+                note: w.note.as_deref(),
+                data: data.to_string(),
+            },
         )
-        .bind(w.dispute_id)
-        .bind(now)
-        .bind(w.actor_id)
-        .bind(&w.actor_name)
-        .bind(&w.action)
-        .bind(&w.from_state)
-        .bind(&w.to_state)
-        .bind(&w.note)
-        .bind(data.to_string())
-        .execute(&mut *tx)
         .await?;
         insert_notifications(&mut tx, &w.notifications, now).await?;
         let after = self.dispute_in(&mut tx, w.dispute_id).await?;

@@ -190,7 +190,12 @@ impl crate::DutyStore for Backend {
         Ok(if took == 1 { DutyClaim::Mine } else { DutyClaim::Busy })
     }
 
-    async fn duty_stats(&self, scope_path: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<DutyStat>> {
+    async fn duty_stats(
+        &self,
+        scope_path: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<DutyStat>> {
         #[derive(FromRow)]
         struct Row {
             template_id: i64,
@@ -231,7 +236,13 @@ impl crate::DutyStore for Backend {
             .collect())
     }
 
-    async fn set_calendar_token(&self, user_id: i64, token_hash: &str, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
+    async fn set_calendar_token(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
         let mut tx = self.w().begin().await?;
         sqlx::query(
             "INSERT INTO calendar_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3) \
@@ -319,12 +330,12 @@ impl crate::DutyStore for Backend {
         task_id: i64,
     ) -> Result<()> {
         sqlx::query("UPDATE duty_occurrences SET task_id = $1 WHERE template_id = $2 AND day = $3 AND user_id = $4")
-        .bind(task_id)
-        .bind(template_id)
-        .bind(day_text(day))
-        .bind(user_id)
-        .execute(self.w())
-        .await?;
+            .bind(task_id)
+            .bind(template_id)
+            .bind(day_text(day))
+            .bind(user_id)
+            .execute(self.w())
+            .await?;
         Ok(())
     }
 }

@@ -383,24 +383,36 @@ impl crate::HazardStore for Backend {
         for p in &n.photos {
             insert_hazard_file(&mut tx, id, "before", p, n.found_by_id, now).await?;
         }
-        sqlx::query(
-            "INSERT INTO hazard_events (hazard_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, 'register', NULL, 'found', NULL, $5)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "hazard_events",
+                key: "hazard_id",
+                subject_id: id,
+                at: now,
+                actor_id: n.found_by_id.into(),
+                actor_name: &n.found_by_name,
+                action: "register",
+                from_state: None,
+                to_state: "found",
+                note: None,
+                data: serde_json::json!({"risk": n.risk, "source_task_id": n.source_task_id, "photos": n.photos.len()})
+                    .to_string(),
+            },
         )
-        .bind(id)
-        .bind(now)
-        .bind(n.found_by_id)
-        .bind(&n.found_by_name)
-        .bind(
-            serde_json::json!({"risk": n.risk, "source_task_id": n.source_task_id, "photos": n.photos.len()})
-                .to_string(),
-        )
-        .execute(&mut *tx)
         .await?;
         let h = self.hazard_in(&mut tx, id).await?;
         sync_hazard_map_item(&mut tx, &h).await?;
         insert_notifications(&mut tx, &n.notifications, now).await?;
-        let ev = AuditEvent::new(Some(n.found_by_id), &n.found_by_name, "hazard", id, "register", None, Some(&hazard_json(&h)));
+        let ev = AuditEvent::new(
+            Some(n.found_by_id),
+            &n.found_by_name,
+            "hazard",
+            id,
+            "register",
+            None,
+            Some(&hazard_json(&h)),
+        );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(h)
@@ -416,7 +428,8 @@ impl crate::HazardStore for Backend {
         let w = hazard_where(f);
         let count_sql =
             format!("SELECT COUNT(*) FROM hazards h LEFT JOIN org_units ro ON ro.id = h.responsible_org_id{}", w.sql());
-        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
         let sql = format!(
             "{}{} ORDER BY CASE WHEN h.state = 'closed' THEN 1 ELSE 0 END, h.risk_score DESC, h.created_at DESC, h.id DESC \
@@ -508,20 +521,22 @@ impl crate::HazardStore for Backend {
             "responsible_org_id": w.responsible_org_id, "deadline_at": w.deadline_at,
             "photos": w.photos.len(), "risk_score": w.risk_score, "risk_score_before": before.risk_score,
         });
-        sqlx::query(
-            "INSERT INTO hazard_events (hazard_id, at, actor_id, actor_name, action, from_state, to_state, note, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "hazard_events",
+                key: "hazard_id",
+                subject_id: w.hazard_id,
+                at: now,
+                actor_id: w.actor_id.into(),
+                actor_name: &w.actor_name,
+                action: &w.action,
+                from_state: Some(w.from_state.as_str()),
+                to_state: &w.to_state,
+                note: w.note.as_deref(),
+                data: data.to_string(),
+            },
         )
-        .bind(w.hazard_id)
-        .bind(now)
-        .bind(w.actor_id)
-        .bind(&w.actor_name)
-        .bind(&w.action)
-        .bind(&w.from_state)
-        .bind(&w.to_state)
-        .bind(&w.note)
-        .bind(data.to_string())
-        .execute(&mut *tx)
         .await?;
         insert_notifications(&mut tx, &w.notifications, now).await?;
         let after = self.hazard_in(&mut tx, w.hazard_id).await?;
@@ -641,9 +656,11 @@ impl crate::HazardStore for Backend {
                 .fetch_all(self.r())
                 .await?
             }
-            None => sqlx::query_as(AssertSqlSafe(format!("{CAMPAIGN_SELECT} ORDER BY c.starts_on DESC, c.id DESC")))
-                .fetch_all(self.r())
-                .await?,
+            None => {
+                sqlx::query_as(AssertSqlSafe(format!("{CAMPAIGN_SELECT} ORDER BY c.starts_on DESC, c.id DESC")))
+                    .fetch_all(self.r())
+                    .await?
+            }
         };
         Ok(rows.into_iter().map(Into::into).collect())
     }
@@ -693,12 +710,11 @@ impl crate::HazardStore for Backend {
     }
 
     async fn task_problems(&self, task_id: i64) -> Result<Vec<TaskProblem>> {
-        let rows: Vec<(i64, String, Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT idx, text, kind, target_id FROM task_problems WHERE task_id = $1 ORDER BY idx",
-        )
-        .bind(task_id)
-        .fetch_all(self.r())
-        .await?;
+        let rows: Vec<(i64, String, Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT idx, text, kind, target_id FROM task_problems WHERE task_id = $1 ORDER BY idx")
+                .bind(task_id)
+                .fetch_all(self.r())
+                .await?;
         Ok(rows.into_iter().map(|(idx, text, kind, target_id)| TaskProblem { idx, text, kind, target_id }).collect())
     }
 

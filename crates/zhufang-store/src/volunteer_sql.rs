@@ -220,7 +220,8 @@ impl crate::VolunteerStore for Backend {
             w.raw(&format!("(v.name LIKE ${n} OR v.organisation LIKE ${n})"));
         }
         let count_sql = format!("SELECT COUNT(*) FROM volunteers v{}", w.sql());
-        let (total,): (i64,) = bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
         let n = w.next();
         let sql = format!(
             "{VOLUNTEER_SELECT}{} ORDER BY (v.purged_at IS NOT NULL), v.active DESC, v.id DESC LIMIT ${} OFFSET ${}",
@@ -347,11 +348,12 @@ impl crate::VolunteerStore for Backend {
     }
 
     async fn volunteer_posts(&self, scope_path: &str) -> Result<Vec<VolunteerPost>> {
-        let rows: Vec<PostRow> =
-            sqlx::query_as(AssertSqlSafe(format!("{POST_SELECT} WHERE p.org_path LIKE $1 ORDER BY p.org_path, p.active DESC, p.name, p.id")))
-                .bind(format!("{scope_path}%"))
-                .fetch_all(self.r())
-                .await?;
+        let rows: Vec<PostRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "{POST_SELECT} WHERE p.org_path LIKE $1 ORDER BY p.org_path, p.active DESC, p.name, p.id"
+        )))
+        .bind(format!("{scope_path}%"))
+        .fetch_all(self.r())
+        .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -379,7 +381,12 @@ impl crate::VolunteerStore for Backend {
         Ok(())
     }
 
-    async fn volunteer_shifts(&self, post_id: i64, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<Shift>> {
+    async fn volunteer_shifts(
+        &self,
+        post_id: i64,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<Shift>> {
         let rows: Vec<ShiftRow> = sqlx::query_as(AssertSqlSafe(format!(
             "{SHIFT_SELECT} WHERE post_id = $1 AND day >= $2 AND day <= $3 ORDER BY day, start_time, id"
         )))
@@ -468,13 +475,14 @@ impl crate::VolunteerStore for Backend {
     ) -> Result<Signup> {
         let now = ms(now);
         let mut tx = self.w().begin().await?;
-        let r = sqlx::query("UPDATE volunteer_signups SET attendance = $1, marked_by = $2, marked_at = $3 WHERE id = $4")
-            .bind(attendance)
-            .bind(by)
-            .bind(now)
-            .bind(signup_id)
-            .execute(&mut *tx)
-            .await?;
+        let r =
+            sqlx::query("UPDATE volunteer_signups SET attendance = $1, marked_by = $2, marked_at = $3 WHERE id = $4")
+                .bind(attendance)
+                .bind(by)
+                .bind(now)
+                .bind(signup_id)
+                .execute(&mut *tx)
+                .await?;
         if r.rows_affected() != 1 {
             return Err(crate::StoreError::NotFound);
         }
