@@ -178,6 +178,19 @@ async fn a_body_returns_a_hazard_that_is_not_theirs() {
     assert_eq!(s, StatusCode::OK, "{h}");
     let (s, v) = jiedao.post(&path, json!({"action": "return"})).await;
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")));
+    // facts added on the way, with a photo as found (multipart)
+    let form = reqwest::multipart::Form::new()
+        .text("action", "update")
+        .text("note", "夜间路口无照明，已有剐蹭")
+        .part("photo", photo());
+    let (s, h) = jiedao.post_multipart(&format!("/api/v1/hazards/{}/steps", h["id"]), form).await;
+    assert_eq!(
+        (s, h["state"].as_str(), h["photos"][0]["phase"].as_str()),
+        (StatusCode::OK, Some("assigned"), Some("before")),
+        "{h}"
+    );
+    let (s, v) = jiedao.post(&path, json!({"action": "update"})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")));
     let (s, h) = jiedao.post(&path, json!({"action": "return", "note": "信号灯归交警管理"})).await;
     assert_eq!((s, h["state"].as_str()), (StatusCode::OK, Some("found")), "{h}");
     assert!(h["responsible_org_id"].is_null() && h["deadline_at"].is_null(), "{h}");
