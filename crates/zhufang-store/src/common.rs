@@ -918,19 +918,29 @@ impl Backend {
         let sql = format!(
             "SELECT id, at, actor_name, action, from_state, to_state, note, data FROM {table} WHERE {key} = $1 ORDER BY id"
         );
-        let rows: Vec<(i64, i64, String, String, Option<String>, String, Option<String>, String)> =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_all(self.r()).await?;
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            at: i64,
+            actor_name: String,
+            action: String,
+            from_state: Option<String>,
+            to_state: String,
+            note: Option<String>,
+            data: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_all(self.r()).await?;
         Ok(rows
             .into_iter()
-            .map(|(id, at, actor_name, action, from_state, to_state, note, data)| SubjectEvent {
-                id,
-                at: from_ms(at),
-                actor_name,
-                action,
-                from_state,
-                to_state,
-                note,
-                data: serde_json::from_str(&data).unwrap_or_default(),
+            .map(|r| SubjectEvent {
+                id: r.id,
+                at: from_ms(r.at),
+                actor_name: r.actor_name,
+                action: r.action,
+                from_state: r.from_state,
+                to_state: r.to_state,
+                note: r.note,
+                data: serde_json::from_str(&r.data).unwrap_or_default(),
             })
             .collect())
     }
@@ -1991,7 +2001,7 @@ impl Store for Backend {
                 key: "incident_id",
                 subject_id: id,
                 at: now,
-                actor_id: n.creator_id.into(),
+                actor_id: n.creator_id,
                 actor_name: &n.creator_name,
                 action: "receive",
                 from_state: None,
@@ -2023,7 +2033,7 @@ impl Store for Backend {
                 key: "incident_id",
                 subject_id: id,
                 at: now,
-                actor_id: n.creator_id.into(),
+                actor_id: n.creator_id,
                 actor_name: &n.creator_name,
                 action: "import",
                 from_state: None,
