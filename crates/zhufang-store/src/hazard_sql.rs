@@ -484,6 +484,7 @@ impl crate::HazardStore for Backend {
         let r = sqlx::query(
             "UPDATE hazards SET state = $1, responsible_org_id = COALESCE($2, responsible_org_id), \
              deadline_at = COALESCE($3, deadline_at), failed_rechecks = failed_rechecks + $4, \
+             overdue_notified_at = CASE WHEN $3 IS NULL THEN overdue_notified_at ELSE NULL END, \
              assigned_at = CASE WHEN $5 THEN $6 ELSE assigned_at END, \
              signed_at = CASE WHEN $7 THEN $6 ELSE signed_at END, \
              rectified_at = CASE WHEN $8 THEN $6 WHEN $4 > 0 THEN NULL ELSE rectified_at END, \
@@ -553,6 +554,32 @@ impl crate::HazardStore for Backend {
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    async fn late_hazards(&self, now: DateTime<Utc>) -> Result<Vec<Hazard>> {
+        let rows: Vec<HazardRow> = sqlx::query_as(concat!(
+            hazard_select!(),
+            " WHERE h.state IN ('found', 'assigned', 'rectifying') AND h.deadline_at < $1 \
+             AND h.overdue_notified_at IS NULL ORDER BY h.deadline_at, h.id LIMIT 500"
+        ))
+        .bind(ms(now))
+        .fetch_all(self.r())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn mark_hazard_overdue(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        let r = sqlx::query("UPDATE hazards SET overdue_notified_at = $1 WHERE id = $2 AND overdue_notified_at IS NULL")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 1 {
+            insert_notifications(&mut tx, notes, ms(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn set_hazard_risks(&self, rows: &[(i64, i64, serde_json::Value)]) -> Result<()> {

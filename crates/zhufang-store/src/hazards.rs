@@ -392,6 +392,41 @@ pub async fn transition(
     Ok(store.apply_hazard_transition(&w).await?)
 }
 
+/// Raises every hazard that just went past its rectification deadline
+/// unrectified with the responsible body and the station's leaders — once
+/// per deadline (an extension clears it). Returns how many were raised.
+pub async fn scan_overdue(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let late = store.late_hazards(now).await?;
+    for h in &late {
+        let mut people = store
+            .users_with_roles(&h.org_path, &[Role::StationLeader])
+            .await?
+            .into_iter()
+            .filter(|u| u.org_path == h.org_path)
+            .collect::<Vec<_>>();
+        if let Some(o) = h.responsible_org_id
+            && let Some(unit) = store.org_unit(o).await?
+        {
+            people.extend(store.users_with_roles(&unit.path, &Role::ALL).await?.into_iter().filter(|u| u.org_unit_id == o));
+        }
+        people.sort_by_key(|u| u.id);
+        people.dedup_by_key(|u| u.id);
+        let deadline = h.deadline_at.map(|d| local_date(d).to_string()).unwrap_or_default();
+        let message = format!(
+            "隐患 {}（{}）已超过整改期限（{deadline}）仍未整改完毕：{}",
+            h.number,
+            h.type_name,
+            h.description.chars().take(40).collect::<String>()
+        );
+        let notes: Vec<NewNotification> = people
+            .iter()
+            .map(|u| NewNotification { user_id: u.id, kind: "hazard_overdue".into(), task_id: None, message: message.clone() })
+            .collect();
+        store.mark_hazard_overdue(h.id, now, &notes).await?;
+    }
+    Ok(late.len())
+}
+
 /// Recomputes the score of every hazard not closed (a season began or ended,
 /// a deadline passed, a factor or type was edited); returns how many changed.
 pub async fn rescore(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {

@@ -228,6 +228,10 @@ pub trait HazardStore: Send + Sync + 'static {
     async fn hazard_file(&self, id: i64) -> Result<Option<HazardFile>>;
     /// Applies one step (version-checked) with its photos, event, map item and audit record.
     async fn apply_hazard_transition(&self, w: &HazardWrite) -> Result<Hazard>;
+    /// Hazards not rectified and past their deadline that were not yet raised.
+    async fn late_hazards(&self, now: DateTime<Utc>) -> Result<Vec<Hazard>>;
+    /// Marks a late hazard raised (once per deadline) and writes the notices, in one transaction.
+    async fn mark_hazard_overdue(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()>;
     /// Stores recomputed scores (id, score, risk) — derived data, no audit record.
     async fn set_hazard_risks(&self, rows: &[(i64, i64, serde_json::Value)]) -> Result<()>;
     /// The hazards of a filter as the figures need them.

@@ -274,6 +274,11 @@ pub async fn run_background(
                         Err(e) => tracing::error!(error = %e, "hazard rescore failed"),
                     }
                 }
+                match zhufang_store::hazards::scan_overdue(state.store.as_ref(), chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(raised = n, "overdue hazards"),
+                    Err(e) => tracing::error!(error = %e, "hazard overdue scan failed"),
+                }
                 match zhufang_store::disputes::scan_notices(state.store.as_ref(), chrono::Utc::now()).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(escalated = n, "late notices"),

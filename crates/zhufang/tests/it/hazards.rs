@@ -292,6 +292,17 @@ async fn the_register_sorts_by_risk_which_follows_seasons_deadlines_and_edits() 
     // the overdue filter
     let (_, od) = leader.get("/api/v1/hazards?overdue=true").await;
     assert_eq!(od["total"], 0, "not overdue yet by the real clock (deadline is tonight)");
+    // past the deadline, the body and the leaders hear of it once; an extension arms it again
+    assert_eq!(zhufang_store::hazards::scan_overdue(app.store.as_ref(), later).await.unwrap(), 1);
+    assert_eq!(zhufang_store::hazards::scan_overdue(app.store.as_ref(), later).await.unwrap(), 0, "once");
+    let (_, inbox) = leader.get("/api/v1/notifications").await;
+    assert!(inbox.to_string().contains("已超过整改期限"), "{inbox}");
+    officer.post(&path, json!({"action": "sign_for"})).await;
+    let (s, _) = leader.post(&path, json!({"action": "extend", "deadline": today_plus(5), "note": "雨天顺延"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(zhufang_store::hazards::scan_overdue(app.store.as_ref(), later).await.unwrap(), 0, "not late any more");
+    let much_later = Utc::now() + chrono::Duration::days(7);
+    assert_eq!(zhufang_store::hazards::scan_overdue(app.store.as_ref(), much_later).await.unwrap(), 1, "late again");
     app.stop().await;
 }
 
