@@ -407,7 +407,9 @@ pub async fn scan_overdue(store: &dyn Store, now: DateTime<Utc>) -> Result<usize
         if let Some(o) = h.responsible_org_id
             && let Some(unit) = store.org_unit(o).await?
         {
-            people.extend(store.users_with_roles(&unit.path, &Role::ALL).await?.into_iter().filter(|u| u.org_unit_id == o));
+            people.extend(
+                store.users_with_roles(&unit.path, &Role::ALL).await?.into_iter().filter(|u| u.org_unit_id == o),
+            );
         }
         people.sort_by_key(|u| u.id);
         people.dedup_by_key(|u| u.id);
@@ -420,7 +422,12 @@ pub async fn scan_overdue(store: &dyn Store, now: DateTime<Utc>) -> Result<usize
         );
         let notes: Vec<NewNotification> = people
             .iter()
-            .map(|u| NewNotification { user_id: u.id, kind: "hazard_overdue".into(), task_id: None, message: message.clone() })
+            .map(|u| NewNotification {
+                user_id: u.id,
+                kind: "hazard_overdue".into(),
+                task_id: None,
+                message: message.clone(),
+            })
             .collect();
         store.mark_hazard_overdue(h.id, now, &notes).await?;
     }
