@@ -912,6 +912,42 @@ fn task_json(t: &Task) -> serde_json::Value {
 }
 
 impl Backend {
+    /// The rows of an ordered table of JSON bodies (`dispute_rules`,
+    /// `hazard_factors`: id, sort, body), in order. The name is ours, never input.
+    async fn json_rows<T: serde::de::DeserializeOwned>(&self, table: &'static str) -> Result<Vec<T>> {
+        let sql = format!("SELECT id, body FROM {table} ORDER BY sort, id");
+        let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(self.r()).await?;
+        rows.into_iter()
+            .map(|(id, body)| {
+                serde_json::from_str(&body).map_err(|e| crate::StoreError::Invalid(format!("{table} {id}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Replaces every row of such a table with `rows` (id, value) in their
+    /// order, with the audit event, in one transaction.
+    async fn replace_json_rows<T: serde::Serialize + Sync>(
+        &self,
+        table: &'static str,
+        rows: &[(&str, &T)],
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+        for (i, (id, value)) in rows.iter().enumerate() {
+            sqlx::query(AssertSqlSafe(format!("INSERT INTO {table} (id, sort, body) VALUES ($1, $2, $3)")))
+                .bind(*id)
+                .bind(i as i64)
+                .bind(serde_json::to_string(value).unwrap_or_default())
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The timeline of a subject: its rows of `table` (an `*_events` table
     /// keyed by `key`), oldest first. Both names are ours, never input.
     async fn subject_events(&self, table: &'static str, key: &'static str, id: i64) -> Result<Vec<SubjectEvent>> {

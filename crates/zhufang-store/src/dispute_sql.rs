@@ -353,13 +353,7 @@ impl crate::DisputeStore for Backend {
     }
 
     async fn dispute_rules(&self) -> Result<Vec<zhufang_domain::dispute::ColourRule>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, body FROM dispute_rules ORDER BY sort, id").fetch_all(self.r()).await?;
-        rows.into_iter()
-            .map(|(id, body)| {
-                serde_json::from_str(&body).map_err(|e| crate::StoreError::Invalid(format!("dispute rule {id}: {e}")))
-            })
-            .collect()
+        self.json_rows("dispute_rules").await
     }
 
     async fn replace_dispute_rules(
@@ -368,19 +362,9 @@ impl crate::DisputeStore for Backend {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<()> {
-        let mut tx = self.w().begin().await?;
-        sqlx::query("DELETE FROM dispute_rules").execute(&mut *tx).await?;
-        for (i, r) in rules.iter().enumerate() {
-            sqlx::query("INSERT INTO dispute_rules (id, sort, body) VALUES ($1, $2, $3)")
-                .bind(&r.id)
-                .bind(i as i64)
-                .bind(serde_json::to_string(r).unwrap_or_default())
-                .execute(&mut *tx)
-                .await?;
-        }
-        append_audit(&mut tx, audit, ms(now)).await?;
-        tx.commit().await?;
-        Ok(())
+        let rows: Vec<(&str, &zhufang_domain::dispute::ColourRule)> =
+            rules.iter().map(|r| (r.id.as_str(), r)).collect();
+        self.replace_json_rows("dispute_rules", &rows, now, audit).await
     }
 
     async fn create_dispute(&self, n: &NewDispute) -> Result<Dispute> {

@@ -319,11 +319,7 @@ impl crate::HazardStore for Backend {
     }
 
     async fn hazard_factors(&self) -> Result<Vec<zhufang_domain::hazard::RiskFactor>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT body FROM hazard_factors ORDER BY sort").fetch_all(self.r()).await?;
-        rows.into_iter()
-            .map(|(b,)| serde_json::from_str(&b).map_err(|e| crate::StoreError::Invalid(format!("hazard factor: {e}"))))
-            .collect()
+        self.json_rows("hazard_factors").await
     }
 
     async fn replace_hazard_factors(
@@ -332,19 +328,9 @@ impl crate::HazardStore for Backend {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<()> {
-        let mut tx = self.w().begin().await?;
-        sqlx::query("DELETE FROM hazard_factors").execute(&mut *tx).await?;
-        for (i, f) in factors.iter().enumerate() {
-            sqlx::query("INSERT INTO hazard_factors (id, sort, body) VALUES ($1, $2, $3)")
-                .bind(&f.id)
-                .bind(i as i64)
-                .bind(serde_json::to_string(f).unwrap_or_default())
-                .execute(&mut *tx)
-                .await?;
-        }
-        append_audit(&mut tx, audit, ms(now)).await?;
-        tx.commit().await?;
-        Ok(())
+        let rows: Vec<(&str, &zhufang_domain::hazard::RiskFactor)> =
+            factors.iter().map(|f| (f.id.as_str(), f)).collect();
+        self.replace_json_rows("hazard_factors", &rows, now, audit).await
     }
 
     async fn create_hazard(&self, n: &NewHazard) -> Result<Hazard> {
@@ -570,11 +556,12 @@ impl crate::HazardStore for Backend {
 
     async fn mark_hazard_overdue(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()> {
         let mut tx = self.w().begin().await?;
-        let r = sqlx::query("UPDATE hazards SET overdue_notified_at = $1 WHERE id = $2 AND overdue_notified_at IS NULL")
-            .bind(ms(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let r =
+            sqlx::query("UPDATE hazards SET overdue_notified_at = $1 WHERE id = $2 AND overdue_notified_at IS NULL")
+                .bind(ms(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         if r.rows_affected() == 1 {
             insert_notifications(&mut tx, notes, ms(now)).await?;
         }

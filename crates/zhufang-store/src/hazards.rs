@@ -372,6 +372,7 @@ pub async fn transition(
     if !errs.is_empty() {
         return Err(ServiceError::Validation(errs));
     }
+    people.sort_by_key(|u| u.id);
     people.dedup_by_key(|u| u.id);
     if !message.is_empty() {
         w.notifications = notes(&people, user.id, "hazard", &message);
