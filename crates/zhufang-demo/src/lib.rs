@@ -1359,7 +1359,7 @@ struct CampaignPlan {
 /// Hazards found over the last 45 days and how they went (assigned to the
 /// station or the town government, signed for, rectified — some late, some
 /// failing a recheck — rechecked and closed, as far as the past goes); and a
-/// winter fire-safety campaign per station begun two weeks ago with half of
+/// winter fire-safety campaign per station begun three days ago with half of
 /// its checks done. Replayed in time order with the rest of the history.
 fn plan_hazards(
     stations: &[Station],
@@ -1376,8 +1376,16 @@ fn plan_hazards(
     for i in 0..n {
         let st = &stations[i % stations.len()];
         let d = st.districts.choose(rng).context("a district")?;
-        let (type_code, text) = HAZARDS.choose(rng).copied().context("a hazard")?;
-        let found_at = waking(now - Duration::days(rng.gen_range(1..45)) + minutes(rng.gen_range(0.0..600.0)), rng);
+        // the first two of every station are recent fire risks, for the campaign to check
+        let recent_fire = i < 2 * stations.len();
+        let (type_code, text) = if recent_fire {
+            HAZARDS.iter().filter(|h| matches!(h.0, "04" | "07")).copied().collect::<Vec<_>>().choose(rng).copied()
+        } else {
+            HAZARDS.choose(rng).copied()
+        }
+        .context("a hazard")?;
+        let days_ago = if recent_fire { rng.gen_range(5..10) } else { rng.gen_range(1..45) };
+        let found_at = waking(now - Duration::days(days_ago) + minutes(rng.gen_range(0.0..600.0)), rng);
         let finder = if rng.gen_bool(0.5) { d.officer.clone() } else { d.aux.clone() };
         let (lat, lon) = jitter(d.centre, 0.6, rng);
         let input = CreateHazard {
@@ -1429,7 +1437,7 @@ fn plan_hazards(
         steps.retain(|s| s.0 < now);
         plans.push(HazardPlan { found_at, finder, input, steps });
     }
-    let begun = now - Duration::days(14);
+    let begun = now - Duration::days(3);
     let mut campaigns = vec![];
     for st in stations {
         let input = CampaignInput {
