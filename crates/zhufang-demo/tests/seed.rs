@@ -75,10 +75,13 @@ async fn check(store: &dyn Store) {
     assert!(store.catalogue(false).await.unwrap().len() >= 48);
     assert_eq!(report.tasks, 300);
     let all = store.list_tasks(&TaskFilter::default(), PageReq::new(Some(1), Some(1000))).await.unwrap();
-    // the catalogue's history, and the follow-up visits the dispute ledger scheduled
+    // the catalogue's history, the follow-up visits the dispute ledger scheduled
     let follow_ups = all.items.iter().filter(|t| t.catalogue_code == "ZF-MD-HF").count() as i64;
     assert!(follow_ups > 0, "settled disputes schedule follow-up visits");
-    assert_eq!(all.total, 300 + follow_ups);
+    // and the check tasks of the hazard campaigns
+    let checks = all.items.iter().filter(|t| t.catalogue_code == "ZF-YH-JC").count() as i64;
+    assert!(checks > 0, "the campaigns check open hazards");
+    assert_eq!(all.total, 300 + follow_ups + checks);
     let states: Vec<&str> = report.by_state.iter().map(|(s, _)| s.as_str()).collect();
     for s in ["evaluated", "in_progress", "dispatched", "draft", "feedback_submitted"] {
         assert!(states.contains(&s), "no task in state {s}: {:?}", report.by_state);
