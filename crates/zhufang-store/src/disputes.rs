@@ -550,6 +550,15 @@ pub async fn transition(
     if w.settled {
         schedule_follow_ups(store, flows, user, &after, now).await?;
     }
+    if w.relapse {
+        // the visits after the settlement that relapsed are moot; a new settlement schedules its own
+        let reason = format!("矛盾纠纷 {} 复发，重新调处，原回访取消", after.number);
+        for (_, task_id) in store.dispute_follow_ups(after.id).await? {
+            if let Some(t) = store.task(task_id).await? {
+                crate::service::withdraw_task(store, flows.task, &t, user, &reason, now).await?;
+            }
+        }
+    }
     Ok(after)
 }
 

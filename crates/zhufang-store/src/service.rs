@@ -307,6 +307,55 @@ pub async fn schedule_task(
     Ok(store.apply_transition(&write).await?)
 }
 
+/// Withdraws a scheduled task that is no longer wanted (e.g. a dispute's
+/// follow-up visit after a relapse) as a system step by `by`, with the
+/// reason, telling its assignee. A task past the point where it can be
+/// cancelled (fed back, evaluated, cancelled) is left as it is: `None`.
+pub async fn withdraw_task(
+    store: &dyn Store,
+    wf: &Workflow,
+    t: &Task,
+    by: &User,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> SResult<Option<Task>> {
+    let Some(rule) = wf.rules.iter().find(|r| r.from == t.state && r.action == "cancel") else { return Ok(None) };
+    let notifications = t
+        .assignee_id
+        .filter(|a| *a != by.id)
+        .map(|a| NewNotification {
+            user_id: a,
+            kind: "cancelled".into(),
+            task_id: Some(t.id),
+            message: format!("任务「{}」已撤销：{reason}", t.title),
+        })
+        .into_iter()
+        .collect();
+    let write = TransitionWrite {
+        task_id: t.id,
+        expected_version: t.version,
+        action: rule.action.clone(),
+        from_state: t.state.clone(),
+        to_state: rule.to.clone(),
+        actor_id: by.id,
+        actor_name: by.display_name.clone(),
+        now,
+        note: Some(reason.to_string()),
+        assignee: None,
+        set_dispatcher: false,
+        clock: None,
+        count_rework: false,
+        score: None,
+        feedback: None,
+        report: None,
+        attachments: vec![],
+        closes: wf.is_terminal(&rule.to),
+        notifications,
+        data: serde_json::json!({"withdrawn": reason}),
+    };
+    Ok(Some(store.apply_transition(&write).await?))
+}
+
 /// Who goes out to a place of a station: the grid's officer, else `creator`
 /// if they work the grid (officer or auxiliary of the station), else the
 /// station's first active officer.

@@ -170,11 +170,21 @@ async fn a_dispute_from_registration_to_archive() {
     let (_, d) = officer.post(&path, json!({"action": "relapse", "note": "漏水复发，双方再起争执"})).await;
     assert_eq!((d["state"].as_str(), d["relapses"].as_i64()), (Some("pending_mediation"), Some(1)));
     assert!(d["settled_at"].is_null(), "no longer counted as resolved");
+    // its follow-up visits are withdrawn (the accepted one too), with the reason
+    let states: Vec<&str> = d["follow_ups"].as_array().unwrap().iter().map(|f| f["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["cancelled", "cancelled"], "{d}");
+    let (_, t) = officer.get(&format!("/api/v1/tasks/{task_id}")).await;
+    let last = t["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "cancel");
+    assert!(last["note"].as_str().unwrap().contains("复发，重新调处，原回访取消"), "{last}");
     for (a, body) in [("start", json!({})), ("succeed", json!({"note": "再次调解成功"})), ("follow", json!({}))] {
         let mut b = body;
         b["action"] = json!(a);
         assert_eq!(officer.post(&path, b).await.0, StatusCode::OK, "{a}");
     }
+    let (_, d) = officer.get(&format!("/api/v1/disputes/{id}")).await;
+    let states: Vec<&str> = d["follow_ups"].as_array().unwrap().iter().map(|f| f["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["cancelled", "cancelled", "dispatched", "dispatched"], "settled again: new visits");
     assert_eq!(code(&officer.post(&path, json!({"action": "archive"})).await.1), "forbidden", "leaders archive");
     let version = leader.get(&format!("/api/v1/disputes/{id}")).await.1["version"].as_i64().unwrap();
     assert_eq!(code(&leader.post(&path, json!({"action": "archive", "version": version - 1})).await.1), "conflict");
