@@ -615,6 +615,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("task.due_soon", "即将到期", "Due soon"),
     ("task.feedback", "处置反馈", "Feedback"),
     ("task.guideline", "工作指引", "Guideline"),
+    ("task.hazard_details", "详细登记", "Register with details"),
     ("task.households", "走访户数", "Households visited"),
     ("task.keyword", "关键词", "Keyword"),
     ("task.lat", "纬度", "Latitude"),

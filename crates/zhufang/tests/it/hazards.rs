@@ -475,7 +475,7 @@ async fn a_patrols_problems_become_a_hazard_and_a_dispute_with_one_click() {
         .act(
             visit,
             json!({"action": "submit_feedback", "note": "走访完毕",
-            "report": {"visited": ["幸福小区3栋2单元"], "households": 8, "problems": ["出租屋电动车室内充电"]}}),
+            "report": {"visited": ["幸福小区3栋2单元"], "households": 8, "problems": ["出租屋电动车室内充电", "楼道堆放杂物"]}}),
         )
         .await;
     assert_eq!((s, t["report"]["households"].as_i64()), (StatusCode::OK, Some(8)), "{t}");
@@ -511,5 +511,28 @@ async fn a_patrols_problems_become_a_hazard_and_a_dispute_with_one_click() {
     assert!(to.starts_with("/hazards/"), "{} {to}", r.status());
     let (_, h) = officer.get(&format!("/api/v1{to}")).await;
     assert_eq!((h["type_code"].as_str(), h["source_task_id"].as_i64()), (Some("07"), Some(visit)));
+    // or with details: the register form starts from the problem, and registering links it
+    let html =
+        web.get(app.url(&format!("/hazards/new?task={visit}&problem=1"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("楼道堆放杂物") && html.contains("name=\"problem\" value=\"1\""), "{html}");
+    let form = reqwest::multipart::Form::new()
+        .text("type_code", "04")
+        .text("description", "楼道堆放杂物，堵塞消防通道")
+        .text("people_affected", "30")
+        .text("source_task_id", visit.to_string())
+        .text("problem", "1");
+    let r = web
+        .post(app.url("/hazards"))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers().get("hx-redirect").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(to.starts_with("/hazards/"), "{} {to}", r.status());
+    let (_, detail) = officer.get(&format!("/api/v1/tasks/{visit}")).await;
+    assert_eq!(detail["problems"][1]["kind"], "hazard", "{detail}");
+    assert_eq!(format!("/hazards/{}", detail["problems"][1]["target_id"]), to);
     app.stop().await;
 }

@@ -174,6 +174,8 @@ struct NewTpl {
     types: Vec<Opt>,
     task_id: String,
     task_label: String,
+    /// The problem of that task it records (linked when registered).
+    problem: String,
     description: String,
     type_code: String,
 }
@@ -218,6 +220,11 @@ pub async fn new_page(
             types: type_opts(&types, true),
             task_id: task.as_ref().map(|t| t.id.to_string()).unwrap_or_default(),
             task_label: task.as_ref().map(|t| format!("{} {}", t.number, t.title)).unwrap_or_default(),
+            problem: if description.is_empty() {
+                String::new()
+            } else {
+                q.problem.map(|p| p.to_string()).unwrap_or_default()
+            },
             description,
             type_code: q.type_code.unwrap_or_default(),
             shell,
