@@ -481,9 +481,10 @@ impl From<IncidentRow> for Incident {
     }
 }
 
-/// The incident as the audit log keeps it (the phone masked).
-fn incident_json(i: &Incident) -> serde_json::Value {
-    serde_json::to_value(i).unwrap_or_default()
+/// A record as the audit log keeps it: its serialised form (an incident's
+/// phone masked, a dispute's or a hazard's internal paths left out).
+fn record_json<T: serde::Serialize>(r: &T) -> serde_json::Value {
+    serde_json::to_value(r).unwrap_or_default()
 }
 
 fn incident_where(f: &IncidentFilter) -> Where {
@@ -2050,7 +2051,7 @@ impl Store for Backend {
         let inc = self.incident_in(&mut tx, id).await?;
         sync_incident_map_item(&mut tx, &inc, false).await?;
         let ev =
-            AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "receive", None, Some(&incident_json(&inc)));
+            AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "receive", None, Some(&record_json(&inc)));
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(inc)
@@ -2082,7 +2083,7 @@ impl Store for Backend {
         let inc = self.incident_in(&mut tx, id).await?;
         sync_incident_map_item(&mut tx, &inc, imp.closes).await?;
         let ev =
-            AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "import", None, Some(&incident_json(&inc)));
+            AuditEvent::new(n.creator_id, &n.creator_name, "incident", id, "import", None, Some(&record_json(&inc)));
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
         Ok(Some(id))
@@ -2231,8 +2232,8 @@ impl Store for Backend {
             "incident",
             w.incident_id,
             &w.action,
-            Some(&incident_json(&before)),
-            Some(&incident_json(&after)),
+            Some(&record_json(&before)),
+            Some(&record_json(&after)),
         );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;

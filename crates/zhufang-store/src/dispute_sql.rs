@@ -104,10 +104,6 @@ impl From<DisputeRow> for Dispute {
     }
 }
 
-fn dispute_json(d: &Dispute) -> serde_json::Value {
-    serde_json::to_value(d).unwrap_or_default()
-}
-
 fn dispute_where(f: &DisputeFilter) -> Where {
     let mut w = Where::default();
     w.scope_or_receiver("d.org_path", &f.scope_path, "lo.path", &f.level_org_path);
@@ -460,7 +456,7 @@ impl crate::DisputeStore for Backend {
             id,
             "register",
             None,
-            Some(&dispute_json(&d)),
+            Some(&record_json(&d)),
         );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
@@ -1156,8 +1152,8 @@ impl crate::DisputeStore for Backend {
             "dispute",
             w.dispute_id,
             &w.action,
-            Some(&dispute_json(&before)),
-            Some(&dispute_json(&after)),
+            Some(&record_json(&before)),
+            Some(&record_json(&after)),
         );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;

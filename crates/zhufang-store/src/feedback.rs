@@ -17,10 +17,8 @@ async fn problem(store: &dyn Store, user: &User, task_id: i64, idx: i64) -> SRes
     if !can_see(user, &t) {
         return Err(ServiceError::NotFound);
     }
+    // whether it was converted already is decided by the claim (`converted`)
     let p = store.task_problems(task_id).await?.into_iter().find(|p| p.idx == idx).ok_or(ServiceError::NotFound)?;
-    if p.kind.is_some() {
-        return Err(ServiceError::field("problem", "该问题已转为隐患或纠纷，不能重复登记"));
-    }
     Ok((t, p))
 }
 

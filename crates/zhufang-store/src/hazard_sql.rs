@@ -97,10 +97,6 @@ impl From<HazardRow> for Hazard {
     }
 }
 
-fn hazard_json(h: &Hazard) -> serde_json::Value {
-    serde_json::to_value(h).unwrap_or_default()
-}
-
 fn hazard_where(f: &HazardFilter) -> Where {
     let mut w = Where::default();
     w.scope_or_receiver("h.org_path", &f.scope_path, "ro.path", &f.responsible_path);
@@ -397,7 +393,7 @@ impl crate::HazardStore for Backend {
             id,
             "register",
             None,
-            Some(&hazard_json(&h)),
+            Some(&record_json(&h)),
         );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
@@ -534,8 +530,8 @@ impl crate::HazardStore for Backend {
             "hazard",
             w.hazard_id,
             &w.action,
-            Some(&hazard_json(&before)),
-            Some(&hazard_json(&after)),
+            Some(&record_json(&before)),
+            Some(&record_json(&after)),
         );
         append_audit(&mut tx, &ev, now).await?;
         tx.commit().await?;
