@@ -74,6 +74,10 @@ test('non-police: intake, suggestion, divert, the agency signs and reports, call
   assert.equal(await stateOf(page), 'received');
   assert.match(await page.locator(tid('triage-suggestion')).innerText(), /非警务类/);
   assert.match(await page.locator(tid('caller-phone')).innerText(), /138\*\*\*\*8000/);
+  // the full number only on request (the read is audited)
+  await page.locator(tid('reveal-caller')).click();
+  await page.locator(tid('caller-phone-full')).waitFor();
+  assert.equal(await page.locator(tid('caller-phone-full')).innerText(), '13800138000');
   // one key to accept the suggestion: the non-police choice is preselected
   assert.ok(await page.locator(tid('police-no')).isChecked());
   await act(page, 'triage');

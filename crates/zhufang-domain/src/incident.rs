@@ -146,11 +146,85 @@ impl HandlingResult {
     }
 }
 
-/// Repeat calls: the same phone within this many minutes links to the
-/// earlier incident (a deployment may change both).
+/// Repeat calls: by default the same phone within this many minutes links to
+/// the earlier incident ([`IntakeSettings`] holds what a deployment set).
 pub const REPEAT_WINDOW_MINUTES: i64 = 60;
-/// For disputes (type codes under 纠纷) the window is longer.
+/// For disputes (types flagged as such) the window is longer.
 pub const REPEAT_WINDOW_DISPUTE_MINUTES: i64 = 72 * 60;
+
+/// The intake windows a deployment edits (警情类别字典 page, `PUT
+/// /api/v1/incident-settings`): repeat calls from the same phone, and
+/// near-duplicates (same type, close in place and time) suggested at intake.
+/// Constructed through [`IntakeSettings::new`], so the values are in range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IntakeSettings {
+    repeat_minutes: i64,
+    repeat_dispute_minutes: i64,
+    similar_metres: i64,
+    similar_minutes: i64,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        IntakeSettings {
+            repeat_minutes: REPEAT_WINDOW_MINUTES,
+            repeat_dispute_minutes: REPEAT_WINDOW_DISPUTE_MINUTES,
+            similar_metres: 500,
+            similar_minutes: 120,
+        }
+    }
+}
+
+/// The longest window: 30 days.
+pub const MAX_WINDOW_MINUTES: i64 = 30 * 24 * 60;
+
+impl IntakeSettings {
+    /// Checks every value and reports each one out of range as
+    /// (field, message in Chinese).
+    pub fn new(
+        repeat_minutes: i64,
+        repeat_dispute_minutes: i64,
+        similar_metres: i64,
+        similar_minutes: i64,
+    ) -> Result<IntakeSettings, Vec<(&'static str, &'static str)>> {
+        let mut errs = vec![];
+        if !(1..=MAX_WINDOW_MINUTES).contains(&repeat_minutes) {
+            errs.push(("repeat_minutes", "重复来电关联时间须为1至43200分钟"));
+        }
+        if !(1..=MAX_WINDOW_MINUTES).contains(&repeat_dispute_minutes) {
+            errs.push(("repeat_dispute_minutes", "纠纷类重复来电关联时间须为1至43200分钟"));
+        } else if repeat_dispute_minutes < repeat_minutes {
+            errs.push(("repeat_dispute_minutes", "纠纷类关联时间不应短于一般关联时间"));
+        }
+        if !(10..=5000).contains(&similar_metres) {
+            errs.push(("similar_metres", "相似警情距离须为10至5000米"));
+        }
+        if !(1..=MAX_WINDOW_MINUTES).contains(&similar_minutes) {
+            errs.push(("similar_minutes", "相似警情时间须为1至43200分钟"));
+        }
+        if errs.is_empty() {
+            Ok(IntakeSettings { repeat_minutes, repeat_dispute_minutes, similar_metres, similar_minutes })
+        } else {
+            Err(errs)
+        }
+    }
+    pub fn repeat_minutes(&self) -> i64 {
+        self.repeat_minutes
+    }
+    pub fn repeat_dispute_minutes(&self) -> i64 {
+        self.repeat_dispute_minutes
+    }
+    /// The repeat-call window for a matter of a dispute type or not.
+    pub fn repeat_window(&self, dispute: bool) -> i64 {
+        if dispute { self.repeat_dispute_minutes } else { self.repeat_minutes }
+    }
+    pub fn similar_metres(&self) -> i64 {
+        self.similar_metres
+    }
+    pub fn similar_minutes(&self) -> i64 {
+        self.similar_minutes
+    }
+}
 
 /// The default incident workflow a fresh database is seeded with; the rows
 /// in `workflow_transitions` are what a deployment edits.
@@ -403,6 +477,27 @@ mod tests {
         let subject = Subject { state, assignee: Some(7), dispatcher: Some(1), creator: Some(1) };
         let actor = ActorCtx { user_id: 99, roles };
         wf.decide(&subject, &actor, action, &|f| fields.contains(&f)).map(|r| r.to.as_str())
+    }
+
+    #[test]
+    fn intake_settings_are_checked() {
+        let d = IntakeSettings::default();
+        assert_eq!((d.repeat_window(false), d.repeat_window(true)), (60, 4320));
+        assert_eq!(IntakeSettings::new(60, 4320, 500, 120), Ok(d));
+        let s = IntakeSettings::new(15, 600, 200, 30).unwrap();
+        assert_eq!(
+            (s.repeat_window(false), s.repeat_window(true), s.similar_metres(), s.similar_minutes()),
+            (15, 600, 200, 30)
+        );
+        let fields = |r: Result<IntakeSettings, Vec<(&'static str, &'static str)>>| {
+            r.unwrap_err().into_iter().map(|(f, _)| f).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fields(IntakeSettings::new(0, MAX_WINDOW_MINUTES + 1, 5, 0)),
+            ["repeat_minutes", "repeat_dispute_minutes", "similar_metres", "similar_minutes"]
+        );
+        // the dispute window is never the shorter one
+        assert_eq!(fields(IntakeSettings::new(120, 60, 500, 120)), ["repeat_dispute_minutes"]);
     }
 
     #[test]

@@ -431,6 +431,7 @@ impl From<IncidentRow> for Incident {
             number: r.number,
             channel: r.channel,
             received_at: from_ms(r.received_at),
+            caller_name_masked: r.caller_name.as_deref().map(zhufang_domain::types::mask_name),
             caller_name: r.caller_name,
             caller_phone_masked: r.caller_phone.as_deref().map(zhufang_domain::types::mask_phone),
             caller_phone: r.caller_phone,
@@ -2337,6 +2338,41 @@ impl Store for Backend {
         .bind(&l.label)
         .bind(l.sign_for_hours)
         .bind(l.done_workdays)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit, ms(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn intake_settings(&self) -> Result<zhufang_domain::incident::IntakeSettings> {
+        let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT repeat_minutes, repeat_dispute_minutes, similar_metres, similar_minutes FROM intake_settings WHERE id = 1",
+        )
+        .fetch_optional(self.r())
+        .await?;
+        Ok(row
+            .and_then(|(a, b, c, d)| zhufang_domain::incident::IntakeSettings::new(a, b, c, d).ok())
+            .unwrap_or_default())
+    }
+
+    async fn put_intake_settings(
+        &self,
+        s: &zhufang_domain::incident::IntakeSettings,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.w().begin().await?;
+        sqlx::query(
+            "INSERT INTO intake_settings (id, repeat_minutes, repeat_dispute_minutes, similar_metres, similar_minutes) \
+             VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET repeat_minutes = excluded.repeat_minutes, \
+             repeat_dispute_minutes = excluded.repeat_dispute_minutes, similar_metres = excluded.similar_metres, \
+             similar_minutes = excluded.similar_minutes",
+        )
+        .bind(s.repeat_minutes())
+        .bind(s.repeat_dispute_minutes())
+        .bind(s.similar_metres())
+        .bind(s.similar_minutes())
         .execute(&mut *tx)
         .await?;
         append_audit(&mut tx, audit, ms(now)).await?;

@@ -192,11 +192,7 @@ async fn create_checked(
     }
     let station = station.ok_or(ServiceError::NotFound)?;
     // repeat calls: the same phone within the window links to the earlier incident
-    let window = if ty.as_ref().is_some_and(|t| t.dispute) {
-        incident::REPEAT_WINDOW_DISPUTE_MINUTES
-    } else {
-        incident::REPEAT_WINDOW_MINUTES
-    };
+    let window = store.intake_settings().await?.repeat_window(ty.as_ref().is_some_and(|t| t.dispute));
     let repeat_of = match &phone {
         Some(p) => store.recent_incident_by_phone(p, received_at - Duration::minutes(window)).await?.map(|(id, _)| id),
         None => None,
@@ -495,8 +491,14 @@ pub async fn transition(
     Ok(store.apply_incident_transition(&w).await?)
 }
 
-/// The caller's full phone number, for those allowed, written to the audit log.
-pub async fn reveal_phone(store: &dyn Store, user: &User, id: i64, now: DateTime<Utc>) -> SResult<Option<String>> {
+/// The caller's full name and phone number, for those allowed (command room,
+/// leaders, admins), written to the audit log.
+pub async fn reveal_caller(
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    now: DateTime<Utc>,
+) -> SResult<(Option<String>, Option<String>)> {
     let i = load(store, user, id).await?;
     if !user.roles.iter().any(|r| matches!(r, Role::CommandRoom | Role::StationLeader | Role::Admin)) {
         return Err(ServiceError::Forbidden);
@@ -506,12 +508,12 @@ pub async fn reveal_phone(store: &dyn Store, user: &User, id: i64, now: DateTime
         &user.display_name,
         "incident",
         i.id,
-        "read_caller_phone",
+        "read_caller",
         None,
         None,
     );
     store.audit(&ev, now).await?;
-    Ok(i.caller_phone)
+    Ok((i.caller_name, i.caller_phone))
 }
 
 /// What an import did.
@@ -715,13 +717,8 @@ pub struct Similar {
     pub minutes: i64,
 }
 
-/// Within this distance (metres) and time (minutes) an incident of the same
-/// type is suggested as a near-duplicate at intake.
-pub const SIMILAR_METRES: f64 = 500.0;
-pub const SIMILAR_MINUTES: i64 = 120;
-
-/// Near-duplicates of an incident the user can see: same type, within
-/// `SIMILAR_METRES` and `SIMILAR_MINUTES`, nearest first.
+/// Near-duplicates of an incident the user can see: same type, within the
+/// distance and time of the intake settings, nearest first.
 pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Vec<Similar>> {
     let (Some(lat), Some(lon), Some(code)) = (i.lat, i.lon, i.type_code.as_deref()) else { return Ok(vec![]) };
     let Ok(point) = Wgs84Point::new(lat, lon) else { return Ok(vec![]) };
@@ -730,8 +727,9 @@ pub async fn similar(store: &dyn Store, user: &User, i: &Incident) -> SResult<Ve
 
 /// Near-duplicates of a matter not yet registered (the intake form asks while
 /// the place and type are filled in): incidents the user can see of type
-/// `code` within `SIMILAR_METRES` of `at_point` and `SIMILAR_MINUTES` of `at`,
-/// nearest first; `exclude` leaves one incident out.
+/// `code` within the settings' distance of `at_point` and time of `at`
+/// ([`zhufang_domain::incident::IntakeSettings`]), nearest first; `exclude`
+/// leaves one incident out.
 pub async fn similar_to(
     store: &dyn Store,
     user: &User,
@@ -743,15 +741,17 @@ pub async fn similar_to(
     let (lat, lon) = (at_point.lat(), at_point.lon());
     let f = visibility(store, user).await?;
     let Some(scope) = f.scope_path else { return Ok(vec![]) };
-    let dlat = SIMILAR_METRES / 111_320.0;
+    let settings = store.intake_settings().await?;
+    let (radius, minutes) = (settings.similar_metres() as f64, settings.similar_minutes());
+    let dlat = radius / 111_320.0;
     let dlon = dlat / lat.to_radians().cos().max(0.01);
     let e7 = |d: f64| (d * 1e7).round() as i64;
     let q = MapQuery {
         scope_path: Some(scope),
         kinds: vec!["incident".into()],
         bbox: Some([e7(lon - dlon), e7(lat - dlat), e7(lon + dlon), e7(lat + dlat)]),
-        from: Some(at - Duration::minutes(SIMILAR_MINUTES)),
-        to: Some(at + Duration::minutes(SIMILAR_MINUTES)),
+        from: Some(at - Duration::minutes(minutes)),
+        to: Some(at + Duration::minutes(minutes)),
         category: Some(code.to_string()),
         ..Default::default()
     };
@@ -765,7 +765,7 @@ pub async fn similar_to(
             let dy = (plat - lat) * 111_320.0;
             let dx = (plon - lon) * 111_320.0 * lat.to_radians().cos();
             let metres = (dx * dx + dy * dy).sqrt();
-            (metres <= SIMILAR_METRES).then(|| Similar {
+            (metres <= radius).then(|| Similar {
                 id: m.item_id,
                 label: m.label,
                 metres: metres.round() as i64,

@@ -443,6 +443,15 @@ pub trait Store: DisputeStore + DutyStore + HazardStore + VolunteerStore + Send 
     async fn incident_limit_rows(&self) -> Result<Vec<IncidentLimit>>;
     /// Adds or changes a time limit row, with its audit event.
     async fn upsert_incident_limit(&self, l: &IncidentLimit, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()>;
+    /// The repeat-call and near-duplicate windows.
+    async fn intake_settings(&self) -> Result<zhufang_domain::incident::IntakeSettings>;
+    /// Changes them, with the audit event.
+    async fn put_intake_settings(
+        &self,
+        s: &zhufang_domain::incident::IntakeSettings,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
     /// Writes the incident, its first timeline event, its map item (when
     /// located) and the audit record in one transaction.
     async fn create_incident(&self, i: &NewIncident) -> Result<Incident>;

@@ -497,15 +497,18 @@ pub struct IncidentLimit {
     pub done_workdays: i64,
 }
 
-/// An incident (警情). The caller's phone is never serialised whole:
-/// `caller_phone_masked` is; the full number is read through an audited call.
+/// An incident (警情). The caller's name and phone are never serialised
+/// whole: `caller_name_masked` and `caller_phone_masked` are; the full values
+/// are read through an audited call.
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
     pub id: i64,
     pub number: String,
     pub channel: String,
     pub received_at: DateTime<Utc>,
+    #[serde(skip)]
     pub caller_name: Option<String>,
+    pub caller_name_masked: Option<String>,
     #[serde(skip)]
     pub caller_phone: Option<String>,
     pub caller_phone_masked: Option<String>,

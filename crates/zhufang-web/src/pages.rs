@@ -153,6 +153,39 @@ pub async fn not_found(headers: HeaderMap, req: Request) -> Response {
     }
 }
 
+/// axum's own rejections (a path or query parameter that does not parse, a
+/// form that does not, a wrong method, a body too large) come as plain
+/// English text; they become our error: the JSON body under `/api`, the
+/// error page or form fragment elsewhere, in Chinese with a stable code.
+pub async fn own_rejections(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let headers = req.headers().clone();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("text/plain"));
+    if !plain || !matches!(status.as_u16(), 400 | 405 | 413 | 415 | 422) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let err = match status.as_u16() {
+        405 => AppError::MethodNotAllowed,
+        413 => AppError::PayloadTooLarge,
+        415 => AppError::UnsupportedMediaType("请求内容的类型不受支持".into()),
+        _ => AppError::BadRequest(crate::error::describe_rejection(&text)),
+    };
+    let mut out = if api { err.into_response() } else { PageError::new(&headers, err).into_response() };
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        out.headers_mut().insert(axum::http::header::ALLOW, allow.clone());
+    }
+    out
+}
+
 /// Conservative headers on every response: everything is served from here.
 pub async fn security_headers(
     axum::extract::State(state): axum::extract::State<AppState>,

@@ -11,11 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::{Form, Json};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhufang_domain::Role;
 use zhufang_domain::audit::AuditEvent;
-use zhufang_domain::incident::parse_type_code;
+use zhufang_domain::incident::{IntakeSettings, parse_type_code};
 use zhufang_store::model::{IncidentLimit, IncidentType};
 use zhufang_store::service::FieldError;
 
@@ -181,6 +181,66 @@ pub async fn upsert_limit(
     Ok(Json(save_limit(&state, &cu, b).await?))
 }
 
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct IntakeSettingsBody {
+    /// Repeat calls: the same phone within this many minutes links to the earlier incident (1–43200).
+    pub repeat_minutes: i64,
+    /// The same for dispute types (not shorter than `repeat_minutes`).
+    pub repeat_dispute_minutes: i64,
+    /// Near-duplicates: same type within this many metres (10–5000)…
+    pub similar_metres: i64,
+    /// …and this many minutes (1–43200).
+    pub similar_minutes: i64,
+}
+
+impl From<IntakeSettings> for IntakeSettingsBody {
+    fn from(s: IntakeSettings) -> Self {
+        IntakeSettingsBody {
+            repeat_minutes: s.repeat_minutes(),
+            repeat_dispute_minutes: s.repeat_dispute_minutes(),
+            similar_metres: s.similar_metres(),
+            similar_minutes: s.similar_minutes(),
+        }
+    }
+}
+
+async fn save_settings(state: &AppState, cu: &CurrentUser, b: IntakeSettingsBody) -> Result<IntakeSettings, AppError> {
+    if !cu.user.has(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let s = IntakeSettings::new(b.repeat_minutes, b.repeat_dispute_minutes, b.similar_metres, b.similar_minutes)
+        .map_err(|errs| AppError::Validation(errs.into_iter().map(|(f, m)| FieldError::new(f, m)).collect()))?;
+    let before = state.store.intake_settings().await?;
+    let ev = AuditEvent::new(
+        Some(cu.user.id),
+        &cu.user.display_name,
+        "intake_settings",
+        1,
+        "update",
+        serde_json::to_value(before).ok().as_ref(),
+        serde_json::to_value(s).ok().as_ref(),
+    );
+    state.store.put_intake_settings(&s, Utc::now(), &ev).await?;
+    Ok(s)
+}
+
+/// The intake windows: repeat calls from the same phone, near-duplicates at intake.
+#[utoipa::path(get, path = "/api/v1/incident-settings", tag = "incidents", responses((status = 200, body = IntakeSettingsBody)))]
+pub async fn settings(State(state): State<AppState>, _cu: CurrentUser) -> ApiResult<Json<IntakeSettingsBody>> {
+    Ok(Json(state.store.intake_settings().await?.into()))
+}
+
+/// Changes the intake windows (admin; audited).
+#[utoipa::path(put, path = "/api/v1/incident-settings", request_body = IntakeSettingsBody, tag = "incidents",
+    responses((status = 200, body = IntakeSettingsBody), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    ApiJson(b): ApiJson<IntakeSettingsBody>,
+) -> ApiResult<Json<IntakeSettingsBody>> {
+    Ok(Json(save_settings(&state, &cu, b).await?.into()))
+}
+
 struct TypeRow {
     t: IncidentType,
     indent: String,
@@ -193,6 +253,7 @@ struct PageTpl {
     shell: Shell,
     types: Vec<TypeRow>,
     limits: Vec<IncidentLimit>,
+    settings: IntakeSettingsBody,
 }
 
 pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
@@ -203,6 +264,7 @@ pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers
     let shell = Shell::new(&state, &cu, &headers, "incident_types", "itype.title").await.map_err(err)?;
     let types = state.store.incident_types().await.map_err(|e| err(e.into()))?;
     let limits = state.store.incident_limit_rows().await.map_err(|e| err(e.into()))?;
+    let settings = state.store.intake_settings().await.map_err(|e| err(e.into()))?.into();
     let rows = types
         .iter()
         .map(|t| TypeRow {
@@ -216,7 +278,7 @@ pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers
             t: t.clone(),
         })
         .collect();
-    render(PageTpl { shell, types: rows, limits }, &headers)
+    render(PageTpl { shell, types: rows, limits, settings }, &headers)
 }
 
 #[derive(Deserialize)]
@@ -270,5 +332,40 @@ pub async fn limit_form(
     }
     let body = LimitBody { type_prefix: f.type_prefix, label: f.label, sign_for_hours, done_workdays };
     save_limit(&state, &cu, body).await.map_err(err)?;
+    Ok(hx_redirect("/admin/incident-types"))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    repeat_minutes: String,
+    repeat_dispute_minutes: String,
+    similar_metres: String,
+    similar_minutes: String,
+}
+
+pub async fn settings_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Form(f): Form<SettingsForm>,
+) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    let mut errs = vec![];
+    let mut int = |field: &'static str, v: &str| {
+        v.trim().parse::<i64>().unwrap_or_else(|_| {
+            errs.push(FieldError::new(field, "须为整数"));
+            0
+        })
+    };
+    let body = IntakeSettingsBody {
+        repeat_minutes: int("repeat_minutes", &f.repeat_minutes),
+        repeat_dispute_minutes: int("repeat_dispute_minutes", &f.repeat_dispute_minutes),
+        similar_metres: int("similar_metres", &f.similar_metres),
+        similar_minutes: int("similar_minutes", &f.similar_minutes),
+    };
+    if !errs.is_empty() {
+        return Err(err(AppError::Validation(errs)));
+    }
+    save_settings(&state, &cu, body).await.map_err(err)?;
     Ok(hx_redirect("/admin/incident-types"))
 }

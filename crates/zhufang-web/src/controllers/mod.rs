@@ -41,13 +41,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(AppError::BadRequest(format!("请求内容字段有误：{}", e.body_text())))
-            }
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(AppError::UnsupportedMediaType("请求须为 application/json".into()))
             }
-            Err(e) => Err(AppError::BadRequest(format!("请求内容不是有效的JSON：{}", e.body_text()))),
+            Err(e) => Err(AppError::BadRequest(crate::error::describe_rejection(&e.body_text()))),
         }
     }
 }

@@ -42,6 +42,8 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert!(i["number"].as_str().unwrap().starts_with("JQ"));
     assert_eq!(i["caller_phone_masked"], "138****8000");
     assert!(!i.to_string().contains("13800138000"), "the full phone never leaves unasked: {i}");
+    assert_eq!(i["caller_name_masked"], "王**");
+    assert!(!i.to_string().contains("王先生"), "nor the full name: {i}");
     // the triage model reads the text: a police matter, with its confidence and the words that drove it
     let t = &i["triage"];
     assert_eq!((t["police"].as_bool(), t["source"].as_str()), (Some(true), Some("model")), "{t}");
@@ -151,15 +153,16 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
         .await;
     assert!(far["similar"].as_array().unwrap().iter().all(|x| x["id"] != id), "{far}");
 
-    // the full number: command room yes (audited), officer no
-    let before = db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller_phone").await;
-    let (s, p) = command.get(&format!("/api/v1/incidents/{id}/caller-phone")).await;
-    assert_eq!((s, p["caller_phone"].as_str()), (StatusCode::OK, Some("13800138000")));
+    // the full name and number: command room yes (audited), officer no
+    let before = db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller").await;
+    let (s, p) = command.get(&format!("/api/v1/incidents/{id}/caller")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((p["caller_name"].as_str(), p["caller_phone"].as_str()), (Some("王先生"), Some("13800138000")));
     assert_eq!(
-        db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller_phone").await,
+        db_count(&app.db_url, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "read_caller").await,
         before + 1
     );
-    assert_eq!(code(&officer.get(&format!("/api/v1/incidents/{id}/caller-phone")).await.1), "forbidden");
+    assert_eq!(code(&officer.get(&format!("/api/v1/incidents/{id}/caller")).await.1), "forbidden");
 
     // the pages: intake by form (htmx), the detail page with its masked phone and reveal button
     let (c, csrf) = page_session(&app, "s1.command").await;
@@ -182,16 +185,17 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert!(to.starts_with("/incidents/"), "{to}");
     let html = c.get(app.url(&format!("/incidents/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(
-        html.contains("138****8000") && !html.contains("13800138000") && html.contains("data-testid=\"reveal-phone\"")
+        html.contains("138****8000") && !html.contains("13800138000") && html.contains("data-testid=\"reveal-caller\"")
     );
+    assert!(html.contains("王**") && !html.contains("王先生"), "the caller's name is masked too");
     let x = c.get(app.url("/api/v1/incidents/export.xlsx?police=1&q=推搡")).send().await.unwrap();
     assert_eq!(x.status(), StatusCode::OK);
     let bytes = x.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK") && bytes.len() > 3000, "an xlsx (zip) workbook");
     let list = c.get(app.url("/incidents?q=游泳")).send().await.unwrap().text().await.unwrap();
     assert_eq!(list.matches("data-testid=\"incident-row\"").count(), 1);
-    let fragment = c.get(app.url(&format!("/incidents/{id}/caller-phone"))).send().await.unwrap().text().await.unwrap();
-    assert!(fragment.contains("13800138000"));
+    let fragment = c.get(app.url(&format!("/incidents/{id}/caller"))).send().await.unwrap().text().await.unwrap();
+    assert!(fragment.contains("13800138000") && fragment.contains("王先生"), "{fragment}");
 
     // another station sees none of it
     let s2 = app.login("s2.command").await;
@@ -796,6 +800,112 @@ async fn the_type_dictionary_and_hand_over_limits_are_edited_by_admins() {
     assert_eq!(audit["total"], 3, "{audit}");
     let (_, audit) = admin.get("/api/v1/audit?object_type=incident_limit").await;
     assert_eq!(audit["total"], 1);
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeat_call_and_near_duplicate_windows_are_settings() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let command = app.login("s1.command").await;
+    let (_, s) = command.get("/api/v1/incident-settings").await;
+    assert_eq!(
+        s,
+        json!({"repeat_minutes": 60, "repeat_dispute_minutes": 4320, "similar_metres": 500, "similar_minutes": 120})
+    );
+    let intake = |phone: &str, at: &str, type_code: &str| json!({"channel": "110", "description": "又打来了", "caller_phone": phone, "received_at": at, "type_code": type_code});
+    // by default a call 90 minutes later is a new matter; a dispute call 90 minutes later is a repeat
+    let (_, a) = command.post("/api/v1/incidents", intake("13800001111", "2026-11-20T09:00", "0201")).await;
+    let (_, b) = command.post("/api/v1/incidents", intake("13800001111", "2026-11-20T10:30", "0201")).await;
+    assert!(b["repeat_of"].is_null(), "{b}");
+    let (_, d1) = command.post("/api/v1/incidents", intake("13800002222", "2026-11-20T09:00", "0401")).await;
+    let (_, d2) = command.post("/api/v1/incidents", intake("13800002222", "2026-11-20T10:30", "0401")).await;
+    assert_eq!(d2["repeat_of"], d1["id"], "{d2}");
+
+    // bad values are refused field by field and change nothing; only admins change them
+    let (st, v) = admin
+        .put(
+            "/api/v1/incident-settings",
+            json!({"repeat_minutes": 0, "repeat_dispute_minutes": 50000, "similar_metres": 5, "similar_minutes": 60}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["repeat_minutes", "repeat_dispute_minutes", "similar_metres"]);
+    assert!(v["error"]["fields"][0]["message"].as_str().unwrap().contains("分钟"));
+    let (st, v) = admin
+        .put(
+            "/api/v1/incident-settings",
+            json!({"repeat_minutes": 120, "repeat_dispute_minutes": 60, "similar_metres": 500, "similar_minutes": 60}),
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("repeat_dispute_minutes"))
+    );
+    let wide =
+        json!({"repeat_minutes": 180, "repeat_dispute_minutes": 180, "similar_metres": 2000, "similar_minutes": 600});
+    assert_eq!(code(&command.put("/api/v1/incident-settings", wide.clone()).await.1), "forbidden");
+    assert_eq!(command.get("/api/v1/incident-settings").await.1["repeat_minutes"], 60);
+
+    // three hours for every call: now a call 2 hours later is linked, a dispute call 4 hours later is not
+    let (st, v) = admin.put("/api/v1/incident-settings", wide.clone()).await;
+    assert_eq!((st, &v), (StatusCode::OK, &wide));
+    let (_, c) = command.post("/api/v1/incidents", intake("13800001111", "2026-11-20T12:30", "0201")).await;
+    assert_eq!(c["repeat_of"], b["id"], "the latest earlier call: {c}");
+    let (_, d3) = command.post("/api/v1/incidents", intake("13800002222", "2026-11-20T14:31", "0401")).await;
+    assert!(d3["repeat_of"].is_null(), "{d3}");
+    let _ = a;
+
+    // near-duplicates follow the distance setting: 1.1 km away is suggested within 2 km, not within 500 m
+    let (lat, lon, _) = inside_s1(&command).await;
+    let (_, first) = command
+        .post("/api/v1/incidents", json!({"channel": "110", "description": "路边有人推搡", "location": {"lat": lat, "lon": lon}, "type_code": "0201"}))
+        .await;
+    let near = format!("/api/v1/incidents/similar?lat={}&lon={lon}&type_code=0201", lat + 0.01);
+    let (st, v) = command.get(&near).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v.as_array().unwrap().iter().any(|x| x["id"] == first["id"]), "within 2 km: {v}");
+    let narrow =
+        json!({"repeat_minutes": 60, "repeat_dispute_minutes": 4320, "similar_metres": 500, "similar_minutes": 120});
+    assert_eq!(admin.put("/api/v1/incident-settings", narrow).await.0, StatusCode::OK);
+    let (_, v) = command.get(&near).await;
+    assert!(v.as_array().unwrap().iter().all(|x| x["id"] != first["id"]), "not within 500 m: {v}");
+
+    // the admin page shows and saves them; every change is audited
+    let (c, csrf) = page_session(&app, "admin").await;
+    let html = c.get(app.url("/admin/incident-types")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-testid=\"intake-form\"") && html.contains("value=\"4320\""), "{html}");
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        c.post(app.url("/admin/incident-settings"))
+            .header("x-csrf-token", &csrf)
+            .header("hx-request", "true")
+            .form(&form)
+            .send()
+    };
+    let r = post(vec![
+        ("repeat_minutes", "一小时"),
+        ("repeat_dispute_minutes", "4320"),
+        ("similar_metres", "500"),
+        ("similar_minutes", "120"),
+    ])
+    .await
+    .unwrap();
+    assert!(r.text().await.unwrap().contains("须为整数"));
+    let r = post(vec![
+        ("repeat_minutes", "30"),
+        ("repeat_dispute_minutes", "4320"),
+        ("similar_metres", "500"),
+        ("similar_minutes", "120"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.headers()["hx-redirect"], "/admin/incident-types");
+    assert_eq!(command.get("/api/v1/incident-settings").await.1["repeat_minutes"], 30);
+    let (_, audit) = admin.get("/api/v1/audit?object_type=intake_settings").await;
+    assert_eq!(audit["total"], 3, "{audit}");
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }

@@ -160,6 +160,27 @@ async fn refusals_permissions_and_errors() {
         .unwrap();
     let (s, v) = body(r).await;
     assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("请求内容不是有效的JSON"), "{v}");
+    // a field of the wrong type names the field, in Chinese
+    let (s, v) = command.post("/api/v1/tasks", json!({"title": 5})).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert!(v["error"]["message"].as_str().unwrap().contains("title"), "{v}");
+    // so does a path or query parameter that does not parse, and a wrong method: our error, never axum's text
+    let (s, v) = command.get("/api/v1/tasks/abc").await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"), "{v}");
+    assert_eq!(v["error"]["message"], "地址中的参数有误：“abc”格式不对");
+    let (s, v) = command.get("/api/v1/incidents?page=x").await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("查询参数有误：page"), "{v}");
+    let r = command.c.delete(app.url("/api/v1/tasks")).bearer_auth(&command.token).send().await.unwrap();
+    let allow = r.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (s, v) = body(r).await;
+    assert_eq!((s, code(&v)), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"), "{v}");
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let (pc, _) = crate::harness::page_session(&app, "s1.command").await;
+    let r = pc.get(app.url("/tasks/abc")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("地址中的参数有误"), "the error page");
 
     // 422 for a missing assignee, 422 for someone of another station
     let (s, v) = command.act(id, json!({"action": "dispatch"})).await;

@@ -298,19 +298,17 @@ pub async fn transition(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PhoneOut {
+pub struct CallerOut {
+    pub caller_name: Option<String>,
     pub caller_phone: Option<String>,
 }
 
-/// The caller's full phone number (command room, leaders, admins); every read is audited.
-#[utoipa::path(get, path = "/api/v1/incidents/{id}/caller-phone", tag = "incidents", responses((status = 200, body = PhoneOut), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn caller_phone(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<PhoneOut>> {
-    let caller_phone = incidents::reveal_phone(state.store.as_ref(), &cu.user, id, Utc::now()).await?;
-    Ok(Json(PhoneOut { caller_phone }))
+/// The caller's full name and phone number (command room, leaders, admins);
+/// every read is audited (`read_caller`).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/caller", tag = "incidents", responses((status = 200, body = CallerOut), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn caller(State(state): State<AppState>, cu: CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<CallerOut>> {
+    let (caller_name, caller_phone) = incidents::reveal_caller(state.store.as_ref(), &cu.user, id, Utc::now()).await?;
+    Ok(Json(CallerOut { caller_name, caller_phone }))
 }
 
 /// The incident type dictionary (类别/类型/细类/子类), in order.

@@ -13,7 +13,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse};
 use chrono::Utc;
 use serde::Deserialize;
 use zhufang_domain::Role;
@@ -451,7 +450,7 @@ pub async fn show_page(
             rating_label: i.rating.and_then(zhufang_domain::incident::rating_label).unwrap_or_default().to_string(),
             received: fmt_time(&i.received_at),
             may_register_dispute: zhufang_store::disputes::may_register(&cu.user.roles),
-            may_reveal: i.caller_phone.is_some()
+            may_reveal: (i.caller_phone.is_some() || i.caller_name.is_some())
                 && cu.user.roles.iter().any(|r| matches!(r, Role::CommandRoom | Role::StationLeader | Role::Admin)),
             steps,
             actions,
@@ -574,19 +573,24 @@ struct NearDupsTpl {
     list: Vec<incidents::Similar>,
 }
 
-/// The full caller phone as a fragment (audited).
-pub async fn phone_fragment(
+/// The caller's full name and phone as a fragment (audited).
+pub async fn caller_fragment(
     State(state): State<AppState>,
     PageUser(cu): PageUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
-    let phone =
-        incidents::reveal_phone(state.store.as_ref(), &cu.user, id, Utc::now()).await.map_err(|e| err(e.into()))?;
-    // a stored phone is digits only (parsed at intake)
-    let text = phone.unwrap_or_default().replace(['<', '>', '&', '"'], "");
-    Ok(Html(format!("<span data-testid=\"caller-phone-full\">{text}</span>")).into_response())
+    let (name, phone) =
+        incidents::reveal_caller(state.store.as_ref(), &cu.user, id, Utc::now()).await.map_err(|e| err(e.into()))?;
+    render(CallerTpl { name: name.unwrap_or_default(), phone: phone.unwrap_or_default() }, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "incidents/caller.html")]
+struct CallerTpl {
+    name: String,
+    phone: String,
 }
 
 pub struct FigureRowView {
