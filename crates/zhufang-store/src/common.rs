@@ -2754,6 +2754,18 @@ impl Store for Backend {
         Ok(rows.into_iter().map(|(t, a, n, g)| (from_ms(t), a, n, g)).collect())
     }
 
+    async fn workflow_states_in_use(&self, workflow: &str) -> Result<Vec<(String, i64)>> {
+        let table = match workflow {
+            "task" => "tasks",
+            "incident" => "incidents",
+            "dispute" => "disputes",
+            "hazard" => "hazards",
+            _ => return Ok(vec![]),
+        };
+        let sql = format!("SELECT state, COUNT(*) FROM {table} GROUP BY state ORDER BY state");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.r()).await?)
+    }
+
     async fn state_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY state")
             .fetch_all(self.r())

@@ -421,6 +421,9 @@ pub trait Store: DisputeStore + DutyStore + HazardStore + VolunteerStore + Send 
         notes: &[NewNotification],
     ) -> Result<()>;
     async fn state_counts(&self) -> Result<Vec<(String, i64)>>;
+    /// (state, number of records in it) of the records a workflow drives
+    /// (`task`, `incident`, `dispute`, `hazard`); empty for another name.
+    async fn workflow_states_in_use(&self, workflow: &str) -> Result<Vec<(String, i64)>>;
 
     // resumable jobs
     /// Asks for a job to run (again) from the start.

@@ -199,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset", post(users::reset_form))
         .route("/admin/users/{id}/phone", get(users::phone_fragment))
         .route("/admin/workflow", get(settings::workflow_page))
+        .route("/admin/workflow/{name}", post(settings::workflow_form))
         .route("/admin/incident-types", get(incident_types::page).post(incident_types::type_form))
         .route("/admin/disputes", get(dispute_settings::page))
         .route("/admin/dispute-categories", post(dispute_settings::category_form))

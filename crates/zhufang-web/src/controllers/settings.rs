@@ -1,7 +1,7 @@
-//! Admin pages: the workflow table and the working-day calendar
-//! (`/admin/workflow`), and the audit log with chain verification
-//! (`/admin/audit`). Editing the transition table goes through
-//! `PUT /api/v1/workflows/task`; calendar days are set here or via the API.
+//! Admin pages: the four workflows (states and transition table, shown and
+//! edited as JSON) and the working-day calendar (`/admin/workflow`), and the
+//! audit log with chain verification (`/admin/audit`). The same edits go
+//! through `PUT /api/v1/workflows/{name}`; calendar days are set here or via the API.
 
 use crate::auth::PageUser;
 use crate::error::AppError;
@@ -9,7 +9,7 @@ use crate::pages::{PageError, PageResult, Shell, fmt_time, hx_redirect, page_win
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse};
 use chrono::NaiveDate;
@@ -41,16 +41,37 @@ pub struct RuleView {
 struct WorkflowTpl {
     shell: Shell,
     wf: Workflow,
+    /// (name, label, current) of the four workflows.
+    tabs: Vec<(String, String, bool)>,
+    /// The states and rules as pretty JSON, for the editor.
+    definition: String,
     rows: Vec<RuleView>,
     days: Vec<(String, String, String)>,
 }
 
-pub async fn workflow_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+#[derive(Deserialize)]
+pub struct WorkflowQuery {
+    name: Option<String>,
+}
+
+pub async fn workflow_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<WorkflowQuery>,
+) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     admin_only(&cu).map_err(err)?;
     let shell = Shell::new(&state, &cu, &headers, "workflow", "nav.workflow").await.map_err(err)?;
     let tr = shell.tr;
-    let wf = (*state.workflow()).clone();
+    let name = q.name.unwrap_or_else(|| zhufang_domain::task::WORKFLOW.to_string());
+    let wf = super::workflows::load(&state, &name).await.map_err(err)?;
+    let tabs = super::workflows::KNOWN
+        .iter()
+        .map(|(n, zh, en)| (n.to_string(), tr.pick(zh, en).to_string(), *n == name))
+        .collect();
+    let definition = serde_json::to_string_pretty(&serde_json::json!({"states": wf.states, "rules": wf.rules}))
+        .map_err(|e| err(AppError::Internal(e.to_string())))?;
     let label =
         |s: &str| wf.state(s).map(|d| tr.pick(&d.label_zh, &d.label_en).to_string()).unwrap_or_else(|| s.to_string());
     let rows = wf
@@ -88,7 +109,41 @@ pub async fn workflow_page(State(state): State<AppState>, PageUser(cu): PageUser
         .rev()
         .map(|(d, k, n)| (d.to_string(), k.as_str().to_string(), n))
         .collect();
-    render(WorkflowTpl { shell, wf, rows, days }, &headers)
+    render(WorkflowTpl { shell, wf, tabs, definition, rows, days }, &headers)
+}
+
+#[derive(Deserialize)]
+pub struct DefinitionForm {
+    definition: String,
+}
+
+/// Saves a workflow edited as JSON on the page (the same checks as the API).
+pub async fn workflow_form(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Form(f): Form<DefinitionForm>,
+) -> PageResult {
+    let err = |e| PageError::new(&headers, e);
+    admin_only(&cu).map_err(err)?;
+    let body: super::workflows::WorkflowBody = serde_json::from_str(&f.definition).map_err(|e| {
+        err(AppError::field(
+            "definition",
+            &format!("流程定义不是有效的JSON（第{}行第{}列）：{}", e.line(), e.column(), json_reason(&e)),
+        ))
+    })?;
+    super::workflows::save(&state, &cu, &name, body).await.map_err(err)?;
+    Ok(hx_redirect(&format!("/admin/workflow?name={name}")))
+}
+
+/// A serde_json error's kind in Chinese.
+fn json_reason(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "格式不对",
+        serde_json::error::Category::Data => "缺少字段或字段的值不对",
+        serde_json::error::Category::Io => "读取失败",
+    }
 }
 
 #[derive(Deserialize)]

@@ -909,3 +909,67 @@ async fn repeat_call_and_near_duplicate_windows_are_settings() {
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_incident_workflow_is_data_admins_edit() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let command = app.login("s1.command").await;
+    for name in ["task", "incident", "dispute", "hazard"] {
+        let (s, wf) = command.get(&format!("/api/v1/workflows/{name}")).await;
+        assert_eq!((s, wf["name"].as_str()), (StatusCode::OK, Some(name)), "{wf}");
+    }
+    assert_eq!(code(&command.get("/api/v1/workflows/payroll").await.1), "not_found");
+    let (_, wf) = admin.get("/api/v1/workflows/incident").await;
+    let rules = wf["rules"].as_array().unwrap().clone();
+    assert!(rules.iter().any(|r| r["action"] == "divert"));
+
+    // without its hand-over rule a triaged non-police matter cannot be diverted
+    let (_, i) = command.post("/api/v1/incidents", json!({"channel": "12345", "description": "小区路灯不亮"})).await;
+    let path = format!("/api/v1/incidents/{}/transitions", i["id"]);
+    let (s, v) = command.post(&path, json!({"action": "triage", "police": false})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let kept: Vec<_> = rules.iter().filter(|r| r["action"] != "divert").cloned().collect();
+    assert_eq!(
+        code(&command.put("/api/v1/workflows/incident", json!({"states": wf["states"], "rules": kept})).await.1),
+        "forbidden"
+    );
+    let (s, v) = admin.put("/api/v1/workflows/incident", json!({"states": wf["states"], "rules": kept})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE})).await;
+    assert!(["validation_failed", "invalid_transition"].contains(&code(&v)), "{s} {v}");
+
+    // a state incidents are still in cannot be dropped; nothing changes
+    let states: Vec<_> = wf["states"].as_array().unwrap().iter().filter(|s| s["state"] != "triaged").cloned().collect();
+    let rules_wo: Vec<_> = kept.iter().filter(|r| r["from"] != "triaged" && r["to"] != "triaged").cloned().collect();
+    let (s, v) = admin.put("/api/v1/workflows/incident", json!({"states": states, "rules": rules_wo})).await;
+    assert_eq!(
+        (s, v["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("states")),
+        "{v}"
+    );
+    assert!(v["error"]["fields"][0]["message"].as_str().unwrap().contains("triaged"));
+
+    // the admin page shows each workflow and saves an edit made as JSON
+    let (c, csrf) = page_session(&app, "admin").await;
+    let html = c.get(app.url("/admin/workflow?name=incident")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-testid=\"wf-tab-incident\"") && html.contains("wf-definition"), "{html}");
+    assert!(!html.contains("<code>divert</code>"), "the table as saved");
+    let post = |definition: String| {
+        c.post(app.url("/admin/workflow/incident"))
+            .header("x-csrf-token", &csrf)
+            .header("hx-request", "true")
+            .form(&[("definition", definition)])
+            .send()
+    };
+    let r = post("{\"states\": [".into()).await.unwrap();
+    assert!(r.text().await.unwrap().contains("不是有效的JSON"));
+    let r = post(json!({"states": wf["states"], "rules": rules}).to_string()).await.unwrap();
+    assert_eq!(r.headers()["hx-redirect"], "/admin/workflow?name=incident");
+    let (s, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE})).await;
+    assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("diverted")), "{v}");
+    let (_, audit) = admin.get("/api/v1/audit?object_type=workflow").await;
+    let edits = audit["items"].as_array().unwrap().iter().filter(|a| a["action"] == "replace").count();
+    assert_eq!(edits, 2, "the two edits are audited: {audit}");
+    app.stop().await;
+}
