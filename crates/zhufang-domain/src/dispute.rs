@@ -138,6 +138,12 @@ impl Side {
             Side::Respondent => "被申请人",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Side::Applicant => "Applicant",
+            Side::Respondent => "Respondent",
+        }
+    }
 }
 
 /// A party's kind: 自然人, 法人 or 非法人组织.
@@ -165,6 +171,13 @@ impl PartyKind {
             PartyKind::Natural => "自然人",
             PartyKind::Legal => "法人",
             PartyKind::Organisation => "非法人组织",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            PartyKind::Natural => "Natural person",
+            PartyKind::Legal => "Legal person",
+            PartyKind::Organisation => "Unincorporated organisation",
         }
     }
 }

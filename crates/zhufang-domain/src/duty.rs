@@ -43,6 +43,14 @@ impl HolidayPolicy {
             Self::Previous => "提前到上一个工作日",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::Keep => "Keep on holidays",
+            Self::Skip => "Skip holidays",
+            Self::Next => "Move to the next working day",
+            Self::Previous => "Move to the previous working day",
+        }
+    }
 }
 
 /// A recurrence as a deployment writes it: an RRULE (without DTSTART), the

@@ -97,6 +97,14 @@ impl Severity {
             Severity::Critical => "危机",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Severity::Normal => "Normal",
+            Severity::Urgent => "Urgent",
+            Severity::Critical => "Critical",
+        }
+    }
+    pub const ALL: [Severity; 3] = [Severity::Normal, Severity::Urgent, Severity::Critical];
 }
 
 /// How a police matter ended (处置结果).
@@ -142,6 +150,15 @@ impl HandlingResult {
             HandlingResult::AdministrativeCase => "行政立案",
             HandlingResult::Transferred => "移交",
             HandlingResult::DisputeRegistered => "登记矛盾纠纷",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            HandlingResult::OnSite => "Closed on site",
+            HandlingResult::CriminalCase => "Criminal case opened",
+            HandlingResult::AdministrativeCase => "Administrative case opened",
+            HandlingResult::Transferred => "Transferred",
+            HandlingResult::DisputeRegistered => "Dispute registered",
         }
     }
 }
@@ -283,6 +300,13 @@ pub fn default_workflow() -> Workflow {
 /// 回访 rating: 1 非常满意 … 5 非常不满意 (12345 practice).
 pub fn rating_label(r: i64) -> Option<&'static str> {
     ["非常满意", "满意", "基本满意", "不满意", "非常不满意"].get(usize::try_from(r).ok()?.checked_sub(1)?).copied()
+}
+
+/// The same rating in English.
+pub fn rating_label_en(r: i64) -> Option<&'static str> {
+    ["Very satisfied", "Satisfied", "Fairly satisfied", "Dissatisfied", "Very dissatisfied"]
+        .get(usize::try_from(r).ok()?.checked_sub(1)?)
+        .copied()
 }
 
 /// A code of the 4-level type dictionary (类别/类型/细类/子类): 2, 4, 6 or 8

@@ -287,6 +287,7 @@ pub async fn calendar_page(
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     let shell = Shell::new(&state, &cu, &headers, "duty", "nav.duty").await.map_err(err)?;
+    let tr = shell.tr;
     let now = Utc::now();
     let today = zhufang_domain::calendar::local_date(now);
     let date = day("date", &f.date).map_err(err)?.unwrap_or(today);
@@ -327,7 +328,7 @@ pub async fn calendar_page(
             task_id: e.task_id,
             time: e.at_time.clone().unwrap_or_default(),
             title: e.title,
-            state: task_wf.state(&e.state).map(|s| s.label_zh.clone()).unwrap_or(e.state),
+            state: task_wf.state(&e.state).map(|s| tr.pick(&s.label_zh, &s.label_en).to_string()).unwrap_or(e.state),
             who: if who == "unit" { e.assignee_name.unwrap_or_default() } else { String::new() },
         });
     }
@@ -339,7 +340,7 @@ pub async fn calendar_page(
             week.push(DayCell {
                 date: d.format("%Y-%m-%d").to_string(),
                 label: if d.day() == 1 || d == first {
-                    d.format("%-m月%-d日").to_string()
+                    d.format(tr.pick("%-m月%-d日", "%b %-d")).to_string()
                 } else {
                     d.format("%-d").to_string()
                 },
@@ -358,9 +359,13 @@ pub async fn calendar_page(
         (period.0 - Duration::days(1), period.1 + Duration::days(1))
     };
     let heading = if view == "week" {
-        format!("{} – {}", first.format("%Y年%-m月%-d日"), last.format("%-m月%-d日"))
+        format!(
+            "{} – {}",
+            first.format(tr.pick("%Y年%-m月%-d日", "%b %-d, %Y")),
+            last.format(tr.pick("%-m月%-d日", "%b %-d"))
+        )
     } else {
-        period.0.format("%Y年%-m月").to_string()
+        period.0.format(tr.pick("%Y年%-m月", "%B %Y")).to_string()
     };
     render(
         CalendarTpl {
@@ -441,7 +446,7 @@ pub async fn templates_page(State(state): State<AppState>, PageUser(cu): PageUse
                 _ => String::new(),
             },
             holiday_label: zhufang_domain::duty::HolidayPolicy::parse(&t.holiday)
-                .map(|p| p.label_zh().to_string())
+                .map(|p| tr.pick(p.label_zh(), p.label_en()).to_string())
                 .unwrap_or_default(),
             t,
         })
@@ -461,7 +466,7 @@ pub async fn templates_page(State(state): State<AppState>, PageUser(cu): PageUse
         .collect();
     let policies = zhufang_domain::duty::HolidayPolicy::ALL
         .iter()
-        .map(|p| (p.as_str().to_string(), p.label_zh().to_string()))
+        .map(|p| (p.as_str().to_string(), tr.pick(p.label_zh(), p.label_en()).to_string()))
         .collect();
     let now = Utc::now();
     let today = zhufang_domain::calendar::local_date(now);

@@ -215,6 +215,15 @@ async fn the_duty_calendar_as_a_revocable_ics_subscription() {
     let unit = lc.get(app.url("/duty?view=week&who=unit")).send().await.unwrap().text().await.unwrap();
     assert!(unit.contains("每日走访（") && unit.contains(" · "), "the unit's view names who");
     assert_eq!(page("?date=tomorrow").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // in English: dates and states in English
+    c.get(app.url("/lang/en")).send().await.unwrap();
+    let en = page("?view=week").await.text().await.unwrap();
+    assert!(!en.contains("年") && en.contains("Dispatched"), "the heading and states: {en}");
+    lc.get(app.url("/lang/en")).send().await.unwrap();
+    let en = lc.get(app.url("/duty/templates")).send().await.unwrap().text().await.unwrap();
+    lc.get(app.url("/lang/zh")).send().await.unwrap();
+    assert!(en.contains("Keep on holidays") || en.contains("Move to the next working day"), "{en}");
+    c.get(app.url("/lang/zh")).send().await.unwrap();
     let frag = c
         .post(app.url("/duty/calendar-token"))
         .header("x-csrf-token", &csrf)

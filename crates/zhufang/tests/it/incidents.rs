@@ -196,6 +196,13 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert_eq!(list.matches("data-testid=\"incident-row\"").count(), 1);
     let fragment = c.get(app.url(&format!("/incidents/{id}/caller"))).send().await.unwrap().text().await.unwrap();
     assert!(fragment.contains("13800138000") && fragment.contains("王先生"), "{fragment}");
+    // in English: the severity, the handling result and the intake form's choices
+    c.get(app.url("/lang/en")).send().await.unwrap();
+    let html = c.get(app.url(&format!("/incidents/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Closed on site") && html.contains("Urgent") && !html.contains("现场自处"), "{html}");
+    let html = c.get(app.url("/incidents/new")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("3 Critical") && !html.contains("危机"), "{html}");
+    c.get(app.url("/lang/zh")).send().await.unwrap();
 
     // another station sees none of it
     let s2 = app.login("s2.command").await;

@@ -534,8 +534,11 @@ pub async fn show_page(
         .into_iter()
         .map(|p| PartyView {
             id: p.id,
-            side: Side::parse(&p.side).map(|s| s.label_zh()).unwrap_or_default().to_string(),
-            kind: PartyKind::parse(&p.kind).map(|k| k.label_zh()).unwrap_or_default().to_string(),
+            side: Side::parse(&p.side).map(|s| tr.pick(s.label_zh(), s.label_en())).unwrap_or_default().to_string(),
+            kind: PartyKind::parse(&p.kind)
+                .map(|k| tr.pick(k.label_zh(), k.label_en()))
+                .unwrap_or_default()
+                .to_string(),
             name: p.name_masked,
             phone: match p.id_number_masked {
                 Some(id) => format!("{} · {id}", p.phone_masked.unwrap_or_default()),

@@ -151,7 +151,7 @@ pub async fn list_page(
             channel: channel_label(tr, &i.channel),
             kind: i.type_name.clone().unwrap_or_default(),
             severity: i.severity,
-            severity_label: Severity::from_level(i.severity).map(|s| s.label_zh()).unwrap_or_default().to_string(),
+            severity_label: severity_label(tr, i.severity),
             state: i.state.clone(),
             state_label: state_label(&wf, tr, &i.state),
             place: match &i.grid_name {
@@ -197,7 +197,13 @@ pub async fn list_page(
 struct NewTpl {
     shell: Shell,
     channels: Vec<Opt>,
+    severities: Vec<Opt>,
     types: Vec<Opt>,
+}
+
+/// 一般/紧急/危机 (or Normal/Urgent/Critical) of a severity level.
+fn severity_label(tr: Tr, level: i64) -> String {
+    Severity::from_level(level).map(|s| tr.pick(s.label_zh(), s.label_en())).unwrap_or_default().to_string()
 }
 
 pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
@@ -207,7 +213,14 @@ pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, hea
     }
     let shell = Shell::new(&state, &cu, &headers, "incident_new", "incident.new").await.map_err(err)?;
     let types = state.store.incident_types().await.map_err(|e| err(e.into()))?;
-    render(NewTpl { channels: channel_options(shell.tr), types: type_options(&types), shell }, &headers)
+    let severities = Severity::ALL
+        .iter()
+        .map(|s| Opt {
+            value: s.level().to_string(),
+            label: format!("{} {}", s.level(), severity_label(shell.tr, s.level())),
+        })
+        .collect();
+    render(NewTpl { channels: channel_options(shell.tr), severities, types: type_options(&types), shell }, &headers)
 }
 
 #[derive(Deserialize)]
@@ -318,6 +331,7 @@ struct ShowTpl {
     agencies: Vec<Opt>,
     types: Vec<Opt>,
     results: Vec<Opt>,
+    ratings: Vec<Opt>,
     may_reveal: bool,
     /// The dispute ledger's hook: register a dispute from this incident.
     may_register_dispute: bool,
@@ -406,8 +420,22 @@ pub async fn show_page(
     } else {
         vec![]
     };
-    let results =
-        HandlingResult::ALL.iter().map(|r| Opt { value: r.as_str().into(), label: r.label_zh().into() }).collect();
+    let results = HandlingResult::ALL
+        .iter()
+        .map(|r| Opt { value: r.as_str().into(), label: tr.pick(r.label_zh(), r.label_en()).into() })
+        .collect();
+    let ratings = (1..=5)
+        .map(|r| Opt {
+            value: r.to_string(),
+            label: format!(
+                "{r} {}",
+                tr.pick(
+                    zhufang_domain::incident::rating_label(r).unwrap_or_default(),
+                    zhufang_domain::incident::rating_label_en(r).unwrap_or_default()
+                )
+            ),
+        })
+        .collect();
     let steps = [
         ("incident.triaged_at", &i.triaged_at),
         ("incident.dispatched_at", &i.dispatched_at),
@@ -439,15 +467,25 @@ pub async fn show_page(
         ShowTpl {
             state_label: state_label(&wf, tr, &i.state),
             channel: channel_label(tr, &i.channel),
-            severity_label: Severity::from_level(i.severity).map(|s| s.label_zh()).unwrap_or_default().to_string(),
+            severity_label: severity_label(tr, i.severity),
             result_label: i
                 .result
                 .as_deref()
                 .and_then(HandlingResult::parse)
-                .map(|r| r.label_zh())
+                .map(|r| tr.pick(r.label_zh(), r.label_en()))
                 .unwrap_or_default()
                 .to_string(),
-            rating_label: i.rating.and_then(zhufang_domain::incident::rating_label).unwrap_or_default().to_string(),
+            rating_label: i
+                .rating
+                .and_then(|r| {
+                    Some(tr.pick(
+                        zhufang_domain::incident::rating_label(r)?,
+                        zhufang_domain::incident::rating_label_en(r)?,
+                    ))
+                })
+                .unwrap_or_default()
+                .to_string(),
+            ratings,
             received: fmt_time(&i.received_at),
             may_register_dispute: zhufang_store::disputes::may_register(&cu.user.roles),
             may_reveal: (i.caller_phone.is_some() || i.caller_name.is_some())
