@@ -517,7 +517,7 @@ pub struct Stat {
     pub relapses: i64,
     /// 1 村, 2 乡镇, 3 县.
     pub level: i64,
-    /// Days allowed by its class (None before acceptance).
+    /// Working days allowed by its class (None before acceptance).
     pub limit_days: Option<i64>,
 }
 
@@ -531,7 +531,8 @@ pub struct Figures {
     pub resolved: i64,
     /// resolved / screened (化解率).
     pub resolution_rate: Option<f64>,
-    /// Settled within their class's limit, of those settled with a class.
+    /// Settled within their class's limit (working days from registration,
+    /// on the working-day calendar), of those settled with a class.
     pub on_time_rate: Option<f64>,
     /// Relapsed at least once, of those ever settled (复发率).
     pub relapse_rate: Option<f64>,
@@ -547,12 +548,21 @@ fn share(n: usize, d: usize) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
-pub fn figures(items: &[Stat]) -> Figures {
+pub fn figures(items: &[Stat], cal: &crate::calendar::WorkCalendar) -> Figures {
     let resolved: Vec<&Stat> = items.iter().filter(|s| s.settled_at.is_some()).collect();
     let timed: Vec<&&Stat> = resolved.iter().filter(|s| s.limit_days.is_some()).collect();
     let on_time = timed
         .iter()
-        .filter(|s| s.settled_at.unwrap_or(0) - s.created_at <= s.limit_days.unwrap_or(0).saturating_mul(DAY_MS))
+        .filter(|s| {
+            let (Some(settled), Some(created)) = (
+                chrono::DateTime::from_timestamp_millis(s.settled_at.unwrap_or(0)),
+                chrono::DateTime::from_timestamp_millis(s.created_at),
+            ) else {
+                return false;
+            };
+            let days = u32::try_from(s.limit_days.unwrap_or(0).clamp(0, 3650)).unwrap_or(0);
+            settled <= cal.add_workdays(created, days)
+        })
         .count();
     let ever = items.iter().filter(|s| s.settled_at.is_some() || s.relapses > 0).count();
     let at = |l: i64| share(resolved.iter().filter(|s| s.level == l).count(), resolved.len());
@@ -618,20 +628,33 @@ mod tests {
             level,
             limit_days: limit,
         };
-        let f = figures(&[
-            s(Some(2), 0, 1, Some(3)),                    // village, on time
-            s(Some(20), 0, 2, Some(15)),                  // town, late
-            s(Some(5), 1, 1, Some(3)),                    // relapsed once, settled again, late
-            s(None, 1, 3, Some(30)),                      // relapsed, open, at the county
-            Stat { created_at: 0, ..Default::default() }, // registered only
-        ]);
+        // registered on Thursday 1 January 1970 (Beijing 08:00); limits are working days
+        let cal = crate::calendar::WorkCalendar::default();
+        let f = figures(
+            &[
+                s(Some(2), 0, 1, Some(3)),                    // village, on time
+                s(Some(25), 0, 2, Some(15)),                  // town, late (15 working days end on the 22nd)
+                s(Some(5), 1, 1, Some(3)), // relapsed, settled again on the 6th: on time over the weekend
+                s(None, 1, 3, Some(30)),   // relapsed, open, at the county
+                Stat { created_at: 0, ..Default::default() }, // registered only
+            ],
+            &cal,
+        );
         assert_eq!((f.screened, f.accepted, f.resolved), (5, 4, 3));
         assert_eq!(f.resolution_rate, Some(0.6));
-        assert_eq!(f.on_time_rate, Some(1.0 / 3.0));
+        assert_eq!(f.on_time_rate, Some(2.0 / 3.0));
+        // a public holiday on the 5th pushes the limit of the third one to the 7th; it stays on time
+        let holiday = crate::calendar::WorkCalendar::new([(
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 5).unwrap(),
+            crate::calendar::DayKind::Holiday,
+        )]);
+        let late = s(Some(6), 0, 1, Some(3));
+        assert_eq!(figures(&[late.clone()], &cal).on_time_rate, Some(0.0));
+        assert_eq!(figures(&[late], &holiday).on_time_rate, Some(1.0));
         assert_eq!(f.relapse_rate, Some(0.5), "2 relapsed of the 4 ever settled");
         assert_eq!((f.village_share, f.town_share, f.county_share), (Some(2.0 / 3.0), Some(1.0 / 3.0), Some(0.0)));
         assert_eq!(f.sent_to_county, Some(0.2));
-        assert_eq!(figures(&[]).resolution_rate, None);
+        assert_eq!(figures(&[], &cal).resolution_rate, None);
     }
 
     #[test]

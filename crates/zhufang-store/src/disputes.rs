@@ -673,8 +673,12 @@ pub struct FigureGroup {
 
 /// The figures over `rows`, in total and by `by` (one of [`FIGURE_GROUPS`]),
 /// groups in key order.
-pub fn grouped_figures(rows: &[DisputeStatRow], by: &str) -> (dispute::Figures, Vec<FigureGroup>) {
-    let total = dispute::figures(&rows.iter().map(|r| r.stat.clone()).collect::<Vec<_>>());
+pub fn grouped_figures(
+    rows: &[DisputeStatRow],
+    by: &str,
+    cal: &zhufang_domain::calendar::WorkCalendar,
+) -> (dispute::Figures, Vec<FigureGroup>) {
+    let total = dispute::figures(&rows.iter().map(|r| r.stat.clone()).collect::<Vec<_>>(), cal);
     let key = |r: &DisputeStatRow| -> (String, String) {
         match by {
             "grid" => match r.grid_id {
@@ -700,7 +704,7 @@ pub fn grouped_figures(rows: &[DisputeStatRow], by: &str) -> (dispute::Figures, 
     }
     let out = groups
         .into_iter()
-        .map(|(key, (name, stats))| FigureGroup { key, name, figures: dispute::figures(&stats) })
+        .map(|(key, (name, stats))| FigureGroup { key, name, figures: dispute::figures(&stats, cal) })
         .collect();
     (total, out)
 }

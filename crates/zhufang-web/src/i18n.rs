@@ -164,7 +164,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("dispute.incidents", "关联警情", "Linked incidents"),
     ("dispute.kind", "类型", "Kind"),
     ("dispute.level", "化解层级", "Level"),
-    ("dispute.limit_days", "化解时限（天）", "Days to settle"),
+    ("dispute.limit_days", "化解时限（工作日）", "Working days to settle"),
     ("dispute.link_incident", "关联警情ID", "Link an incident (id)"),
     ("dispute.mediators", "调解员", "Mediators"),
     ("dispute.new", "登记矛盾纠纷", "Register a dispute"),

@@ -116,7 +116,7 @@ async fn save_class(state: &AppState, cu: &CurrentUser, code: &str, b: ClassBody
         errs.push(zhufang_store::service::FieldError::new("definition", "定义不能为空且不超过500字"));
     }
     if !(1..=365).contains(&b.limit_days) {
-        errs.push(zhufang_store::service::FieldError::new("limit_days", "化解时限须为1至365天"));
+        errs.push(zhufang_store::service::FieldError::new("limit_days", "化解时限须为1至365个工作日"));
     }
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));

@@ -467,7 +467,7 @@ pub(crate) async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQ
     let lq = ListQuery { from: q.from.clone(), to: q.to.clone(), ..Default::default() };
     let f = lq.to_filter(state, cu).await?;
     let rows = state.store.dispute_stats(&f).await?;
-    let (total, rows) = disputes::grouped_figures(&rows, by);
+    let (total, rows) = disputes::grouped_figures(&rows, by, &state.calendar());
     Ok(FiguresOut { by: by.to_string(), total, rows })
 }
 
