@@ -649,7 +649,7 @@ mod tests {
             crate::calendar::DayKind::Holiday,
         )]);
         let late = s(Some(6), 0, 1, Some(3));
-        assert_eq!(figures(&[late.clone()], &cal).on_time_rate, Some(0.0));
+        assert_eq!(figures(std::slice::from_ref(&late), &cal).on_time_rate, Some(0.0));
         assert_eq!(figures(&[late], &holiday).on_time_rate, Some(1.0));
         assert_eq!(f.relapse_rate, Some(0.5), "2 relapsed of the 4 ever settled");
         assert_eq!((f.village_share, f.town_share, f.county_share), (Some(2.0 / 3.0), Some(1.0 / 3.0), Some(0.0)));
