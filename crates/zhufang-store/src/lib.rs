@@ -539,13 +539,35 @@ pub trait Store: DisputeStore + DutyStore + HazardStore + VolunteerStore + Send 
     async fn verify_audit(&self) -> Result<ChainStatus>;
 }
 
-/// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
+/// Opens a store from a URL: `postgres://…`, or a SQLite file given as
+/// `sqlite://PATH`, `sqlite:PATH` or just its path (created if missing).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else if let Some(path) = url.strip_prefix("sqlite://") {
+    } else if let Some(path) = sqlite_path(url) {
         Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
     } else {
-        Err(StoreError::Invalid(format!("unsupported database url `{url}` (use sqlite://PATH or postgres://…)")))
+        Err(StoreError::Invalid(format!(
+            "unsupported database url `{url}` (use a file path, sqlite://PATH or postgres://…)"
+        )))
+    }
+}
+
+/// The SQLite file a database setting names, if it names one.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    (!path.trim().is_empty() && !path.contains("://")).then_some(path)
+}
+
+#[cfg(test)]
+mod open_tests {
+    #[test]
+    fn a_sqlite_file_is_named_by_url_or_by_path() {
+        assert_eq!(super::sqlite_path("sqlite:///var/zf/a.db"), Some("/var/zf/a.db"));
+        assert_eq!(super::sqlite_path("sqlite:data/a.db"), Some("data/a.db"));
+        assert_eq!(super::sqlite_path("/var/zf/a.db"), Some("/var/zf/a.db"));
+        assert_eq!(super::sqlite_path("zhufang.db"), Some("zhufang.db"));
+        assert_eq!(super::sqlite_path("mysql://x/y"), None);
+        assert_eq!(super::sqlite_path(" "), None);
     }
 }

@@ -16,7 +16,7 @@ use zhufang_web::{AppState, WebConfig};
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
-    /// `postgres://…` or `sqlite://PATH`; default `sqlite://DATA_DIR/zhufang.db`.
+    /// `postgres://…`, or a SQLite file as `sqlite://PATH` or a plain path; default `sqlite://DATA_DIR/zhufang.db`.
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub secure_cookies: Option<bool>,

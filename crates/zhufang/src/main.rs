@@ -28,7 +28,7 @@ struct DbOpts {
     /// Data directory (SQLite database and uploads).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Database URL: postgres://… or sqlite://PATH (default: DATA_DIR/zhufang.db).
+    /// Database: postgres://…, or a SQLite file as sqlite://PATH or a plain path (default: DATA_DIR/zhufang.db).
     #[arg(long, env = "ZHUFANG_DB")]
     db: Option<String>,
 }
