@@ -2214,7 +2214,8 @@ async fn dispute_event(
         }
         DStep::SignNotices => {
             let f = zhufang_store::model::NoticeFilter { dispute_id: Some(id), ..Default::default() };
-            for n in store.list_notices(&f).await? {
+            let all = zhufang_store::model::PageReq { page: 1, per_page: 500 };
+            for n in store.list_notices(&f, all).await?.items {
                 if n.recipients.iter().any(|r| r.org_id == u.org_unit_id && r.signed_at.is_none()) {
                     disputes::sign_notice(store, u, n.id, Some("已收悉，正在组织落实".into()), at).await.map_err(e)?;
                 }

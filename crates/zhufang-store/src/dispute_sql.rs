@@ -854,7 +854,7 @@ impl crate::DisputeStore for Backend {
         self.notice_by_id(id).await
     }
 
-    async fn list_notices(&self, f: &NoticeFilter) -> Result<Vec<Notice>> {
+    async fn list_notices(&self, f: &NoticeFilter, page: PageReq) -> Result<Page<Notice>> {
         let mut w = Where::default();
         if let Some(p) = &f.scope_path {
             w.push("d.org_path LIKE $?", Arg::S(format!("{p}%")));
@@ -872,11 +872,24 @@ impl crate::DisputeStore for Backend {
         if f.unsigned {
             w.raw("n.id IN (SELECT notice_id FROM notice_recipients WHERE signed_at IS NULL)");
         }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            w.args.push(Arg::S(format!("%{q}%")));
+            let k = w.args.len();
+            w.raw(&format!("(n.number LIKE ${k} OR d.number LIKE ${k} OR d.title LIKE ${k})"));
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM notices n JOIN disputes d ON d.id = n.dispute_id{}", w.sql());
+        let (total,): (i64,) =
+            bind_args!(sqlx::query_as(AssertSqlSafe(count_sql)), &w.args).fetch_one(self.r()).await?;
+        let n = w.next();
         let sql = format!(
-            "SELECT n.id FROM notices n JOIN disputes d ON d.id = n.dispute_id{} ORDER BY n.issued_at DESC, n.id DESC LIMIT 500",
-            w.sql()
+            "SELECT n.id FROM notices n JOIN disputes d ON d.id = n.dispute_id{} ORDER BY n.issued_at DESC, n.id DESC LIMIT ${n} OFFSET ${}",
+            w.sql(),
+            n + 1
         );
-        self.notice_ids(&sql, &w.args).await
+        w.args.push(Arg::I(page.per_page));
+        w.args.push(Arg::I(page.offset()));
+        let items = self.notice_ids(&sql, &w.args).await?;
+        Ok(Page { items, total, page: page.page, per_page: page.per_page })
     }
 
     async fn sign_notice(

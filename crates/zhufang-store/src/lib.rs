@@ -116,7 +116,8 @@ pub trait DisputeStore: Send + Sync + 'static {
     /// dispute, notifications and an audit record, in one transaction.
     async fn issue_notice(&self, n: &NewNotice) -> Result<Notice>;
     async fn notice(&self, id: i64) -> Result<Option<Notice>>;
-    async fn list_notices(&self, f: &NoticeFilter) -> Result<Vec<Notice>>;
+    /// Notices by a filter, newest first, a page at a time.
+    async fn list_notices(&self, f: &NoticeFilter, page: PageReq) -> Result<Page<Notice>>;
     /// A recipient body signs for a notice (once), with an optional reply.
     async fn sign_notice(
         &self,

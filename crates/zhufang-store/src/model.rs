@@ -1043,6 +1043,8 @@ pub struct NoticeFilter {
     pub dispute_id: Option<i64>,
     /// Only those with a recipient yet to sign.
     pub unsigned: bool,
+    /// Part of the notice's number, or of its dispute's number or title.
+    pub q: Option<String>,
 }
 
 /// A stored file of a dispute (for download).

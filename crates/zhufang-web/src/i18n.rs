@@ -593,6 +593,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("notice.recipient", "单位", "Body"),
     ("notice.recipients", "主送单位", "Recipients"),
     ("notice.reply", "反馈（落实情况）", "Reply"),
+    ("notice.search_hint", "函号、纠纷编号或标题", "Notice or dispute number, title"),
     ("notice.sign", "签收", "Sign for it"),
     ("notice.template", "预警提示函模板", "Notice template"),
     (
@@ -602,6 +603,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ),
     ("notice.title", "预警提示函", "Warning notices"),
     ("notice.unsigned", "未签收", "Not signed"),
+    ("notice.unsigned_only", "只看未签收", "Unsigned only"),
     ("notif.mark_all", "全部标为已读", "Mark all read"),
     ("notif.title", "消息通知", "Notifications"),
     ("notif.unread", "未读", "Unread"),

@@ -6,7 +6,7 @@
 use crate::auth::{CurrentUser, PageUser};
 use crate::controllers::{ApiJson, parse_time};
 use crate::error::{ApiResult, AppError};
-use crate::pages::{PageError, PageResult, Shell, fmt_opt, fmt_time, hx_redirect, render};
+use crate::pages::{PageError, PageResult, Shell, fmt_opt, fmt_time, hx_redirect, page_window, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -20,7 +20,7 @@ use zhufang_domain::Role;
 use zhufang_domain::audit::AuditEvent;
 use zhufang_domain::notice::{DISPUTE_WARNING, NoticeTemplate};
 use zhufang_store::disputes::{self, NoticeInput, PlanInput};
-use zhufang_store::model::{ChecklistItem, DisputePlan, Notice};
+use zhufang_store::model::{ChecklistItem, DisputePlan, Notice, NoticeFilter, Page, PageReq};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NoticeBody {
@@ -55,18 +55,42 @@ pub async fn issue(
 pub struct NoticeQuery {
     /// true: only those a recipient has yet to sign for.
     pub unsigned: Option<String>,
+    /// Part of the notice's number, or of its dispute's number or title.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    /// 1–500, default 20.
+    pub per_page: Option<i64>,
 }
 
-/// Notices the caller may see: a body's own, or those of the caller's stations' disputes.
-#[utoipa::path(get, path = "/api/v1/notices", params(NoticeQuery), tag = "disputes", responses((status = 200, body = Vec<Object>)))]
+impl NoticeQuery {
+    fn filter(&self, mut f: NoticeFilter) -> NoticeFilter {
+        f.unsigned = matches!(self.unsigned.as_deref(), Some("true" | "1" | "on"));
+        f.q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+        f
+    }
+    /// The query string of the filter (for the pager).
+    fn query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            s.append_pair("q", q.trim());
+        }
+        if matches!(self.unsigned.as_deref(), Some("true" | "1" | "on")) {
+            s.append_pair("unsigned", "1");
+        }
+        s.finish()
+    }
+}
+
+/// Notices the caller may see, newest first: a body's own, or those of the
+/// caller's stations' disputes; a page at a time.
+#[utoipa::path(get, path = "/api/v1/notices", params(NoticeQuery), tag = "disputes", responses((status = 200, body = Object)))]
 pub async fn list(
     State(state): State<AppState>,
     cu: CurrentUser,
     Query(q): Query<NoticeQuery>,
-) -> ApiResult<Json<Vec<Notice>>> {
-    let mut f = disputes::notice_visibility(state.store.as_ref(), &cu.user).await?;
-    f.unsigned = matches!(q.unsigned.as_deref(), Some("true" | "1"));
-    Ok(Json(state.store.list_notices(&f).await?))
+) -> ApiResult<Json<Page<Notice>>> {
+    let f = q.filter(disputes::notice_visibility(state.store.as_ref(), &cu.user).await?);
+    Ok(Json(state.store.list_notices(&f, PageReq::new(q.page, q.per_page)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "disputes", responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
@@ -197,20 +221,32 @@ pub struct NoticeRow {
 struct ListTpl {
     shell: Shell,
     rows: Vec<NoticeRow>,
+    q: String,
+    unsigned: bool,
+    qs: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+    window: Vec<i64>,
 }
 
-/// The notices page: a body's inbox of notices to sign for; the station's issued ones.
-pub async fn list_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+/// The notices page: a body's inbox of notices to sign for; the station's
+/// issued ones; searched and paged.
+pub async fn list_page(
+    State(state): State<AppState>,
+    PageUser(cu): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     let shell = Shell::new(&state, &cu, &headers, "notices", "nav.notices").await.map_err(err)?;
-    let f = disputes::notice_visibility(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?;
+    let f = q.filter(disputes::notice_visibility(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?);
     let now = Utc::now();
-    let rows = state
-        .store
-        .list_notices(&f)
-        .await
-        .map_err(|e| err(e.into()))?
-        .into_iter()
+    let page = state.store.list_notices(&f, PageReq::new(q.page, Some(20))).await.map_err(|e| err(e.into()))?;
+    let pages = page.pages();
+    let rows = page
+        .items
+        .iter()
         .map(|n| {
             let unsigned = n.recipients.iter().filter(|r| r.signed_at.is_none()).count();
             NoticeRow {
@@ -227,7 +263,20 @@ pub async fn list_page(State(state): State<AppState>, PageUser(cu): PageUser, he
             }
         })
         .collect();
-    render(ListTpl { shell, rows }, &headers)
+    render(
+        ListTpl {
+            shell,
+            rows,
+            q: f.q.clone().unwrap_or_default(),
+            unsigned: f.unsigned,
+            qs: q.query_string(),
+            total: page.total,
+            page: page.page,
+            pages,
+            window: page_window(page.page, pages),
+        },
+        &headers,
+    )
 }
 
 pub struct RecipientView {
@@ -391,11 +440,12 @@ pub(crate) async fn of_dispute(
     state: &AppState,
     dispute_id: i64,
 ) -> Result<Vec<(i64, String, String, String)>, AppError> {
-    let f = zhufang_store::model::NoticeFilter { dispute_id: Some(dispute_id), ..Default::default() };
+    let f = NoticeFilter { dispute_id: Some(dispute_id), ..Default::default() };
     Ok(state
         .store
-        .list_notices(&f)
+        .list_notices(&f, PageReq { page: 1, per_page: 500 })
         .await?
+        .items
         .into_iter()
         .map(|n| {
             let signed = n.recipients.iter().filter(|r| r.signed_at.is_some()).count();

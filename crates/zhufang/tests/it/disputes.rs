@@ -548,7 +548,16 @@ async fn warning_notices_docx_sign_for_and_late_escalation() {
 
     // each recipient signs for it from its own list; others cannot
     let (_, mine) = sifa.get("/api/v1/notices?unsigned=true").await;
-    assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
+    assert_eq!((mine["items"].as_array().map(Vec::len), mine["total"].as_i64()), (Some(2), Some(2)), "{mine}");
+    // a page at a time, newest first; searched by the notice's or the dispute's number
+    let (_, first) = sifa.get("/api/v1/notices?per_page=1").await;
+    assert_eq!((first["items"].as_array().map(Vec::len), first["total"].as_i64()), (Some(1), Some(2)), "{first}");
+    assert_eq!(first["items"][0]["id"], n2["id"], "the newest first");
+    let (_, second) = sifa.get("/api/v1/notices?per_page=1&page=2").await;
+    assert_eq!(second["items"][0]["id"], n["id"]);
+    let number = n["number"].as_str().unwrap();
+    let (_, found) = sifa.get(&format!("/api/v1/notices?q={number}")).await;
+    assert_eq!((found["total"].as_i64(), &found["items"][0]["id"]), (Some(1), &n["id"]), "{found}");
     assert!(sifa.get("/api/v1/notifications").await.1.to_string().contains("请签收并按期反馈"));
     let sign = |id: &Value| format!("/api/v1/notices/{id}/sign");
     assert_eq!(code(&officer.post(&sign(&n["id"]), json!({})).await.1), "forbidden", "not a recipient");
@@ -592,6 +601,9 @@ async fn warning_notices_docx_sign_for_and_late_escalation() {
     assert!(html.contains("data-testid=\"notice-doc\"") && html.contains("data-testid=\"notice-sign\""));
     let list = c.get(app.url("/notices")).send().await.unwrap().text().await.unwrap();
     assert_eq!(list.matches("data-testid=\"notice-row\"").count(), 2);
+    assert!(list.contains("data-testid=\"notice-search\"") && list.contains("data-testid=\"notice-total\">2<"));
+    let list = c.get(app.url(&format!("/notices?q={number}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(list.matches("data-testid=\"notice-row\"").count(), 1);
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }
