@@ -1321,15 +1321,30 @@ impl Store for Backend {
     }
 
     async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
-        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token, s.kind, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE",
+        let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT s.user_id, s.csrf_token, s.kind, s.expires_at, s.last_seen_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE",
         )
         .bind(token_hash)
         .bind(ms(now))
         .fetch_optional(self.r())
         .await?;
-        Ok(row.map(|(user_id, csrf_token, kind, exp)| Session { user_id, csrf_token, kind, expires_at: from_ms(exp) }))
+        Ok(row.map(|(user_id, csrf_token, kind, exp, seen)| Session {
+            user_id,
+            csrf_token,
+            kind,
+            expires_at: from_ms(exp),
+            last_seen_at: from_ms(seen),
+        }))
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1")
+            .bind(ms(now))
+            .bind(token_hash)
+            .execute(self.w())
+            .await?;
+        Ok(())
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {

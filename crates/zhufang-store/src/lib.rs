@@ -377,6 +377,8 @@ pub trait Store: DisputeStore + DutyStore + HazardStore + VolunteerStore + Send 
     /// Creates a session and audits the sign-in, in one transaction.
     async fn create_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<()>;
     async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+    /// Records that a session was used now.
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_user_sessions(&self, user_id: i64, except: Option<&str>) -> Result<()>;
     async fn record_login_attempt(&self, username: &str, ip: &str, success: bool, at: DateTime<Utc>) -> Result<()>;

@@ -97,6 +97,8 @@ pub struct Session {
     pub csrf_token: String,
     pub kind: String,
     pub expires_at: DateTime<Utc>,
+    /// The last request seen with it (written at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -19,6 +19,8 @@ pub struct WebConfig {
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub session_hours: i64,
+    /// A session unused for this many minutes is signed out (0: never).
+    pub session_idle_minutes: i64,
     pub max_upload_bytes: usize,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
@@ -51,6 +53,7 @@ impl WebConfig {
             secure_cookies: false,
             trust_forwarded_for: false,
             session_hours: 12,
+            session_idle_minutes: 60,
             max_upload_bytes: 10 * 1024 * 1024,
             login_max_failures: 5,
             login_window_minutes: 15,

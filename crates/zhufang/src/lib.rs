@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub trust_forwarded_for: Option<bool>,
     pub session_hours: Option<i64>,
+    /// Minutes without a request after which a session is signed out
+    /// (default 60; 0 turns it off).
+    pub session_idle_minutes: Option<i64>,
     pub max_upload_mb: Option<usize>,
     pub login_max_failures: Option<i64>,
     pub login_window_minutes: Option<i64>,
@@ -77,6 +80,9 @@ impl Settings {
         }
         if let Some(v) = file.session_hours {
             web.session_hours = v.clamp(1, 24 * 30);
+        }
+        if let Some(v) = file.session_idle_minutes {
+            web.session_idle_minutes = v.clamp(0, 24 * 60);
         }
         if let Some(v) = file.max_upload_mb {
             web.max_upload_bytes = v.clamp(1, 100) * 1024 * 1024;

@@ -88,7 +88,18 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, Ap
         return Err(AppError::Unauthorized);
     }
     let hash = token_hash(token);
-    let session = state.store.session(&hash, Utc::now()).await?.ok_or(AppError::Unauthorized)?;
+    let now = Utc::now();
+    let session = state.store.session(&hash, now).await?.ok_or(AppError::Unauthorized)?;
+    // Idle too long: signed out (the session is deleted, so it cannot come back).
+    if state.cfg.session_idle_minutes > 0
+        && now - session.last_seen_at > chrono::Duration::minutes(state.cfg.session_idle_minutes)
+    {
+        state.store.delete_session(&hash).await?;
+        return Err(AppError::Unauthorized);
+    }
+    if now - session.last_seen_at > chrono::Duration::seconds(60) {
+        state.store.touch_session(&hash, now).await?;
+    }
     let user = state.store.user(session.user_id).await?.ok_or(AppError::Unauthorized)?;
     if !user.active {
         return Err(AppError::Unauthorized);

@@ -164,3 +164,53 @@ async fn tokens_are_stored_hashed_and_cookies_secure_behind_tls() {
     assert!(audit["items"].as_array().unwrap().iter().any(|r| r["action"] == "login" && r["actor"] != "system"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_idle_session_is_signed_out() {
+    let app = TestApp::spawn().await;
+    let idle = app.login("s1.officer").await;
+    let busy = app.login("s1.leader").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let hour = 3_600_000;
+    // both signed in eleven hours ago (within the 12-hour limit); one was last seen two hours ago
+    crate::harness::db_exec(
+        &app.db_url,
+        &format!(
+            "UPDATE sessions SET created_at = {}, last_seen_at = {} WHERE user_id = (SELECT id FROM users WHERE username = 's1.officer')",
+            now - 11 * hour,
+            now - 2 * hour
+        ),
+    )
+    .await;
+    crate::harness::db_exec(
+        &app.db_url,
+        &format!(
+            "UPDATE sessions SET created_at = {}, last_seen_at = {} WHERE user_id = (SELECT id FROM users WHERE username = 's1.leader')",
+            now - 11 * hour,
+            now - 5 * 60_000
+        ),
+    )
+    .await;
+    let (s, v) = idle.get("/api/v1/me").await;
+    assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "unauthorized"), "idle for two hours: signed out");
+    assert_eq!(
+        crate::harness::db_count(
+            &app.db_url,
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = $1",
+            "s1.officer"
+        )
+        .await,
+        0,
+        "and the session is gone"
+    );
+    // in use five minutes ago: still signed in, and the use is recorded
+    assert_eq!(busy.get("/api/v1/me").await.0, StatusCode::OK);
+    let fresh = crate::harness::db_count(
+        &app.db_url,
+        "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = $1 AND s.last_seen_at > s.created_at + 39600000",
+        "s1.leader",
+    )
+    .await;
+    assert_eq!(fresh, 1, "last seen now");
+    app.stop().await;
+}
