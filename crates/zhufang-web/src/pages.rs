@@ -53,6 +53,27 @@ impl Shell {
     pub fn can_create(&self) -> bool {
         zhufang_domain::task::may_create(&self.user.roles)
     }
+    /// Whether the sidebar offers an area to this user. A partner agency
+    /// sees what is handed to it (tasks, its inbox, disputes and hazards it
+    /// answers for, notices to sign); the police see the rest; the hand-over
+    /// inbox is for those who hand over or receive.
+    pub fn sees(&self, area: &str) -> bool {
+        let roles = &self.user.roles;
+        let police = roles.iter().any(|r| !matches!(r, Role::PartnerAgency));
+        match area {
+            "tasks" | "disputes" | "hazards" | "notices" => true,
+            "inbox" => roles.iter().any(|r| {
+                matches!(
+                    r,
+                    Role::PartnerAgency | Role::CommandRoom | Role::StationLeader | Role::Admin | Role::BureauAnalyst
+                )
+            }),
+            "figures" => roles
+                .iter()
+                .any(|r| matches!(r, Role::StationLeader | Role::CommandRoom | Role::Admin | Role::BureauAnalyst)),
+            _ => police,
+        }
+    }
     pub fn roles_label(&self) -> String {
         self.user
             .roles

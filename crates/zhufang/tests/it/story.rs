@@ -403,6 +403,32 @@ async fn partner_agencies_see_only_what_was_handed_to_them_and_analysts_only_rea
     let (s, _) =
         analyst.post("/api/v1/tasks", json!({"title": "x", "catalogue_code": "ZF-XF-001", "org_unit": S1})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // the sidebar offers each what is theirs: an agency its hand-overs, not the police's areas; figures to leaders and analysts
+    let nav = |html: &str, id: &str| html.contains(&format!("data-testid=\"nav-{id}\""));
+    for (user, shown, hidden) in [
+        (
+            "p.12345",
+            vec!["tasks", "inbox", "notices", "hazards"],
+            vec!["grids", "map", "duty", "volunteers", "incidents", "incident-figures"],
+        ),
+        (
+            "s1.officer",
+            vec!["tasks", "map", "duty", "volunteers", "incidents"],
+            vec!["inbox", "incident-figures", "catalogue"],
+        ),
+        ("s1.leader", vec!["map", "inbox", "incident-figures", "dispute-figures", "hazard-figures"], vec!["catalogue"]),
+        ("analyst", vec!["map", "incident-figures"], vec!["new-task"]),
+    ] {
+        let (c, _) = crate::harness::page_session(&app, user).await;
+        let html = c.get(app.url("/tasks")).send().await.unwrap().text().await.unwrap();
+        for id in shown {
+            assert!(nav(&html, id), "{user} sees {id}");
+        }
+        for id in hidden {
+            assert!(!nav(&html, id), "{user} does not see {id}");
+        }
+    }
     app.stop().await;
 }
 
