@@ -1,4 +1,4 @@
-//! Embeds the browser libraries (htmx, Leaflet, Swagger UI) that `web/package.json` pins (installed with
+//! Embeds the browser libraries (htmx, Leaflet, ECharts, Swagger UI) that `web/package.json` pins (installed with
 //! `npm ci --prefix web`). Nothing third-party is committed; nothing is
 //! fetched at run time.
 
@@ -8,6 +8,7 @@ const VENDOR: &[(&str, &str)] = &[
     ("htmx.org/dist/htmx.min.js", "htmx.min.js"),
     ("leaflet/dist/leaflet.js", "leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet.css"),
+    ("echarts/dist/echarts.min.js", "echarts.min.js"),
     ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-bundle.js"),
     ("swagger-ui-dist/swagger-ui.css", "swagger-ui.css"),
 ];

@@ -152,6 +152,10 @@ test('police: dispatched, attended and closed on site', async () => {
   await waitState(page, 'closed');
   await page.goto('/incidents?state=closed');
   assert.ok((await page.locator(tid('incident-row')).count()) >= 1);
+  // the response figures: the stations compared in a chart drawn here (ECharts, embedded), beside the table
+  await page.goto('/incidents/figures');
+  await page.locator(`${tid('figures-chart')}[data-drawn="1"] svg`).first().waitFor();
+  assert.ok((await page.locator(`${tid('figures-chart')} svg path`).count()) > 0, 'bars drawn');
   assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
   await command.context.close();
 });

@@ -346,6 +346,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("hazard.new", "登记隐患", "Register a hazard"),
     ("hazard.new_campaign", "发起专项行动", "Start a campaign"),
     ("hazard.number", "隐患编号", "Number"),
+    ("hazard.on_time_rate_long", "按期整改率", "Rectified on time"),
     ("hazard.overdue", "逾期", "Overdue"),
     ("hazard.overdue_only", "只看逾期未整改", "Overdue only"),
     ("hazard.people", "影响人数", "People affected"),

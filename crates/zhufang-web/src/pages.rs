@@ -87,6 +87,22 @@ impl Shell {
     }
 }
 
+/// A bar chart for `assets/charts.js` (ECharts): one category per group,
+/// one series per figure; shares in [0, 1] are shown as percentages with
+/// one decimal, None as a gap. Rendered into a `data-chart` attribute.
+pub fn share_chart(categories: Vec<String>, series: Vec<(String, Vec<Option<f64>>)>) -> String {
+    let pct = |v: Option<f64>| v.map(|x| (x * 1000.0).round() / 10.0);
+    serde_json::json!({
+        "unit": "%",
+        "categories": categories,
+        "series": series
+            .into_iter()
+            .map(|(name, data)| serde_json::json!({"name": name, "data": data.into_iter().map(pct).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
 /// A page error: full HTML page, or for htmx a fragment shown in the form's
 /// message area.
 pub struct PageError {

@@ -9,6 +9,12 @@ static FILES: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/app.js")),
     ("swagger-init.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/swagger-init.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/map.js")),
+    ("charts.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/charts.js")),
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!(concat!(env!("OUT_DIR"), "/vendor/echarts.min.js")),
+    ),
     ("leaflet.js", "text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/leaflet.js"))),
     ("leaflet.css", "text/css; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/leaflet.css"))),
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/htmx.min.js"))),

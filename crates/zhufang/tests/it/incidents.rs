@@ -229,6 +229,18 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     assert_eq!(code(&command.get("/api/v1/incidents/figures?by=month").await.1), "validation_failed");
     let page = c.get(app.url("/incidents/figures?by=grid")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("data-testid=\"figures-total\""));
+    // the chart's data: one category per group, the shares as percentages
+    let chart = page.split("data-chart=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().replace("&#34;", "\"");
+    let chart: Value = serde_json::from_str(&chart).unwrap_or_else(|e| panic!("{e}: {chart}"));
+    assert_eq!(chart["categories"].as_array().unwrap().len(), g["rows"].as_array().unwrap().len(), "{chart}");
+    assert_eq!(chart["unit"], "%");
+    assert!(
+        chart["series"][0]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v.is_null() || (0.0..=100.0).contains(&v.as_f64().unwrap()))
+    );
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
 }

@@ -815,6 +815,7 @@ struct FiguresTpl {
     to: String,
     total: FigureRow,
     rows: Vec<FigureRow>,
+    chart: String,
 }
 
 pub async fn figures_page(
@@ -827,8 +828,18 @@ pub async fn figures_page(
     let shell = Shell::new(&state, &cu, &headers, "dispute_figures", "dispute.figures").await.map_err(err)?;
     let out = super::figures_for(&state, &cu, &q).await.map_err(err)?;
     let total = figure_row(shell.tr.t("common.total").to_string(), &out.total);
+    let tr = shell.tr;
+    let chart = crate::pages::share_chart(
+        out.rows.iter().map(|g| g.name.clone()).collect(),
+        vec![
+            (tr.t("dispute.resolution_rate").to_string(), out.rows.iter().map(|g| g.figures.resolution_rate).collect()),
+            (tr.t("dispute.on_time_rate").to_string(), out.rows.iter().map(|g| g.figures.on_time_rate).collect()),
+            (tr.t("dispute.relapse_rate").to_string(), out.rows.iter().map(|g| g.figures.relapse_rate).collect()),
+        ],
+    );
     render(
         FiguresTpl {
+            chart,
             by: out.by,
             from: q.from.unwrap_or_default(),
             to: q.to.unwrap_or_default(),

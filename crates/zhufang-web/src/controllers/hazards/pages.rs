@@ -491,6 +491,7 @@ struct FiguresTpl {
     to: String,
     total: FigureRow,
     rows: Vec<FigureRow>,
+    chart: String,
 }
 
 pub async fn figures_page(
@@ -503,8 +504,20 @@ pub async fn figures_page(
     let shell = Shell::new(&state, &cu, &headers, "hazard_figures", "hazard.figures").await.map_err(err)?;
     let out = super::figures_for(&state, &cu, &q).await.map_err(err)?;
     let total = figure_row(shell.tr.t("common.total").to_string(), &out.total);
+    let tr = shell.tr;
+    let chart = crate::pages::share_chart(
+        out.rows.iter().map(|g| g.name.clone()).collect(),
+        vec![
+            (
+                tr.t("hazard.rectification_rate").to_string(),
+                out.rows.iter().map(|g| g.figures.rectification_rate).collect(),
+            ),
+            (tr.t("hazard.on_time_rate_long").to_string(), out.rows.iter().map(|g| g.figures.on_time_rate).collect()),
+        ],
+    );
     render(
         FiguresTpl {
+            chart,
             by: out.by,
             from: q.from.unwrap_or_default(),
             to: q.to.unwrap_or_default(),

@@ -690,6 +690,7 @@ struct FiguresTpl {
     by: String,
     total: FigureRowView,
     rows: Vec<FigureRowView>,
+    chart: String,
 }
 
 #[derive(Deserialize)]
@@ -710,8 +711,21 @@ pub async fn figures_page(
     let query = super::FiguresQuery { from: q.from, to: q.to, by: q.by };
     let out = super::figures_for(&state, &cu, &query).await.map_err(err)?;
     let day = |t: chrono::DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string();
+    let tr = shell.tr;
+    let chart = crate::pages::share_chart(
+        out.rows.iter().map(|r| r.name.clone()).collect(),
+        vec![
+            (tr.t("incident.within_5").to_string(), out.rows.iter().map(|r| r.figures.arrived_within_5min).collect()),
+            (tr.t("incident.self_handled").to_string(), out.rows.iter().map(|r| r.figures.self_handled_rate).collect()),
+            (
+                tr.t("incident.agency_on_time").to_string(),
+                out.rows.iter().map(|r| r.figures.agency_on_time_rate).collect(),
+            ),
+        ],
+    );
     render(
         FiguresTpl {
+            chart,
             from: day(out.from),
             to: day(out.to),
             total: row_view(String::new(), shell.tr.t("common.total").to_string(), &out.total),
