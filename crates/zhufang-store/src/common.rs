@@ -2521,31 +2521,43 @@ impl Store for Backend {
         let sql = format!(
             "SELECT m.kind, (m.lon_e7 - ${n}) / ${c} AS cx, (m.lat_e7 - ${y}) / ${c} AS cy, COUNT(*) AS n, \
              CAST(ROUND(AVG(m.lat_e7)) AS BIGINT) AS lat, CAST(ROUND(AVG(m.lon_e7)) AS BIGINT) AS lon, \
-             MIN(m.item_id) AS item, MIN(m.label) AS label \
+             MIN(m.item_id) AS item, MIN(m.label) AS label, MIN(m.category) AS category \
              FROM {}{} GROUP BY m.kind, (m.lon_e7 - ${n}) / ${c}, (m.lat_e7 - ${y}) / ${c}",
             map_table(q),
             w.sql(),
             y = n + 1,
             c = n + 2,
         );
-        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, String)> =
-            bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
-                .bind(x0)
-                .bind(y0)
-                .bind(cell_e7.max(1))
-                .fetch_all(self.r())
-                .await?;
+        #[derive(FromRow)]
+        struct CellRow {
+            kind: String,
+            cx: i64,
+            cy: i64,
+            n: i64,
+            lat: i64,
+            lon: i64,
+            item: i64,
+            label: String,
+            category: String,
+        }
+        let rows: Vec<CellRow> = bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args)
+            .bind(x0)
+            .bind(y0)
+            .bind(cell_e7.max(1))
+            .fetch_all(self.r())
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|(kind, cx, cy, count, lat_e7, lon_e7, item_id, label)| MapCell {
-                kind,
-                cx,
-                cy,
-                count,
-                lat_e7,
-                lon_e7,
-                item_id,
-                label,
+            .map(|r| MapCell {
+                kind: r.kind,
+                cx: r.cx,
+                cy: r.cy,
+                count: r.n,
+                lat_e7: r.lat,
+                lon_e7: r.lon,
+                item_id: r.item,
+                label: r.label,
+                category: r.category,
             })
             .collect())
     }

@@ -287,6 +287,7 @@ pub struct MapCell {
     /// For a cell of one item: that item.
     pub item_id: i64,
     pub label: String,
+    pub category: String,
 }
 
 /// Figures of one kind of item in one grid.

@@ -167,7 +167,7 @@
         return getJSON("/api/v1/map/points?" + qs(p)).then(function (res) {
           group.clearLayers();
           res.points.forEach(function (pt) {
-            var m = L.circleMarker([pt.lat, pt.lon], { pane: "zfPoints", radius: 6, color: "#fff", weight: 1.5, fillColor: l.color, fillOpacity: 0.95, className: "zf-point" });
+            var m = L.circleMarker([pt.lat, pt.lon], { pane: "zfPoints", radius: 6, color: "#fff", weight: 1.5, fillColor: pt.color || l.color, fillOpacity: 0.95, className: "zf-point" });
             m.bindTooltip(esc(pt.label));
             m.on("click", function () { window.location.href = pt.url; });
             m.on("add", function () { var e = m.getElement(); if (e) { e.setAttribute("data-testid", "map-point"); e.setAttribute("data-layer", l.id); e.setAttribute("data-url", pt.url); } });

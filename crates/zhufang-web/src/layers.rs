@@ -16,6 +16,9 @@ pub struct LayerDef {
     pub label_en: &'static str,
     /// Marker colour.
     pub color: &'static str,
+    /// Marker colours by the item's category, where the category is a
+    /// warning level (disputes: 红/橙/黄/蓝); others take `color`.
+    pub tones: &'static [(&'static str, &'static str)],
     /// Detail page of one item; `{id}` is replaced by the item id.
     pub detail: &'static str,
 }
@@ -27,6 +30,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_zh: "警情",
         label_en: "Incidents",
         color: "#cf1322",
+        tones: &[],
         detail: "/incidents/{id}",
     },
     LayerDef {
@@ -35,6 +39,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_zh: "矛盾纠纷",
         label_en: "Disputes",
         color: "#d46b08",
+        tones: &[("red", "#cf1322"), ("orange", "#fa8c16"), ("yellow", "#d4b106"), ("blue", "#2f54eb")],
         detail: "/disputes/{id}",
     },
     LayerDef {
@@ -43,6 +48,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_zh: "安全隐患",
         label_en: "Hazards",
         color: "#7c3aed",
+        tones: &[],
         detail: "/hazards/{id}",
     },
     LayerDef {
@@ -51,6 +57,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_zh: "主防任务",
         label_en: "Tasks",
         color: "#1677ff",
+        tones: &[],
         detail: "/tasks/{id}",
     },
 ];
@@ -66,6 +73,10 @@ pub fn by_kind(kind: &str) -> Option<&'static LayerDef> {
 impl LayerDef {
     pub fn url(&self, item_id: i64) -> String {
         self.detail.replace("{id}", &item_id.to_string())
+    }
+    /// The marker colour of an item of this layer with this category.
+    pub fn tone(&self, category: &str) -> &'static str {
+        self.tones.iter().find(|(c, _)| *c == category).map(|(_, t)| *t).unwrap_or(self.color)
     }
 }
 

@@ -195,6 +195,8 @@ pub struct PointOut {
     pub lon: f64,
     pub label: String,
     pub state: String,
+    /// Its marker colour (a dispute's by its warning colour).
+    pub color: &'static str,
     /// Its detail page.
     pub url: String,
 }
@@ -256,6 +258,7 @@ pub async fn points_for(state: &AppState, q: &MapQuery, zoom: u8) -> Result<Poin
                     lon: deg(m.lon_e7),
                     label: m.label,
                     state: m.state,
+                    color: l.tone(&m.category),
                     url: l.url(m.item_id),
                 })
             })
@@ -275,6 +278,7 @@ pub async fn points_for(state: &AppState, q: &MapQuery, zoom: u8) -> Result<Poin
                 label: c.label,
                 // a cell does not carry its item's state; the detail page does
                 state: String::new(),
+                color: l.tone(&c.category),
                 url: l.url(c.item_id),
             });
         } else {

@@ -282,6 +282,14 @@ async fn from_an_incident_with_repeat_calls_bad_input_and_scope() {
     let (_, p) = command.get("/api/v1/map/points?bbox=116.0,27.8,116.6,28.3&zoom=14&layers=disputes").await;
     assert_eq!(p["total"], 1, "{p}");
     assert_eq!(p["points"][0]["layer"], "disputes");
+    let (_, now) = command.get(&format!("/api/v1/disputes/{}", d["id"])).await;
+    let tone = match now["colour"].as_str().unwrap() {
+        "red" => "#cf1322",
+        "orange" => "#fa8c16",
+        "yellow" => "#d4b106",
+        _ => "#2f54eb",
+    };
+    assert_eq!(p["points"][0]["color"], tone, "its marker in its warning colour");
     app.stop().await;
 }
 

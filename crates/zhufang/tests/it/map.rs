@@ -131,6 +131,10 @@ async fn points_clusters_heat_figures_card_and_unrouted() {
     assert!(p["clusters"].as_array().unwrap().len() < 50, "dense items come back as few clusters");
     let (_, fine) = command.get(&format!("/api/v1/map/points?bbox={BBOX}&zoom=18")).await;
     assert!(
+        fine["points"].as_array().unwrap().iter().all(|p| p["layer"] != "tasks" || p["color"] == "#1677ff"),
+        "a single item of a cell has its layer's colour"
+    );
+    assert!(
         fine["clusters"].as_array().unwrap().len() > p["clusters"].as_array().unwrap().len(),
         "zooming in splits clusters"
     );
