@@ -100,12 +100,35 @@ pub struct SourceClass {
     pub messages: Vec<(String, String)>,
 }
 
+/// The hand-written source files by name (as in `data/`), in the order they
+/// are read.
+pub const SOURCE_FILES: [(&str, &str); 7] = [
+    ("corpus.txt", SOURCE),
+    ("corpus-more.txt", SOURCE_MORE),
+    ("corpus-long.txt", SOURCE_LONG),
+    ("corpus-vocab.txt", SOURCE_VOCAB),
+    ("letters-a.txt", SOURCE_LETTERS[0]),
+    ("letters-b.txt", SOURCE_LETTERS[1]),
+    ("letters-c.txt", SOURCE_LETTERS[2]),
+];
+
+/// The name of the taxonomy source, for [`examples_without`].
+pub const TAXONOMY_FILE: &str = "taxonomy-12345.txt";
+
 /// Parses `data/corpus.txt`, `-more.txt`, `-long.txt`, `-vocab.txt`, then `letters-{a,b,c}.txt`, in that order; sections of the
 /// same class merge (in file order).
 pub fn source_classes() -> Vec<SourceClass> {
+    source_classes_without(&[])
+}
+
+/// [`source_classes`] without the named files of [`SOURCE_FILES`].
+pub fn source_classes_without(skip: &[&str]) -> Vec<SourceClass> {
+    parse_sources(SOURCE_FILES.iter().filter(|(n, _)| !skip.contains(n)).map(|(_, s)| *s))
+}
+
+fn parse_sources<'a>(files: impl Iterator<Item = &'a str>) -> Vec<SourceClass> {
     let mut out: Vec<SourceClass> = Vec::new();
     let mut cur = 0usize;
-    let files = [SOURCE, SOURCE_MORE, SOURCE_LONG, SOURCE_VOCAB].into_iter().chain(SOURCE_LETTERS);
     for line in files.flat_map(str::lines) {
         let line = line.trim();
         if let Some(name) = line.strip_prefix("## ") {
@@ -176,10 +199,19 @@ const COMBOS: usize = 40;
 
 /// The whole training corpus, in a fixed order.
 pub fn examples() -> Vec<Example> {
+    examples_without(&[])
+}
+
+/// The training corpus without the named sources (file names of
+/// [`SOURCE_FILES`], or [`TAXONOMY_FILE`]), for leave-source-out
+/// evaluation: e.g. train without `letters-a.txt` and test on
+/// [`letters_of`] it. Without any, the same as [`examples`].
+pub fn examples_without(skip: &[&str]) -> Vec<Example> {
     let mut out = Vec::new();
     // 1. Taxonomy leaves.
     let leaf_templates = ["{s}{k}", "关于{k}的问题", "反映{s}方面的{k}问题", "{k}相关问题咨询"];
-    for (i, (d, s, l)) in taxonomy_leaves().into_iter().enumerate() {
+    let leaves = if skip.contains(&TAXONOMY_FILE) { Vec::new() } else { taxonomy_leaves() };
+    for (i, (d, s, l)) in leaves.into_iter().enumerate() {
         for r in 0..3 {
             let t = leaf_templates[(i + r) % leaf_templates.len()];
             out.push(Example::new(t.replace("{s}", &s).replace("{k}", &l), d.clone()));
@@ -193,7 +225,7 @@ pub fn examples() -> Vec<Example> {
         }
     }
     // 2. The hand-written source.
-    for (ci, c) in source_classes().iter().enumerate() {
+    for (ci, c) in source_classes_without(skip).iter().enumerate() {
         let police = crate::model::is_police_label(&c.name) || crate::model::POLICE_CLASSES.contains(&c.name.as_str());
         for (j, k) in c.topics.iter().enumerate() {
             for r in 0..PER_TOPIC {
@@ -249,6 +281,21 @@ pub fn examples() -> Vec<Example> {
     out
 }
 
+/// The whole letters (`m:` lines) of one source file of [`SOURCE_FILES`],
+/// as written (title, a line break, body; the body alone when untitled),
+/// labelled with their section's class. Empty for an unknown name.
+pub fn letters_of(name: &str) -> Vec<Example> {
+    let files = SOURCE_FILES.iter().filter(|(n, _)| *n == name).map(|(_, s)| *s);
+    let mut out = Vec::new();
+    for c in parse_sources(files) {
+        for (title, body) in c.messages {
+            let text = if title.is_empty() { body } else { format!("{title}\n{body}") };
+            out.push(Example::new(text, c.name.clone()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +322,19 @@ mod tests {
         let a = examples();
         assert_eq!(a, examples());
         assert!(a.len() > 5000, "{}", a.len());
+    }
+
+    #[test]
+    fn leave_source_out() {
+        let all = examples();
+        let letters = letters_of("letters-a.txt");
+        assert!(letters.len() > 100, "{}", letters.len());
+        assert!(letters.iter().all(|l| DOMAINS.contains(&l.label.as_str())));
+        assert!(letters.iter().all(|l| all.contains(l)), "each titled or untitled letter is a training text");
+        let without = examples_without(&["letters-a.txt"]);
+        assert!(letters.iter().all(|l| !without.iter().any(|e| e.text == l.text)));
+        assert!(without.len() < all.len());
+        assert_eq!(examples_without(&["no-such-file.txt"]), all);
+        assert!(letters_of("no-such-file.txt").is_empty());
     }
 }

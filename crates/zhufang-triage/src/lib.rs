@@ -8,7 +8,8 @@
 //!    12345 taxonomy or a police category (刑事类警情, 行政（治安）类警情,
 //!    道路交通类警情, 纠纷, 群众紧急求助).
 //!
-//! The model is naive Bayes over hashed jieba words and character bigrams
+//! The model is naive Bayes and logistic regression over hashed jieba words
+//! (and their sub-words) and character bigrams and trigrams
 //! ([`features`], [`model`]), trained on a corpus generated from public
 //! material ([`corpus`]); the default model is `model/default.zftm`, built by
 //! `zhufang triage train` and embedded in the binary. See the crate README.
