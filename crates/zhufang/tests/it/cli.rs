@@ -60,6 +60,32 @@ async fn audit_verify_detects_deletions() {
 }
 
 #[tokio::test]
+async fn a_live_chain_verifies_while_records_are_appended() {
+    let app = TestApp::spawn().await;
+    let store = app.store.clone();
+    // a steady stream of appends (as a busy system makes) while the chain is checked
+    let writer = tokio::spawn(async move {
+        for i in 0..300 {
+            let ev = zhufang_domain::audit::AuditEvent::new(None, "system", "test", i, "append", None, None);
+            store.audit(&ev, chrono::Utc::now()).await.unwrap();
+        }
+    });
+    let mut checks = 0;
+    while !writer.is_finished() {
+        let status = app.store.verify_audit().await.unwrap();
+        assert!(matches!(status, zhufang_store::ChainStatus::Intact { .. }), "check {checks}: {status:?}");
+        checks += 1;
+    }
+    writer.await.unwrap();
+    assert!(checks > 0);
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
+    // deleting the last record is still caught (the head says more)
+    crate::harness::db_exec(&app.db_url, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Broken(_)));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn user_add_and_demo_refuses_remote_bind() {
     let app = TestApp::spawn().await;
     let url = app.db_url.clone();
