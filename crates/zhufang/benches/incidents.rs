@@ -94,6 +94,8 @@ async fn run_in(db: &'static str, concurrency: usize, o: &Opts, cleanup: &mut Op
     let mut settings =
         zhufang::Settings::resolve(zhufang::FileConfig::default(), Some(dir), Some(url), Some("127.0.0.1:0".into()))?;
     settings.scan_interval = Duration::from_secs(3600);
+    // no duty generation in the background: it would compete with the timed phase
+    settings.web.duty_window_days = 0;
     let running = zhufang::start(store.clone(), &settings).await?;
     let base = format!("http://{}", running.addr);
     let client = Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;

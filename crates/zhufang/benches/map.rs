@@ -186,6 +186,8 @@ async fn start_app(db: &str, opts: &Opts, cleanup: &mut Option<Cleanup>) -> Resu
         Some("127.0.0.1:0".into()),
     )?;
     settings.scan_interval = Duration::from_secs(3600); // keep the deadline scanner out of the way
+    // no duty generation in the background: it would compete with the timed phase
+    settings.web.duty_window_days = 0;
     let running = zhufang::start(store.clone(), &settings).await?;
     // the background loop runs the pending jobs once at start; let that
     // finish (it holds the jobs lock) before the bench rows go in

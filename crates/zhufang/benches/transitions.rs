@@ -147,6 +147,8 @@ async fn start_app(db: &str, opts: &Opts, cleanup: &mut Option<Cleanup>) -> Resu
     let mut settings =
         zhufang::Settings::resolve(zhufang::FileConfig::default(), Some(dir), Some(url), Some("127.0.0.1:0".into()))?;
     settings.scan_interval = Duration::from_secs(3600); // keep the deadline scanner out of the way
+    // no duty generation in the background: it would compete with the timed phase
+    settings.web.duty_window_days = 0;
     let running = zhufang::start(store.clone(), &settings).await?;
     Ok(App { base: format!("http://{}", running.addr), running, store, backend_info })
 }
