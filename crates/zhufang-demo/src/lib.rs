@@ -1837,6 +1837,7 @@ async fn plan_volunteers(
     now: DateTime<Utc>,
 ) -> anyhow::Result<(usize, Vec<VolunteerStep>)> {
     use zhufang_store::volunteers::{self as vols, PostInput, VolunteerInput};
+    let router = &service::GridRouter::from_records(&store.grids(None).await?);
     const ORGS: [&str; 4] = ["红马甲", "义警", "护学家长", "平安志愿者"];
     let rng = &mut StdRng::seed_from_u64(opts.rng_seed ^ 0x766f_6c75);
     let e = |e: service::ServiceError| anyhow::anyhow!("seeding volunteers: {e:?}");
@@ -1888,7 +1889,7 @@ async fn plan_volunteers(
                 station: Some(st.code.clone()),
                 ..Default::default()
             };
-            let post = vols::save_post(store, leader, None, input, setup).await.map_err(e)?;
+            let post = vols::save_post(store, router, leader, None, input, setup).await.map_err(e)?;
             let from = today - Duration::days(14);
             let (_, shifts) =
                 vols::shifts(store, cal, leader, post.id, from, today + Duration::days(6), setup).await.map_err(e)?;

@@ -652,6 +652,7 @@ fn located_table(kind: &str) -> Option<&'static str> {
         "incident" => Some("incidents"),
         "dispute" => Some("disputes"),
         "hazard" => Some("hazards"),
+        "volunteer_post" => Some("volunteer_posts"),
         _ => None,
     }
 }
@@ -727,11 +728,12 @@ fn map_where(q: &MapQuery) -> Where {
         w.push("m.lat_e7 >= $?", Arg::I(y0));
         w.push("m.lat_e7 <= $?", Arg::I(y1));
     }
+    // standing items (volunteer posts) are on the map whatever the period
     if let Some(f) = q.from {
-        w.push("m.occurred_at >= $?", Arg::I(ms(f)));
+        w.push("(m.kind = 'volunteer_post' OR m.occurred_at >= $?)", Arg::I(ms(f)));
     }
     if let Some(t) = q.to {
-        w.push("m.occurred_at < $?", Arg::I(ms(t)));
+        w.push("(m.kind = 'volunteer_post' OR m.occurred_at < $?)", Arg::I(ms(t)));
     }
     if q.open_only {
         w.raw("m.is_open");

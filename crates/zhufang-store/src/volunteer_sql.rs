@@ -332,6 +332,42 @@ impl crate::VolunteerStore for Backend {
                 id
             }
         };
+        sqlx::query("UPDATE volunteer_posts SET grid_id = $1 WHERE id = $2")
+            .bind(p.grid_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // its map item: where it stands, open while the post is active
+        match (p.lat, p.lon) {
+            (Some(lat), Some(lon)) => {
+                sqlx::query(
+                    "INSERT INTO map_items (kind, item_id, label, category, activity, state, is_open, deadline_at, \
+                     done_at, org_path, lat_e7, lon_e7, grid_id, station_id, occurred_at) \
+                     VALUES ('volunteer_post', $1, $2, 'post', '', $3, $4, NULL, NULL, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (kind, item_id) DO UPDATE SET label = excluded.label, state = excluded.state, \
+                     is_open = excluded.is_open, org_path = excluded.org_path, lat_e7 = excluded.lat_e7, \
+                     lon_e7 = excluded.lon_e7, grid_id = excluded.grid_id, station_id = excluded.station_id",
+                )
+                .bind(id)
+                .bind(&p.name)
+                .bind(if p.active { "active" } else { "inactive" })
+                .bind(p.active)
+                .bind(&p.org_path)
+                .bind(e7(lat))
+                .bind(e7(lon))
+                .bind(p.grid_id)
+                .bind(p.routed_station_id.unwrap_or(p.station_id))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            _ => {
+                sqlx::query("DELETE FROM map_items WHERE kind = 'volunteer_post' AND item_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         let mut ev = audit.clone();
         ev.object_id = id.to_string();
         append_audit(&mut tx, &ev, now).await?;

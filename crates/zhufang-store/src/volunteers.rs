@@ -116,6 +116,10 @@ pub struct PostWrite {
     pub place: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// Where the point routes: the grid it falls in (None outside every
+    /// grid) and that grid's station, or the nearest station's.
+    pub grid_id: Option<i64>,
+    pub routed_station_id: Option<i64>,
     pub officer_id: i64,
     pub weekdays: String,
     pub slots: String,
@@ -559,9 +563,11 @@ pub struct PostInput {
     pub version: Option<i64>,
 }
 
-/// Creates (`id` None) or changes a post; every field checked.
+/// Creates (`id` None) or changes a post; every field checked. A located
+/// post is routed to its grid and shown on the map (layer `posts`).
 pub async fn save_post(
     store: &dyn Store,
+    router: &crate::service::GridRouter,
     user: &User,
     id: Option<i64>,
     input: PostInput,
@@ -632,7 +638,13 @@ pub async fn save_post(
         return Err(ServiceError::Validation(errs));
     }
     let (station, officer) = (station.expect("checked"), officer.expect("checked"));
+    let routed = match (input.lat, input.lon) {
+        (Some(lat), Some(lon)) => zhufang_domain::Wgs84Point::new(lat, lon).ok().and_then(|p| router.route(p)),
+        _ => None,
+    };
     let w = PostWrite {
+        grid_id: routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id),
+        routed_station_id: routed.map(|(r, _)| r.station_id),
         id,
         expected_version: input.version,
         station_id: station.id,

@@ -19,6 +19,9 @@ pub struct LayerDef {
     /// Marker colours by the item's category, where the category is a
     /// warning level (disputes: 红/橙/黄/蓝); others take `color`.
     pub tones: &'static [(&'static str, &'static str)],
+    /// Items that stand rather than happen (volunteer posts): shown in any
+    /// period, with no deadline; a grid is coloured by how many are active.
+    pub standing: bool,
     /// Detail page of one item; `{id}` is replaced by the item id.
     pub detail: &'static str,
 }
@@ -31,6 +34,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_en: "Incidents",
         color: "#cf1322",
         tones: &[],
+        standing: false,
         detail: "/incidents/{id}",
     },
     LayerDef {
@@ -40,6 +44,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_en: "Disputes",
         color: "#d46b08",
         tones: &[("red", "#cf1322"), ("orange", "#fa8c16"), ("yellow", "#d4b106"), ("blue", "#2f54eb")],
+        standing: false,
         detail: "/disputes/{id}",
     },
     LayerDef {
@@ -49,7 +54,18 @@ pub static LAYERS: &[LayerDef] = &[
         label_en: "Hazards",
         color: "#7c3aed",
         tones: &[],
+        standing: false,
         detail: "/hazards/{id}",
+    },
+    LayerDef {
+        id: "posts",
+        kind: "volunteer_post",
+        label_zh: "群防岗位",
+        label_en: "Volunteer posts",
+        color: "#08979c",
+        tones: &[],
+        standing: true,
+        detail: "/volunteers/posts/{id}",
     },
     LayerDef {
         id: "tasks",
@@ -58,6 +74,7 @@ pub static LAYERS: &[LayerDef] = &[
         label_en: "Tasks",
         color: "#1677ff",
         tones: &[],
+        standing: false,
         detail: "/tasks/{id}",
     },
 ];
@@ -92,6 +109,14 @@ pub struct FigureDef {
 pub fn figures() -> Vec<FigureDef> {
     let mut out = vec![];
     for l in LAYERS {
+        if l.standing {
+            out.push(FigureDef {
+                id: format!("{}.open", l.kind),
+                label_zh: format!("{}数", l.label_zh),
+                label_en: l.label_en.to_string(),
+            });
+            continue;
+        }
         out.push(FigureDef {
             id: format!("{}.open", l.kind),
             label_zh: format!("在办{}", l.label_zh),

@@ -255,7 +255,7 @@ pub async fn create_post(
     cu: CurrentUser,
     ApiJson(b): ApiJson<PostBody>,
 ) -> ApiResult<(StatusCode, Json<VolunteerPost>)> {
-    let p = vols::save_post(state.store.as_ref(), &cu.user, None, post_input(b), Utc::now()).await?;
+    let p = vols::save_post(state.store.as_ref(), &state.router(), &cu.user, None, post_input(b), Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -268,7 +268,9 @@ pub async fn update_post(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<PostBody>,
 ) -> ApiResult<Json<VolunteerPost>> {
-    Ok(Json(vols::save_post(state.store.as_ref(), &cu.user, Some(id), post_input(b), Utc::now()).await?))
+    Ok(Json(
+        vols::save_post(state.store.as_ref(), &state.router(), &cu.user, Some(id), post_input(b), Utc::now()).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -530,7 +532,9 @@ pub async fn post_form(
         version: f.version.trim().parse().ok(),
     };
     let id = f.id.trim().parse::<i64>().ok();
-    let p = vols::save_post(state.store.as_ref(), &cu.user, id, input, Utc::now()).await.map_err(|e| err(e.into()))?;
+    let p = vols::save_post(state.store.as_ref(), &state.router(), &cu.user, id, input, Utc::now())
+        .await
+        .map_err(|e| err(e.into()))?;
     Ok(crate::pages::hx_redirect(&format!("/volunteers/posts/{}", p.id)))
 }
 

@@ -10,7 +10,7 @@ const S1: &str = "361202510000";
 const HOTLINE: &str = "361200012345";
 
 /// A point inside one of station 1's grids (the mean of a convex cell's corners).
-async fn inside_s1(api: &crate::harness::Api) -> (f64, f64, String) {
+pub(crate) async fn inside_s1(api: &crate::harness::Api) -> (f64, f64, String) {
     let (_, fc) = api.get(&format!("/api/v1/grids?station={S1}")).await;
     let f = &fc["features"][0];
     let ring = f["geometry"]["coordinates"][0].as_array().unwrap();

@@ -176,7 +176,7 @@ async fn points_clusters_heat_figures_card_and_unrouted() {
     assert_eq!(grid(&g, A)["properties"]["officer_name"], "孙建国");
     let (_, layers) = command.get("/api/v1/map/layers").await;
     let ids: Vec<&str> = layers["layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["incidents", "disputes", "hazards", "tasks"]);
+    assert_eq!(ids, ["incidents", "disputes", "hazards", "posts", "tasks"]);
     assert!(layers["figures"].as_array().unwrap().iter().any(|f| f["id"] == "task.in_period"));
 
     // bad input: a stable code and the field

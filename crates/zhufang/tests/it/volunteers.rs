@@ -479,3 +479,76 @@ async fn a_volunteer_is_corrected_stood_down_and_taken_off_a_shift() {
     assert_eq!(audited, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn located_posts_are_a_map_layer() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("s1.leader").await;
+    let (lat, lon, grid) = crate::incidents::inside_s1(&leader).await;
+    let gate = json!({"name": "滨江小学护学岗", "place": "滨江小学南门", "officer": "s1.officer", "weekdays": "1,2,3,4,5",
+        "slots": "07:20-08:00", "capacity": 2, "lat": lat, "lon": lon});
+    let (s, post) = leader.post("/api/v1/volunteer-posts", gate.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    let pid = post["id"].as_i64().unwrap();
+    let (_, unplaced) = leader
+        .post(
+            "/api/v1/volunteer-posts",
+            json!({"name": "无坐标岗位", "officer": "s1.officer",
+        "slots": "07:20-08:00", "capacity": 1}),
+        )
+        .await;
+    // on the map as its own layer, whatever the period (a post stands; it does not happen)
+    let (_, layers) = leader.get("/api/v1/map/layers").await;
+    assert!(layers["layers"].as_array().unwrap().iter().any(|l| l["id"] == "posts"), "{layers}");
+    let bbox = format!("{},{},{},{}", lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01);
+    let points = |q: String| {
+        let (leader, url) = (&leader, format!("/api/v1/map/points?bbox={bbox}&zoom=16&layers=posts{q}"));
+        async move { leader.get(&url).await.1 }
+    };
+    let p = points(String::new()).await;
+    assert_eq!(p["total"], 1, "only the located post: {p}");
+    assert_eq!(
+        (p["points"][0]["id"].as_i64(), p["points"][0]["url"].as_str()),
+        (Some(pid), Some(format!("/volunteers/posts/{pid}").as_str()))
+    );
+    let p = points("&from=2030-01-01&to=2030-01-31".into()).await;
+    assert_eq!(p["total"], 1, "in any period: {p}");
+    assert!(unplaced["id"].is_i64());
+    // routed to the grid it stands in
+    assert_eq!(
+        db_count(
+            &app.db_url,
+            "SELECT COUNT(*) FROM volunteer_posts p JOIN grids g ON g.id = p.grid_id WHERE g.code = $1",
+            &grid
+        )
+        .await,
+        1
+    );
+    // a grid coloured by its active posts
+    let (s, g) = leader.get("/api/v1/map/grids?figure=volunteer_post.open").await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    let value = |g: &Value| {
+        g["features"].as_array().unwrap().iter().find(|f| f["properties"]["code"] == grid.as_str()).unwrap()["properties"]["value"]
+            .as_i64()
+    };
+    assert_eq!(value(&g), Some(1));
+    // stood down: no longer open; moved off the map (no place): gone
+    let mut edit = gate.clone();
+    edit["active"] = json!(false);
+    assert_eq!(leader.put(&format!("/api/v1/volunteer-posts/{pid}"), edit.clone()).await.0, StatusCode::OK);
+    assert_eq!(
+        db_count(
+            &app.db_url,
+            "SELECT COUNT(*) FROM map_items WHERE kind = 'volunteer_post' AND is_open = FALSE AND label = $1",
+            "滨江小学护学岗"
+        )
+        .await,
+        1
+    );
+    edit.as_object_mut().unwrap().remove("lat");
+    edit.as_object_mut().unwrap().remove("lon");
+    assert_eq!(leader.put(&format!("/api/v1/volunteer-posts/{pid}"), edit).await.0, StatusCode::OK);
+    assert_eq!(points(String::new()).await["total"], 0);
+    assert_eq!(value(&leader.get("/api/v1/map/grids?figure=volunteer_post.open").await.1), Some(0));
+    app.stop().await;
+}
