@@ -42,8 +42,12 @@ pub struct WebConfig {
 /// Where hand-overs go, and the shared secret that signs them (HMAC-SHA256).
 #[derive(Debug, Clone)]
 pub struct Webhook {
+    /// `http://` or `https://`; over TLS the receiver's certificate is checked
+    /// against the system's trusted roots and `extra_root_pem`.
     pub url: String,
     pub secret: String,
+    /// A further trusted root (PEM), for a receiver with an intranet CA's certificate.
+    pub extra_root_pem: Option<Vec<u8>>,
 }
 
 impl WebConfig {

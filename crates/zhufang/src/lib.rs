@@ -38,6 +38,9 @@ pub struct FileConfig {
     /// JSON signed with `webhook_secret` (HMAC-SHA256), retried until acknowledged.
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
+    /// A PEM file of the CA that signed an https:// receiver's certificate
+    /// (an intranet CA not among the system's trusted roots).
+    pub webhook_ca_file: Option<PathBuf>,
     /// Keep dispute parties' ID numbers (default false: the field is refused).
     pub dispute_id_numbers: Option<bool>,
     /// Days ahead the duty scheduler fills with tasks, once a day (default 14; 0 turns it off).
@@ -106,11 +109,22 @@ impl Settings {
             let secret = file.webhook_secret.filter(|s| s.len() >= 16).ok_or_else(|| {
                 anyhow::anyhow!("webhook_secret (at least 16 characters) is required with webhook_url")
             })?;
-            // plain HTTP on the intranet (TLS, where needed, terminates at a gateway in front of the receiver)
-            if !url.starts_with("http://") {
-                anyhow::bail!("webhook_url must be an http:// URL: {url}");
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                anyhow::bail!("webhook_url must be an http:// or https:// URL: {url}");
             }
-            web.webhook = Some(zhufang_web::state::Webhook { url, secret });
+            let extra_root_pem = match file.webhook_ca_file {
+                Some(path) => {
+                    let pem = std::fs::read(&path)
+                        .with_context(|| format!("webhook_ca_file {} cannot be read", path.display()))?;
+                    zhufang_web::outbox::check_ca_pem(&pem)
+                        .map_err(|e| anyhow::anyhow!("webhook_ca_file {}: {e}", path.display()))?;
+                    Some(pem)
+                }
+                None => None,
+            };
+            let hook = zhufang_web::state::Webhook { url, secret, extra_root_pem };
+            zhufang_web::outbox::client(&hook).map_err(|e| anyhow::anyhow!("webhook: {e}"))?;
+            web.webhook = Some(hook);
         }
         Ok(Self {
             data_dir,

@@ -527,8 +527,11 @@ async fn hand_overs_reach_a_receiver_that_was_down_exactly_once() {
     // a port with nobody listening yet
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let app = TestApp::spawn_with(|s| {
-        s.web.webhook =
-            Some(zhufang_web::state::Webhook { url: format!("http://127.0.0.1:{port}/orders"), secret: SECRET.into() });
+        s.web.webhook = Some(zhufang_web::state::Webhook {
+            url: format!("http://127.0.0.1:{port}/orders"),
+            secret: SECRET.into(),
+            extra_root_pem: None,
+        });
     })
     .await;
     let command = app.login("s1.command").await;
@@ -990,5 +993,107 @@ async fn the_incident_workflow_is_data_admins_edit() {
     let (_, audit) = admin.get("/api/v1/audit?object_type=workflow").await;
     let edits = audit["items"].as_array().unwrap().iter().filter(|a| a["action"] == "replace").count();
     assert_eq!(edits, 2, "the two edits are audited: {audit}");
+    app.stop().await;
+}
+
+/// An HTTPS listener for `axum::serve`: each connection's TLS handshake is
+/// finished before it is handed over; a failed handshake is dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    tls: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.tls.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// An intranet CA (its certificate as PEM) and a receiver's TLS settings
+/// with a certificate it signed for 127.0.0.1.
+fn intranet_ca_and_receiver() -> (String, tokio_rustls::rustls::ServerConfig) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "某市公安局内网根证书");
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    let cfg = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf_cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
+        .unwrap();
+    (ca_cert.pem(), cfg)
+}
+
+#[tokio::test]
+async fn hand_overs_reach_an_https_receiver_signed_by_an_intranet_ca() {
+    let (ca_pem, tls) = intranet_ca_and_receiver();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let rx = Receiver::default();
+    let listener = TlsListener { tcp, tls: tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls)) };
+    let server = tokio::spawn(
+        axum::serve(
+            listener,
+            axum::Router::new().route("/orders", axum::routing::post(receive)).with_state(rx.clone()),
+        )
+        .into_future(),
+    );
+    let url = format!("https://127.0.0.1:{port}/orders");
+    // without the intranet CA the receiver's certificate is not trusted: nothing is sent in the clear instead
+    let untrusted = zhufang_web::state::Webhook { url: url.clone(), secret: SECRET.into(), extra_root_pem: None };
+    let err = zhufang_web::outbox::client(&untrusted).unwrap().post(&url).body("{}").send().await.unwrap_err();
+    assert!(err.is_connect() || err.is_request(), "{err:?}");
+    assert!(zhufang_web::outbox::check_ca_pem(b"not a certificate").is_err());
+
+    let pem = ca_pem.clone().into_bytes();
+    let app = TestApp::spawn_with(move |s| {
+        s.web.webhook =
+            Some(zhufang_web::state::Webhook { url: url.clone(), secret: SECRET.into(), extra_root_pem: Some(pem) });
+    })
+    .await;
+    let command = app.login("s1.command").await;
+    let (_, i) = command
+        .post(
+            "/api/v1/incidents",
+            json!({"channel": "110", "description": "挪车请求（加密通道）", "type_code": "0304"}),
+        )
+        .await;
+    let path = format!("/api/v1/incidents/{}/transitions", i["id"]);
+    command.post(&path, json!({"action": "triage", "police": false})).await;
+    let (s, v) = command.post(&path, json!({"action": "divert", "agency": HOTLINE})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let state = &app.running.as_ref().unwrap().state;
+    for _ in 0..100 {
+        if app.store.outbox_counts().await.unwrap() == (0, 1) {
+            break;
+        }
+        zhufang_web::outbox::deliver_due(state, chrono::Utc::now()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let got = rx.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "delivered once over TLS, signature checked");
+    assert_eq!(got[0].1["node_name"], "交办");
+    assert_eq!(app.store.outbox_counts().await.unwrap(), (0, 1));
+    server.abort();
     app.stop().await;
 }
