@@ -257,4 +257,39 @@ mod tests {
         assert!(with_tiles("http://pgis.local/tiles.png").is_err());
         assert_eq!(with_tiles("  ").unwrap().web.map_tiles, None, "blank = offline background");
     }
+
+    fn with_hook(url: &str, ca: Option<&str>) -> Result<Settings> {
+        let ca_file = ca.map(|pem| {
+            let p = std::env::temp_dir().join(format!("zf-ca-{}-{}.pem", std::process::id(), pem.len()));
+            std::fs::write(&p, pem).unwrap();
+            p
+        });
+        let file = FileConfig {
+            webhook_url: Some(url.into()),
+            webhook_secret: Some("a-secret-of-16-or-more".into()),
+            webhook_ca_file: ca_file,
+            ..Default::default()
+        };
+        Settings::resolve(file, Some(PathBuf::from("/tmp/x")), None, None)
+    }
+
+    #[test]
+    fn webhooks_are_http_or_https_with_a_readable_ca() {
+        assert!(with_hook("http://12345.local/orders", None).is_ok());
+        let s = with_hook("https://12345.local/orders", None).unwrap();
+        assert_eq!(s.web.webhook.map(|h| h.url), Some("https://12345.local/orders".to_string()));
+        assert!(with_hook("ftp://12345.local/orders", None).is_err());
+        let err = with_hook("https://12345.local/orders", Some("not a certificate")).unwrap_err().to_string();
+        assert!(err.contains("webhook_ca_file"), "{err}");
+        let pem = rcgen::generate_simple_self_signed(vec!["12345.local".to_string()]).unwrap().cert.pem();
+        let s = with_hook("https://12345.local/orders", Some(&pem)).unwrap();
+        assert_eq!(s.web.webhook.and_then(|h| h.extra_root_pem), Some(pem.into_bytes()));
+        let missing = FileConfig {
+            webhook_url: Some("https://12345.local/orders".into()),
+            webhook_secret: Some("a-secret-of-16-or-more".into()),
+            webhook_ca_file: Some(PathBuf::from("/nonexistent/ca.pem")),
+            ..Default::default()
+        };
+        assert!(Settings::resolve(missing, Some(PathBuf::from("/tmp/x")), None, None).is_err());
+    }
 }
