@@ -1876,11 +1876,16 @@ async fn plan_volunteers(
                 3,
             ),
         ];
-        for (name, place, d, weekdays, slots, workdays_only, capacity) in posts {
-            let officer = &st.districts[d % st.districts.len()].officer;
+        for (k, (name, place, d, weekdays, slots, workdays_only, capacity)) in posts.into_iter().enumerate() {
+            let district = &st.districts[d % st.districts.len()];
+            let officer = &district.officer;
+            // near the district's centre (no draw from the random stream: the rest of the city stays as it was)
+            let (lat, lon) = (district.centre.0 + 0.0012 * (k as f64 + 1.0), district.centre.1 - 0.0009 * k as f64);
             let input = PostInput {
                 name,
                 place: Some(place),
+                lat: Some(round6(lat)),
+                lon: Some(round6(lon)),
                 officer: officer.clone(),
                 weekdays: Some(weekdays.into()),
                 slots: slots.into(),

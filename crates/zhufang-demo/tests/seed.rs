@@ -141,6 +141,11 @@ async fn check(store: &dyn Store) {
     assert_eq!(hz.total as usize, report.hazards);
     assert!(report.hazards > 0 && hz.items.iter().any(|h| h.state != "found"), "{:?}", hz.items.len());
     assert_eq!(store.campaigns(None).await.unwrap().len(), 5);
+    // the volunteer posts (two a station) stand on the map, each in a grid
+    let q = zhufang_store::model::MapQuery { kinds: vec!["volunteer_post".into()], ..Default::default() };
+    let posts = store.map_points(&q, 100).await.unwrap();
+    assert_eq!(posts.len(), 10, "{posts:?}");
+    assert!(posts.iter().all(|p| p.grid_id.is_some()), "routed into grids: {posts:?}");
     match store.verify_audit().await.unwrap() {
         ChainStatus::Intact { records } => assert!(records > 300),
         ChainStatus::Broken(e) => panic!("audit chain broken: {e}"),
