@@ -319,12 +319,7 @@ pub async fn limit_form(
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     let mut errs = vec![];
-    let mut int = |field: &'static str, v: &str| {
-        v.trim().parse::<i64>().unwrap_or_else(|_| {
-            errs.push(FieldError::new(field, "须为整数"));
-            0
-        })
-    };
+    let mut int = |field: &'static str, v: &str| crate::controllers::form_int(field, v, &mut errs);
     let sign_for_hours = int("sign_for_hours", &f.sign_for_hours);
     let done_workdays = int("done_workdays", &f.done_workdays);
     if !errs.is_empty() {
@@ -351,12 +346,7 @@ pub async fn settings_form(
 ) -> PageResult {
     let err = |e: AppError| PageError::new(&headers, e);
     let mut errs = vec![];
-    let mut int = |field: &'static str, v: &str| {
-        v.trim().parse::<i64>().unwrap_or_else(|_| {
-            errs.push(FieldError::new(field, "须为整数"));
-            0
-        })
-    };
+    let mut int = |field: &'static str, v: &str| crate::controllers::form_int(field, v, &mut errs);
     let body = IntakeSettingsBody {
         repeat_minutes: int("repeat_minutes", &f.repeat_minutes),
         repeat_dispute_minutes: int("repeat_dispute_minutes", &f.repeat_dispute_minutes),

@@ -73,6 +73,14 @@ pub fn parse_location(
     }
 }
 
+/// A whole number from a form field; anything else goes to `errs` (须为整数) and gives 0.
+pub fn form_int(field: &'static str, v: &str, errs: &mut Vec<zhufang_store::service::FieldError>) -> i64 {
+    v.trim().parse::<i64>().unwrap_or_else(|_| {
+        errs.push(zhufang_store::service::FieldError::new(field, "须为整数"));
+        0
+    })
+}
+
 /// An optional number from a form field; a non-number goes to `errs`.
 pub fn opt_f64(field: &str, s: &Option<String>, errs: &mut Vec<zhufang_store::service::FieldError>) -> Option<f64> {
     let s = s.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
