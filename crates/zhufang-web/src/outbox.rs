@@ -50,8 +50,8 @@ pub fn client(hook: &Webhook) -> Result<reqwest::Client, String> {
 pub async fn deliver_due(state: &AppState, now: DateTime<Utc>) -> Result<(usize, usize), zhufang_store::StoreError> {
     let Some(hook) = state.cfg.webhook.clone() else { return Ok((0, 0)) };
     let _one_at_a_time = state.outbox_lock.lock().await;
-    let client = match client(&hook) {
-        Ok(c) => c,
+    let client = match state.webhook_client.get_or_init(|| client(&hook)) {
+        Ok(c) => c.clone(),
         Err(e) => {
             tracing::error!(error = %e, "webhook client: cannot be built; nothing delivered");
             return Ok((0, 0));

@@ -83,6 +83,9 @@ pub struct Inner {
     jobs: tokio::sync::Mutex<()>,
     /// One outbox delivery round at a time (so nothing is sent twice at once).
     pub outbox_lock: tokio::sync::Mutex<()>,
+    /// The webhook's HTTP client, built on first delivery (its TLS roots
+    /// are read once, not on every round).
+    pub webhook_client: std::sync::OnceLock<Result<reqwest::Client, String>>,
     pub metrics: Metrics,
 }
 
@@ -110,6 +113,7 @@ impl AppState {
             router: RwLock::new(Arc::new(router)),
             jobs: tokio::sync::Mutex::new(()),
             outbox_lock: tokio::sync::Mutex::new(()),
+            webhook_client: std::sync::OnceLock::new(),
             metrics: Metrics::default(),
         })))
     }
