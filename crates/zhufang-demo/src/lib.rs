@@ -494,10 +494,16 @@ pub async fn seed(
     } else {
         (0, vec![])
     };
-    let created =
-        replay(store, &wf, &cal, &users, &plans, &dispute_plans, &hazard_plans, &volunteer_steps, now).await?;
+    let incident_plans = plan_incidents(&stations, &users, opts, opts.tasks / 4, now)?;
+    let history = History {
+        tasks: &plans,
+        disputes: &dispute_plans,
+        hazards: &hazard_plans,
+        volunteers: &volunteer_steps,
+        incidents: &incident_plans,
+    };
+    let (created, incidents) = replay(store, &wf, &cal, &users, &history, now).await?;
     let hazards = hazard_plans.0.len();
-    let incidents = seed_incidents(store, &stations, &users, &mut rng, opts.tasks / 4, now).await?;
     let disputes = dispute_plans.len();
 
     let by_state = store.state_counts().await?;
@@ -1471,22 +1477,36 @@ fn finish(mut p: Plan, now: DateTime<Utc>) -> Plan {
 
 // ---------------------------------------------------------------- replay
 
-/// Runs the plans in time order. Returns the number of tasks created.
-#[allow(clippy::too_many_arguments)]
+/// Everything the demo's past is made of, planned ahead and replayed in time order.
+struct History<'a> {
+    tasks: &'a [Plan],
+    disputes: &'a [DisputePlan],
+    hazards: &'a (Vec<HazardPlan>, Vec<CampaignPlan>),
+    volunteers: &'a [VolunteerStep],
+    incidents: &'a [IncidentPlan],
+}
+
+/// Runs the plans in time order. Returns the numbers of tasks and incidents created.
 async fn replay(
     store: &dyn Store,
     wf: &Workflow,
     cal: &WorkCalendar,
     users: &HashMap<String, User>,
-    plans: &[Plan],
-    disputes: &[DisputePlan],
-    (hazards, campaigns): &(Vec<HazardPlan>, Vec<CampaignPlan>),
-    volunteers: &[VolunteerStep],
+    history: &History<'_>,
     now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, usize)> {
+    let History { tasks: plans, disputes, hazards: (hazards, campaigns), volunteers, incidents } = *history;
     // (time, kind, item, step): kind 0 a task, 1 a dispute, 2 a hazard, 3 a
-    // campaign, 4 a volunteer sign-up or attendance; step 0 = create, k = steps[k - 1].
+    // campaign, 4 a volunteer sign-up or attendance, 5 an incident; step 0 =
+    // create, k = steps[k - 1].
     let mut events: Vec<(DateTime<Utc>, u8, usize, usize)> = vec![];
+    for (i, p) in incidents.iter().enumerate() {
+        events.push((p.input.received_at.unwrap_or(now), 5, i, 0));
+        events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.0, 5, i, k + 1)));
+    }
+    let iwf = store.workflow(zhufang_domain::incident::WORKFLOW).await?;
+    let incident_rules = zhufang_store::incidents::Rules { wf: &iwf, cal, outbox: false };
+    let mut incident_ids: Vec<Option<i64>> = vec![None; incidents.len()];
     for (i, p) in plans.iter().enumerate() {
         events.push((p.created_at, 0, i, 0));
         events.extend(p.steps.iter().enumerate().map(|(k, s)| (s.at, 0, i, k + 1)));
@@ -1527,6 +1547,7 @@ async fn replay(
         if at >= next_scan {
             let hour = at - Duration::seconds(i64::from(at.minute() * 60 + at.second()));
             service::scan_deadlines(store, hour).await?;
+            zhufang_store::incidents::scan_hand_overs(store, hour).await?;
             next_scan = hour + Duration::hours(1);
         }
         if !read_done && at >= read_cutoff {
@@ -1572,6 +1593,20 @@ async fn replay(
                 service::transition(store, wf, cal, user(&who)?, id, input, at)
                     .await
                     .map_err(|e| anyhow::anyhow!("demo check {id}: {action}: {e:?}"))?;
+            }
+            continue;
+        }
+        if kind == 5 {
+            use zhufang_store::incidents;
+            let p = &incidents[i];
+            let e = |e: service::ServiceError| anyhow::anyhow!("demo incident «{}»: {e:?}", p.input.description);
+            if k == 0 {
+                let inc = incidents::create(store, &router, user(&p.creator)?, p.input.clone(), at).await.map_err(e)?;
+                incident_ids[i] = Some(inc.id);
+            } else {
+                let (_, who, a) = &p.steps[k - 1];
+                let id = incident_ids[i].context("incident received before its steps")?;
+                incidents::transition(store, &incident_rules, user(who)?, id, a.clone(), at).await.map_err(e)?;
             }
             continue;
         }
@@ -1633,7 +1668,7 @@ async fn replay(
             break;
         }
     }
-    Ok(created)
+    Ok((created, incident_ids.iter().flatten().count()))
 }
 
 // ---------------------------------------------------------------- incidents
@@ -1656,155 +1691,171 @@ const INCIDENT_KINDS: [(&str, &str, bool, bool); 14] = [
     ("0902", "咨询办理居住证需要哪些材料", false, false),
 ];
 
-/// A month of incidents replayed as history: police matters dispatched,
-/// attended and closed (mostly on site), non-police ones diverted to the
-/// 12345 centre or the 司法所, signed for, done and rated; the most recent
-/// ones still open.
-async fn seed_incidents(
-    store: &dyn Store,
+/// One call of the demo's month and what became of it: each step, by whom, when.
+struct IncidentPlan {
+    creator: String,
+    input: zhufang_store::incidents::CreateIncident,
+    steps: Vec<(DateTime<Utc>, String, zhufang_store::incidents::IncidentAction)>,
+}
+
+/// Seconds drawn from a few bands: `(share in %, from, to)`.
+fn banded(rng: &mut StdRng, bands: &[(u32, i64, i64)]) -> i64 {
+    let roll = rng.gen_range(0..100);
+    let mut acc = 0;
+    for &(share, lo, hi) in bands {
+        acc += share;
+        if roll < acc {
+            return rng.gen_range(lo..hi);
+        }
+    }
+    let &(_, lo, hi) = bands.last().expect("a band");
+    rng.gen_range(lo..hi)
+}
+
+/// A month of calls, replayed through the incident service in time order
+/// with the rest of the history, so every incident has its timeline (who
+/// triaged, dispatched, arrived, handled; which agency signed for it, did it,
+/// and the call-back rating) and its time limits on the working-day calendar.
+/// Police matters are dispatched, attended (most within minutes, rural ones
+/// later, a few late) and closed, mostly on site; non-police ones are diverted
+/// to the 12345 centre or the 司法所, which now and then returns one as not
+/// its matter, or signs for it late (and the command room is told); some
+/// callers ring again within the hour (flagged as repeat calls); the latest
+/// are still open. Its own RNG, so the rest of the city is as it was.
+fn plan_incidents(
     stations: &[Station],
     users: &HashMap<String, User>,
-    rng: &mut StdRng,
+    opts: &SeedOptions,
     n: usize,
     now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
-    use zhufang_store::model::{ImportedIncident, NewIncident};
-    if n == 0 || stations.is_empty() {
-        return Ok(0);
+) -> anyhow::Result<Vec<IncidentPlan>> {
+    use zhufang_store::incidents::{CreateIncident, IncidentAction};
+    let rng = &mut StdRng::seed_from_u64(opts.rng_seed ^ 0x696e_6369);
+    if stations.is_empty() {
+        return Ok(vec![]);
     }
-    let router = service::GridRouter::from_records(&store.grids(None).await?);
-    let units: HashMap<String, OrgUnit> = store.org_units().await?.into_iter().map(|o| (o.code.clone(), o)).collect();
-    let agency = |username: &str| users.get(username).map(|u| u.org_unit_id);
-    let hotline = agency(HOTLINE.username);
+    let org_of = |username: &str| users.get(username).map(|u| u.org_code.clone());
     let places = ["菜市场", "滨江路", "学校", "小区", "汽车站", "广场", "商场", "工业园"];
-    let mut made = 0;
-    for k in 0..n {
+    let act = |action: &str| IncidentAction { action: action.into(), ..Default::default() };
+    let mut plans: Vec<IncidentPlan> = vec![];
+    let mut k = 0;
+    while plans.len() < n {
+        k += 1;
         let st = &stations[rng.gen_range(0..stations.len())];
         let Some(d) = st.districts.choose(rng) else { continue };
         let (lat, lon) = jitter(d.centre, 0.6, rng);
         let (code, text, police, local) = INCIDENT_KINDS[rng.gen_range(0..INCIDENT_KINDS.len())];
         let description = text.replace("{place}", places[rng.gen_range(0..places.len())]);
         let received_at = now - Duration::seconds(rng.gen_range(300..30 * 86_400));
-        let point = Wgs84Point::new(lat, lon).ok();
-        let routed = point.and_then(|p| router.route(p));
-        let station = match routed {
-            Some((r, _)) => units.values().find(|o| o.id == r.station_id),
-            None => units.get(&st.code),
-        }
-        .with_context(|| format!("station {}", st.code))?;
-        let command = users.get(&st.command).with_context(|| format!("user {}", st.command))?;
-        let officer = users.get(&d.officer).map(|u| u.id);
-        // each step a plausible while after the last, if it has happened by now
+        let address = if d.rural {
+            format!("{}{}组", d.village, rng.gen_range(1..13))
+        } else {
+            let road = st.roads.choose(rng).map_or("人民路", |r| r.as_str());
+            format!("{road}{}号（{}）", rng.gen_range(1..300), d.village)
+        };
+        let phone = format!("13{:09}", rng.gen_range(0..1_000_000_000u64));
+        let input = CreateIncident {
+            channel: if rng.gen_bool(0.85) { "110" } else { "12345" }.into(),
+            description: description.clone(),
+            location: Wgs84Point::new(lat, lon).ok(),
+            address: Some(address.clone()),
+            caller_name: None,
+            caller_phone: Some(phone.clone()),
+            received_at: Some(received_at),
+            type_code: Some(code.into()),
+            severity: Some(if code == "0502" || code == "0501" { 3 } else { 1 + i64::from(rng.gen_bool(0.2)) }),
+            station: None,
+            external_id: None,
+        };
+        let command = st.command.clone();
+        let officer = d.officer.clone();
         let mut t = received_at;
-        let mut step = |lo: i64, hi: i64, rng: &mut StdRng| {
-            t += Duration::seconds(rng.gen_range(lo..hi));
-            (t <= now).then_some(t)
+        let mut steps = vec![];
+        let mut after = |secs: i64| {
+            t += Duration::seconds(secs);
+            t
         };
-        let triaged_at = step(20, 150, rng);
-        let mut h = ImportedIncident {
-            number: format!(
-                "JQ{}{:06}",
-                zhufang_domain::calendar::local_date(received_at).format("%Y%m%d"),
-                900_000 + k
-            ),
-            state: "received".into(),
-            closes: false,
-            police: triaged_at.map(|_| police),
-            result: None,
-            triaged_at,
-            dispatched_at: None,
-            arrived_at: None,
-            handled_at: None,
-            closed_at: None,
-            agency_id: None,
-            assignee_id: None,
-            diverted_at: None,
-            signed_for_at: None,
-            agency_done_at: None,
-            rating: None,
-            sign_due_at: None,
-            done_due_at: None,
-            incident: NewIncident {
-                channel: if rng.gen_bool(0.85) { "110" } else { "12345" }.into(),
-                received_at,
-                caller_name: None,
-                caller_phone: Some(format!("13{:09}", rng.gen_range(0..1_000_000_000u64))),
-                lat: Some(lat),
-                lon: Some(lon),
-                address: String::new(),
-                grid_id: routed.filter(|(_, inside)| *inside).map(|(r, _)| r.grid_id),
-                station_id: station.id,
-                org_path: station.path.clone(),
-                description,
-                type_code: Some(code.into()),
-                severity: if code == "0502" || code == "0501" { 3 } else { 1 + i64::from(rng.gen_bool(0.2)) },
-                repeat_of: None,
-                triage: serde_json::json!({}),
-                external_id: None,
-                creator_id: Some(command.id),
-                creator_name: command.display_name.clone(),
-                // written now, as an import of the month's history (the audit log stays in time order)
-                now,
-            },
-        };
-        if triaged_at.is_some() {
-            h.state = "triaged".into();
-            if police {
-                h.assignee_id = officer;
-                h.dispatched_at = step(30, 120, rng);
-                h.arrived_at = h.dispatched_at.and(step(90, 540, rng));
-                h.handled_at = h.arrived_at.and(step(600, 5_400, rng));
-                h.closed_at = h.handled_at.and(step(600, 3_600, rng));
-                let roll = rng.gen_range(0..100);
-                h.result = h.handled_at.map(|_| {
-                    match roll {
-                        0..=84 => "on_site",
-                        85..=92 => "administrative_case",
-                        93..=96 => "criminal_case",
-                        _ => "transferred",
-                    }
-                    .to_string()
-                });
-                h.state = [
-                    ("dispatched", h.dispatched_at),
-                    ("arrived", h.arrived_at),
-                    ("handled", h.handled_at),
-                    ("closed", h.closed_at),
-                ]
-                .iter()
-                .rev()
-                .find(|(_, t)| t.is_some())
-                .map_or("triaged", |(s, _)| *s)
-                .into();
-            } else {
-                let to = if local { st.sifa.as_deref().and_then(agency).or(hotline) } else { hotline };
-                h.agency_id = to;
-                h.diverted_at = to.and(step(30, 300, rng));
-                h.sign_due_at = h.diverted_at.map(|d| d + Duration::hours(2));
-                h.done_due_at = h.diverted_at.map(|d| d + Duration::days(5));
-                h.signed_for_at = h.diverted_at.and(step(300, 7_200, rng));
-                h.agency_done_at = h.signed_for_at.and(step(86_400, 6 * 86_400, rng));
-                h.closed_at = h.agency_done_at.and(step(3_600, 2 * 86_400, rng));
-                h.rating = h.closed_at.map(|_| rng.gen_range(1..=3));
-                h.state = [
-                    ("diverted", h.diverted_at),
-                    ("signed_for", h.signed_for_at),
-                    ("agency_done", h.agency_done_at),
-                    ("closed", h.closed_at),
-                ]
-                .iter()
-                .rev()
-                .find(|(_, t)| t.is_some())
-                .map_or("triaged", |(s, _)| *s)
-                .into();
+        // 签收: the command room triages within seconds, now and then minutes
+        let triage_at = after(banded(rng, &[(70, 15, 60), (25, 60, 150), (5, 150, 400)]));
+        steps.push((triage_at, command.clone(), IncidentAction { police: Some(police), ..act("triage") }));
+        if police {
+            let dispatch = IncidentAction { assignee: Some(officer.clone()), ..act("dispatch") };
+            steps.push((after(rng.gen_range(30..120)), command.clone(), dispatch));
+            // 到场: most inside five minutes in town; the villages are further
+            let mut arrive = banded(rng, &[(60, 120, 270), (25, 270, 480), (10, 480, 900), (5, 900, 1500)]);
+            if d.rural {
+                arrive = arrive * 13 / 10;
+            }
+            steps.push((after(arrive), officer.clone(), act("arrive")));
+            let result = match rng.gen_range(0..100) {
+                0..=84 => "on_site",
+                85..=92 => "administrative_case",
+                93..=96 => "criminal_case",
+                _ => "transferred",
+            };
+            let handle = IncidentAction { result: Some(result.into()), ..act("handle") };
+            let handled = banded(rng, &[(40, 600, 1800), (35, 1800, 3600), (20, 3600, 7200), (5, 7200, 18_000)]);
+            steps.push((after(handled), officer.clone(), handle));
+            steps.push((after(rng.gen_range(600..3600)), command.clone(), act("close")));
+        } else {
+            let own = st.sifa.clone().filter(|_| local);
+            let first = own.clone().unwrap_or_else(|| HOTLINE.username.to_string());
+            let divert = |to: &str| IncidentAction { agency: org_of(to), ..act("divert") };
+            steps.push((after(rng.gen_range(30..300)), command.clone(), divert(&first)));
+            let mut agency = first;
+            // now and then an agency sends a matter back: a 司法所 as not its own
+            // (it goes to 12345 instead), 12345 for a missing detail (sent again)
+            if rng.gen_bool(0.12) {
+                let why = if own.is_some() {
+                    "经核实不属于本单位职责范围，请重新分派"
+                } else {
+                    "地址信息不全，请补充具体门牌后重新派单"
+                };
+                let back = IncidentAction { note: Some(why.into()), ..act("return") };
+                steps.push((after(rng.gen_range(600..5400)), agency.clone(), back));
+                let again = IncidentAction { police: Some(false), ..act("triage") };
+                steps.push((after(rng.gen_range(300..1800)), command.clone(), again));
+                agency = HOTLINE.username.to_string();
+                steps.push((after(rng.gen_range(30..300)), command.clone(), divert(&agency)));
+            }
+            // 签收 within the two hours, but a few late (the scan tells the command room)
+            let sign = banded(rng, &[(80, 300, 3600), (14, 3600, 7000), (6, 7400, 21_600)]);
+            steps.push((after(sign), agency.clone(), act("sign_for")));
+            let done = IncidentAction {
+                note: Some("已联系当事人，问题已处理完毕".into()), ..act("agency_done")
+            };
+            steps.push((after(rng.gen_range(86_400..6 * 86_400)), agency, done));
+            let rating = [1, 1, 1, 1, 1, 2, 2, 2, 3, 4][rng.gen_range(0..10)];
+            let close = IncidentAction { rating: Some(rating), note: Some("已回访".into()), ..act("close") };
+            steps.push((after(rng.gen_range(3600..2 * 86_400)), command.clone(), close));
+        }
+        steps.retain(|s| s.0 < now);
+        plans.push(IncidentPlan { creator: command.clone(), input, steps });
+        // 重复报警: some callers ring again before anyone is there
+        if k % 14 == 0 && plans.len() < n {
+            let again_at = received_at + Duration::seconds(rng.gen_range(180..2400));
+            if again_at < now {
+                let input = CreateIncident {
+                    description: format!("再次来电催促：{description}"),
+                    received_at: Some(again_at),
+                    ..plans.last().expect("just pushed").input.clone()
+                };
+                let mut steps = vec![(
+                    again_at + Duration::seconds(rng.gen_range(15..90)),
+                    command.clone(),
+                    IncidentAction { police: Some(police), ..act("triage") },
+                )];
+                steps.push((
+                    steps[0].0 + Duration::seconds(rng.gen_range(20..120)),
+                    command.clone(),
+                    IncidentAction { note: Some("重复报警，已并入前警处置".into()), ..act("invalidate") },
+                ));
+                steps.retain(|s| s.0 < now);
+                plans.push(IncidentPlan { creator: command, input, steps });
             }
         }
-        h.closes = h.state == "closed";
-        if store.import_incident(&h).await?.is_some() {
-            made += 1;
-        }
     }
-    Ok(made)
+    Ok(plans)
 }
 
 // ---------------------------------------------------------------- volunteers

@@ -136,6 +136,29 @@ async fn check(store: &dyn Store) {
         open.total,
         report.incidents
     );
+    // replayed through the service: every incident has its address and its
+    // timeline, step by step; some callers rang again (flagged), a 司法所 sent
+    // some back, some agencies signed for late (escalated)
+    let every = store
+        .list_incidents(&zhufang_store::model::IncidentFilter::default(), PageReq::new(Some(1), Some(500)))
+        .await
+        .unwrap()
+        .items;
+    assert!(every.iter().all(|i| !i.address.is_empty()), "every demo incident has an address");
+    let repeats = every.iter().filter(|i| i.repeat_of.is_some()).count();
+    assert!(repeats > 0, "no repeat call among {}", every.len());
+    assert!(every.iter().any(|i| i.returned_at.is_some()), "no incident was ever returned");
+    assert!(every.iter().any(|i| i.escalated_at.is_some()), "no late hand-over was escalated");
+    let police = every.iter().find(|i| i.state == "closed" && i.police == Some(true)).expect("a closed police matter");
+    let steps: Vec<String> = store.incident_timeline(police.id).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(steps, ["receive", "triage", "dispatch", "arrive", "handle", "close"]);
+    let diverted = every.iter().find(|i| i.state == "closed" && i.police == Some(false)).expect("a closed diversion");
+    let timeline = store.incident_timeline(diverted.id).await.unwrap();
+    assert_eq!(timeline.first().map(|e| e.at), Some(diverted.received_at));
+    assert!(timeline.windows(2).all(|w| w[0].at <= w[1].at), "{timeline:?}");
+    let steps: Vec<&str> = timeline.iter().map(|e| e.action.as_str()).collect();
+    assert!(steps.ends_with(&["sign_for", "agency_done", "close"]), "{steps:?}");
+    assert!(diverted.rating.is_some());
     // hazards worked through the register, and a campaign per station
     let hz = store.list_hazards(&Default::default(), PageReq::new(Some(1), Some(500))).await.unwrap();
     assert_eq!(hz.total as usize, report.hazards);

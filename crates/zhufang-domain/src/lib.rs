@@ -15,6 +15,7 @@ pub mod ics;
 pub mod incident;
 pub mod incident_import;
 pub mod notice;
+pub mod period;
 pub mod role;
 pub mod task;
 pub mod types;

@@ -2081,6 +2081,43 @@ impl Store for Backend {
         let mut tx = self.w().begin().await?;
         let id = insert_incident(&mut tx, n, &imp.number, &imp.state, Some(imp)).await?;
         let Some(id) = id else { return Ok(None) };
+        // the steps as they happened in the source system, in time order, then the import itself
+        let mut steps: Vec<(DateTime<Utc>, &str, &str)> = [
+            (Some(n.received_at), "receive", "received"),
+            (imp.triaged_at, "triage", "triaged"),
+            (imp.dispatched_at, "dispatch", "dispatched"),
+            (imp.arrived_at, "arrive", "arrived"),
+            (imp.handled_at, "handle", "handled"),
+            (imp.diverted_at, "divert", "diverted"),
+            (imp.signed_for_at, "sign_for", "signed_for"),
+            (imp.agency_done_at, "agency_done", "agency_done"),
+            (imp.closed_at, "close", imp.state.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|(at, action, to)| at.map(|at| (at, action, to)))
+        .collect();
+        steps.sort_by_key(|s| s.0);
+        let mut from: Option<&str> = None;
+        for (at, action, to) in steps {
+            append_event(
+                &mut tx,
+                &NewEvent {
+                    table: "incident_events",
+                    key: "incident_id",
+                    subject_id: id,
+                    at: ms(at),
+                    actor_id: None,
+                    actor_name: "原系统",
+                    action,
+                    from_state: from,
+                    to_state: to,
+                    note: None,
+                    data: "{}".to_string(),
+                },
+            )
+            .await?;
+            from = Some(to);
+        }
         append_event(
             &mut tx,
             &NewEvent {
@@ -2091,7 +2128,7 @@ impl Store for Backend {
                 actor_id: n.creator_id,
                 actor_name: &n.creator_name,
                 action: "import",
-                from_state: None,
+                from_state: from,
                 to_state: &imp.state,
                 note: None,
                 data: "{}".to_string(),
@@ -2429,6 +2466,28 @@ impl Store for Backend {
             return Ok(());
         }
         insert_notifications(&mut tx, notes, ms(now)).await?;
+        // on the timeline too: which limit was missed, who was told
+        let (state,): (String,) =
+            sqlx::query_as("SELECT state FROM incidents WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let missed = if state == "diverted" { "签收" } else { "办结" };
+        let note = format!("联动单位超过{missed}时限，已提醒指挥室和所领导（{}人）", notes.len());
+        append_event(
+            &mut tx,
+            &NewEvent {
+                table: "incident_events",
+                key: "incident_id",
+                subject_id: id,
+                at: ms(now),
+                actor_id: None,
+                actor_name: "系统",
+                action: "escalate",
+                from_state: Some(&state),
+                to_state: &state,
+                note: Some(&note),
+                data: "{}".to_string(),
+            },
+        )
+        .await?;
         let ev = AuditEvent::new(
             None,
             "system",

@@ -286,6 +286,10 @@ async fn diversion_sign_for_return_and_callback() {
     assert_eq!(zhufang_store::incidents::scan_hand_overs(app.store.as_ref(), now).await.unwrap(), 0, "once");
     let (_, inbox) = command.get("/api/v1/notifications").await;
     assert!(inbox.to_string().contains("未签收，已超过时限"), "{inbox}");
+    let (_, d) = command.get(&path.replace("/transitions", "")).await;
+    let last = d["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["to_state"].as_str()), (Some("escalate"), Some("diverted")), "{d}");
+    assert!(last["note"].as_str().unwrap().contains("超过签收时限"), "{last}");
 
     // the agency: told in its inbox, sees it, signs, returns it with a reason
     let (_, inbox) = hotline.get("/api/v1/notifications").await;
@@ -345,7 +349,19 @@ async fn diversion_sign_for_return_and_callback() {
     let actions: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["receive", "triage", "divert", "sign_for", "return", "triage", "divert", "sign_for", "agency_done", "close"]
+        [
+            "receive",
+            "triage",
+            "divert",
+            "escalate",
+            "sign_for",
+            "return",
+            "triage",
+            "divert",
+            "sign_for",
+            "agency_done",
+            "close"
+        ]
     );
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));
     app.stop().await;
@@ -471,6 +487,31 @@ async fn csv_import_reports_rows_and_is_idempotent() {
         (i["number"].as_str(), i["state"].as_str(), i["grid_code"].as_str()),
         (Some("H-001"), Some("closed"), Some(grid.as_str()))
     );
+    // its timeline: the steps as they happened in the source system, then the import
+    let (_, d) = command.get(&format!("/api/v1/incidents/{}", i["id"])).await;
+    let steps: Vec<(&str, &str, &str)> = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["to_state"].as_str().unwrap(), e["actor_name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("receive", "received", "原系统"),
+            ("triage", "triaged", "原系统"),
+            ("dispatch", "dispatched", "原系统"),
+            ("arrive", "arrived", "原系统"),
+            ("handle", "handled", "原系统"),
+            ("close", "closed", "原系统"),
+            ("import", "closed", admin.user["display_name"].as_str().unwrap()),
+        ],
+        "{d}"
+    );
+    assert_eq!(d["timeline"][3]["at"], "2026-10-01T00:05:00Z", "08:05 in Shanghai");
+    let (c, _) = page_session(&app, "s1.command").await;
+    let html = c.get(app.url(&format!("/incidents/{}", i["id"]))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("历史导入") && html.contains("原系统"), "the page names the import");
     // the history counts in the figures
     let (_, f) = command.get("/api/v1/incidents/figures?from=2026-09-30&to=2026-10-31").await;
     assert_eq!(
@@ -479,6 +520,38 @@ async fn csv_import_reports_rows_and_is_idempotent() {
         "{f}"
     );
     assert_eq!(f["total"]["sign_for_buckets"][1], 1, "40 s: the 30–60 s bucket");
+    // by period (Beijing days): every month / week of the range in order, empty ones too
+    let (_, f) = command.get("/api/v1/incidents/figures?from=2026-09-30&to=2026-10-31&by=month").await;
+    let months: Vec<(&str, &str, i64)> = f["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (r["code"].as_str().unwrap(), r["name"].as_str().unwrap(), r["figures"]["incidents"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(months, [("2026-09-01", "2026-09", 0), ("2026-10-01", "2026-10", 2)], "{f}");
+    let (_, f) = command.get("/api/v1/incidents/figures?from=2026-09-30&to=2026-10-31&by=week").await;
+    let weeks = f["rows"].as_array().unwrap();
+    assert_eq!(weeks.len(), 5, "the weeks from Monday 09-28 to the one holding 10-31: {f}");
+    assert_eq!(
+        (weeks[0]["name"].as_str(), weeks[0]["figures"]["incidents"].as_i64()),
+        (Some("2026-09-28～10-04"), Some(2))
+    );
+    assert_eq!(weeks[0]["figures"]["arrival_median_s"].as_f64(), Some(240.0));
+    let (s, v) = command.get("/api/v1/incidents/figures?from=2025-01-01&to=2026-10-31&by=day").await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("by")));
+    assert!(v["error"]["fields"][0]["message"].as_str().unwrap().contains("时段过多"), "{v}");
+    let html = c
+        .get(app.url("/incidents/figures?from=2026-09-30&to=2026-10-31&by=week"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(html.matches("data-testid=\"figures-row\"").count(), 5);
+    assert!(html.contains("2026-09-28～10-04") && html.contains("<option value=\"week\" selected>"), "{html}");
     // the command line: same report, with a non-zero exit for the bad rows
     let file = app.dir.join("history.csv");
     std::fs::write(&file, format!("number,channel,received_at,description,station\nH-101,110,2026-10-06 10:00,命令行导入,{S1}\nH-102,fax,2026-10-06 11:00,坏行,{S1}\n")).unwrap();

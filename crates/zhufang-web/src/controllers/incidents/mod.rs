@@ -323,13 +323,15 @@ pub struct FiguresQuery {
     pub from: Option<String>,
     /// Received up to (date = end of that day); default now.
     pub to: Option<String>,
-    /// station (default) or grid.
+    /// station (default), grid, or a period: day, week (from Monday) or month
+    /// (by the day received, Beijing time; every period of the range, in order).
     pub by: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct FiguresRow {
-    /// Station or grid code ("" for incidents outside every grid).
+    /// Station or grid code ("" for incidents outside every grid); for a
+    /// period, its first day (`2026-11-23`).
     pub code: String,
     pub name: String,
     #[schema(value_type = Object)]
@@ -350,6 +352,7 @@ pub struct FiguresOut {
 
 pub async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -> Result<FiguresOut, AppError> {
     use zhufang_domain::incident::{FEEDBACK_EDGES_MIN, SIGN_FOR_EDGES_S, TURN_OUT_EDGES_MIN, figures};
+    use zhufang_domain::period::{MAX_PERIODS, Period};
     let now = Utc::now();
     let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let from = match some(&q.from) {
@@ -364,14 +367,49 @@ pub async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -
         return Err(AppError::field("to", "结束时间须晚于开始时间"));
     }
     let by = some(&q.by).unwrap_or_else(|| "station".into());
-    if by != "station" && by != "grid" {
-        return Err(AppError::field("by", "分组须为 station 或 grid"));
+    let period = Period::parse(&by);
+    if by != "station" && by != "grid" && period.is_none() {
+        return Err(AppError::field("by", "分组须为 station、grid、day、week 或 month"));
     }
+    let local = |t: chrono::DateTime<Utc>| zhufang_domain::calendar::local_date(t);
+    let periods = match period {
+        Some(p) => Some(p.starts(local(from), local(to)).ok_or_else(|| {
+            AppError::field("by", &format!("时段过多：一次最多统计{MAX_PERIODS}个时段，请缩短日期范围或改用按周、按月"))
+        })?),
+        None => None,
+    };
     let mut f = incidents::visibility(state.store.as_ref(), &cu.user).await?;
     f.from = Some(from);
     f.to = Some(to);
     let rows = state.store.incident_timings(&f).await?;
     let total = figures(&rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>());
+    if let (Some(p), Some(starts)) = (period, periods) {
+        // every period of the range, in time order, empty ones too
+        let mut groups: std::collections::BTreeMap<chrono::NaiveDate, Vec<zhufang_domain::incident::Timing>> =
+            starts.into_iter().map(|s| (s, vec![])).collect();
+        for (_, _, t) in rows {
+            let day = chrono::DateTime::from_timestamp_millis(t.received_at).map(local);
+            if let Some(g) = day.and_then(|d| groups.get_mut(&p.start(d))) {
+                g.push(t);
+            }
+        }
+        let rows = groups
+            .into_iter()
+            .map(|(start, items)| FiguresRow {
+                code: start.to_string(),
+                name: p.label(start),
+                figures: figures(&items),
+            })
+            .collect();
+        return Ok(FiguresOut {
+            from,
+            to,
+            by,
+            total,
+            rows,
+            edges: [SIGN_FOR_EDGES_S.to_vec(), TURN_OUT_EDGES_MIN.to_vec(), FEEDBACK_EDGES_MIN.to_vec()],
+        });
+    }
     let mut groups: std::collections::BTreeMap<i64, Vec<zhufang_domain::incident::Timing>> = Default::default();
     for (station, grid, t) in rows {
         let key = if by == "grid" { grid.unwrap_or(0) } else { station };
@@ -405,7 +443,8 @@ pub async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -
 
 /// Response figures: sign-for, turn-out and feedback times in the 110 report
 /// buckets, arrival average/median and share within 5 minutes, 自处率,
-/// diversion, repeat-call and agency sign-for rates — by station or grid.
+/// diversion, repeat-call and agency sign-for rates — by station, grid, or
+/// day / week / month.
 #[utoipa::path(get, path = "/api/v1/incidents/figures", params(FiguresQuery), tag = "incidents", responses((status = 200, body = FiguresOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn figures(
     State(state): State<AppState>,

@@ -376,12 +376,16 @@ pub async fn show_page(
         .map(|e| EventView {
             at: fmt_time(&e.at),
             actor: e.actor_name,
-            action: wf
-                .rules
-                .iter()
-                .find(|r| r.action == e.action)
-                .map(|r| tr.pick(&r.label_zh, &r.label_en).to_string())
-                .unwrap_or_else(|| tr.t("incident.received").to_string()),
+            action: match e.action.as_str() {
+                "import" => tr.t("incident.ev_import").to_string(),
+                "escalate" => tr.t("incident.ev_escalate").to_string(),
+                a => wf
+                    .rules
+                    .iter()
+                    .find(|r| r.action == a)
+                    .map(|r| tr.pick(&r.label_zh, &r.label_en).to_string())
+                    .unwrap_or_else(|| tr.t("incident.received").to_string()),
+            },
             to_label: state_label(&wf, tr, &e.to_state),
             note: e.note.unwrap_or_default(),
         })
