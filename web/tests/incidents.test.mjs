@@ -19,7 +19,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function intake(page, { description, channel = '110', type = '', phone = '', at = null }) {
+async function intake(page, { description, channel = '110', type = '', phone = '', at = null, address = '' }) {
   await page.goto('/incidents/new');
   // the cursor starts in the description; Ctrl+Enter submits
   await page.keyboard.type(description);
@@ -27,6 +27,7 @@ async function intake(page, { description, channel = '110', type = '', phone = '
   // the suggestion appears while typing
   await page.locator(tid('live-triage')).filter({ hasText: /·/ }).waitFor();
   if (phone) await page.locator(tid('incident-phone')).fill(phone);
+  if (address) await page.locator(tid('incident-address')).fill(address);
   if (at) {
     await page.locator(tid('incident-lat')).fill(String(at.lat));
     await page.locator(tid('incident-lon')).fill(String(at.lon));
@@ -119,6 +120,53 @@ test('non-police: intake, suggestion, divert, the agency signs and reports, call
   await waitState(page, 'closed');
   const steps = await page.locator(tid('timeline-item')).count();
   assert.equal(steps, 6);
+  assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
+  await command.context.close();
+});
+
+test('intake: the place from an earlier address, a grid, or a click on the map', async () => {
+  const command = await loginAs(browser, server.baseURL, 's1.command');
+  const page = command.page;
+  const at = await insideS1(page);
+  const address = `滨江路${Math.floor(Math.random() * 900) + 100}号`;
+  await intake(page, { description: `门口有人吵架 ${unique('ADDR')}`, at, address });
+
+  // a second call from the same address: typing part of it offers it, picking it sets the point
+  await page.goto('/incidents/new');
+  await page.locator(tid('pick-map')).waitFor();
+  await page.locator(tid('incident-address')).pressSequentially(address.slice(0, 4));
+  await page.waitForFunction(
+    (a) => [...document.querySelectorAll('#place-options option')].some((o) => o.value === a),
+    address,
+  );
+  await page.locator(tid('incident-address')).fill(address);
+  await page.waitForFunction((lat) => document.querySelector('[data-testid="incident-lat"]').value === lat, at.lat);
+  assert.equal(await page.locator(tid('incident-lon')).inputValue(), at.lon);
+  await page.locator(tid('pick-where')).filter({ hasText: /滨江派出所 · / }).waitFor();
+  await page.locator(tid('pick-marker')).waitFor();
+
+  // a grid by name: the point lands inside it
+  const fc = await (await page.request.get('/api/v1/grids?station=361202510000')).json();
+  const grid = fc.features[0].properties.name;
+  await page.locator(tid('incident-address')).fill('');
+  await page.locator(tid('incident-address')).pressSequentially(grid.slice(0, 2));
+  const option = await page.waitForFunction(
+    (g) => [...document.querySelectorAll('#place-options option')].find((o) => o.value.startsWith(g))?.value,
+    grid,
+  );
+  await page.locator(tid('incident-address')).fill(await option.jsonValue());
+  await page.locator(tid('pick-where')).filter({ hasText: grid }).waitFor();
+
+  // a click on the map moves the point
+  const before = await page.locator(tid('incident-lat')).inputValue();
+  await page.locator(tid('pick-map')).scrollIntoViewIfNeeded();
+  const box = await page.locator(tid('pick-map')).boundingBox();
+  await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.7);
+  await page.waitForFunction((b) => document.querySelector('[data-testid="incident-lat"]').value !== b, before);
+  await page.locator(tid('incident-description')).fill(`地图选点 ${unique('PICK')}`);
+  await page.locator(tid('incident-description')).focus();
+  await Promise.all([page.waitForURL(/\/incidents\/\d+$/), page.keyboard.press('Control+Enter')]);
+  assert.match(await page.locator('main').innerText(), /滨江派出所/);
   assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
   await command.context.close();
 });

@@ -371,6 +371,32 @@ impl Area {
         self.0.iter().map(|poly| poly.contains(p)).max().unwrap_or(Containment::Outside)
     }
 
+    /// A point inside the area to stand for it (a marker, a jump target): the
+    /// centre of its bounding box when that is inside, else the inside point
+    /// of a 15 × 15 lattice over the box nearest that centre.
+    pub fn inner_point(&self) -> Option<E7> {
+        let (lo, hi) = self.bbox();
+        if lo[0] > hi[0] {
+            return None;
+        }
+        let centre = E7 { x: lo[0] + (hi[0] - lo[0]) / 2, y: lo[1] + (hi[1] - lo[1]) / 2 };
+        if self.contains(centre) == Containment::Inside {
+            return Some(centre);
+        }
+        const N: i64 = 15;
+        (0..N)
+            .flat_map(|i| (0..N).map(move |j| (i, j)))
+            .map(|(i, j)| E7 {
+                x: lo[0] + (hi[0] - lo[0]) * (2 * i + 1) / (2 * N),
+                y: lo[1] + (hi[1] - lo[1]) * (2 * j + 1) / (2 * N),
+            })
+            .filter(|p| self.contains(*p) == Containment::Inside)
+            .min_by_key(|p| {
+                let (dx, dy) = (i128::from(p.x - centre.x), i128::from(p.y - centre.y));
+                dx * dx + dy * dy
+            })
+    }
+
     pub fn bbox(&self) -> ([i64; 2], [i64; 2]) {
         let mut lo = [i64::MAX; 2];
         let mut hi = [i64::MIN; 2];
@@ -673,6 +699,33 @@ mod tests {
         assert!(GridCode::parse("36120251000100x").is_err());
         assert!(GridCode::parse("991202510001001").is_err());
         assert!(GridCode::parse("361202510001000").is_err());
+    }
+
+    #[test]
+    fn an_inner_point_lies_inside_even_when_the_centre_does_not() {
+        let square = Area::from_deg(&[sq(0.0, 0.0, 2.0, 2.0)]).unwrap();
+        assert_eq!(square.inner_point(), Some(E7::from_deg(1.0, 1.0)));
+        // a C shape: the centre of its box is in the notch
+        let c = vec![vec![
+            [0.0, 0.0],
+            [3.0, 0.0],
+            [3.0, 1.0],
+            [1.0, 1.0],
+            [1.0, 2.0],
+            [3.0, 2.0],
+            [3.0, 3.0],
+            [0.0, 3.0],
+            [0.0, 0.0],
+        ]];
+        let c = Area::from_deg(&[c]).unwrap();
+        assert_eq!(c.contains(E7::from_deg(1.5, 1.5)), Containment::Outside);
+        let p = c.inner_point().unwrap();
+        assert_eq!(c.contains(p), Containment::Inside, "{p:?}");
+        // a square with a hole where the centre is
+        let mut holed = sq(0.0, 0.0, 4.0, 4.0);
+        holed.extend(sq(1.0, 1.0, 3.0, 3.0));
+        let holed = Area::from_deg(&[holed]).unwrap();
+        assert_eq!(holed.contains(holed.inner_point().unwrap()), Containment::Inside);
     }
 
     #[test]

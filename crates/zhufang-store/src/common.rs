@@ -2502,6 +2502,30 @@ impl Store for Backend {
         Ok(())
     }
 
+    async fn incident_addresses(
+        &self,
+        scope_path: &str,
+        q: &str,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<KnownAddress>> {
+        Ok(sqlx::query_as(
+            "SELECT address, lat, lon, uses FROM ( \
+               SELECT i.address, i.lat, i.lon, COUNT(*) OVER (PARTITION BY i.address) AS uses, \
+                      ROW_NUMBER() OVER (PARTITION BY i.address ORDER BY i.received_at DESC, i.id DESC) AS rn \
+               FROM incidents i \
+               WHERE i.org_path LIKE $1 AND i.address LIKE $2 AND i.address <> '' \
+                 AND i.lat IS NOT NULL AND i.lon IS NOT NULL AND i.received_at >= $3 \
+             ) x WHERE rn = 1 ORDER BY uses DESC, address LIMIT $4",
+        )
+        .bind(format!("{scope_path}%"))
+        .bind(format!("%{q}%"))
+        .bind(ms(since))
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?)
+    }
+
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>> {
         Ok(sqlx::query_as(
             "SELECT id, number FROM incidents WHERE caller_phone = $1 AND received_at >= $2 ORDER BY received_at DESC, id DESC LIMIT 1",

@@ -708,6 +708,74 @@ pub async fn scan_hand_overs(store: &dyn Store, now: DateTime<Utc>) -> Result<us
     Ok(late.len())
 }
 
+/// A place offered for the address being typed at intake (地址联想).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Place {
+    /// What goes into the address field.
+    pub label: String,
+    /// `grid` (a grid by name or village, at a point inside it) or `address`
+    /// (an address given before, at its latest point).
+    pub kind: &'static str,
+    pub lat: f64,
+    pub lon: f64,
+    /// Incidents that gave this address (0 for a grid).
+    pub uses: i64,
+}
+
+/// The places matching `q` within the user's station (or, above station
+/// level, their whole subtree): grids whose name or village contains it
+/// first, then addresses of the past year's incidents, most used first.
+pub async fn places(
+    store: &dyn Store,
+    router: &GridRouter,
+    user: &User,
+    q: &str,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> SResult<Vec<Place>> {
+    if !may_receive(&user.roles) {
+        return Err(ServiceError::Forbidden);
+    }
+    let q = q.trim();
+    if q.chars().count() > 50 {
+        return Err(ServiceError::Validation(vec![FieldError::new("q", "地址关键词不超过50字")]));
+    }
+    if q.is_empty() {
+        return Ok(vec![]);
+    }
+    let limit = limit.clamp(1, 50);
+    let scope = grid_scope(store, user).await?;
+    let mut grids: Vec<&GridRecord> = router
+        .records()
+        .filter(|g| g.station_path.starts_with(&scope))
+        .filter(|g| g.name.contains(q) || g.village.as_deref().is_some_and(|v| v.contains(q)))
+        .collect();
+    grids.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut out: Vec<Place> = grids
+        .into_iter()
+        .filter_map(|g| {
+            router.centre(g.id).map(|p| Place {
+                label: format!("{}（{}）", g.name, g.station_name),
+                kind: "grid",
+                lat: p.lat(),
+                lon: p.lon(),
+                uses: 0,
+            })
+        })
+        .take(limit.div_ceil(3))
+        .collect();
+    let rest = (limit - out.len()) as i64;
+    let known = store.incident_addresses(&scope, q, now - Duration::days(365), rest).await?;
+    out.extend(known.into_iter().map(|a| Place {
+        label: a.address,
+        kind: "address",
+        lat: a.lat,
+        lon: a.lon,
+        uses: a.uses,
+    }));
+    Ok(out)
+}
+
 /// A possible duplicate of an incident: the same type, near in time and place.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Similar {

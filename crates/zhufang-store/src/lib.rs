@@ -483,6 +483,16 @@ pub trait Store: DisputeStore + DutyStore + HazardStore + VolunteerStore + Send 
     async fn late_hand_overs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Incident>>;
     /// Marks a late hand-over escalated and writes the notices, in one transaction.
     async fn escalate_incident(&self, id: i64, now: DateTime<Utc>, notes: &[NewNotification]) -> Result<()>;
+    /// The address book of intake (地址联想): addresses of located incidents
+    /// under `scope_path`, received at or after `since`, that contain `q`; each
+    /// with its latest point and how often it was used, most used first.
+    async fn incident_addresses(
+        &self,
+        scope_path: &str,
+        q: &str,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<KnownAddress>>;
     /// The latest incident from this phone received at or after `since` (a repeat call).
     async fn recent_incident_by_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<Option<(i64, String)>>;
 

@@ -664,6 +664,16 @@ pub struct SubjectEvent {
 /// One step in an incident's timeline.
 pub type IncidentEvent = SubjectEvent;
 
+/// An address used at intake before, with its latest point (地址联想).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct KnownAddress {
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// How many incidents gave this address.
+    pub uses: i64,
+}
+
 /// A historical incident from an import: a new incident with its number,
 /// its final state and its step times as they happened.
 #[derive(Debug, Clone)]

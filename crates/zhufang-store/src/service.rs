@@ -84,6 +84,8 @@ pub struct GridRouter {
     index: GridIndex,
     ids: HashMap<GridCode, (i64, i64)>,
     records: HashMap<i64, GridRecord>,
+    /// A point inside each grid, to stand for it (address suggestions).
+    centres: HashMap<i64, Wgs84Point>,
 }
 
 /// Where a point was routed.
@@ -95,7 +97,7 @@ pub struct Routed {
 
 impl GridRouter {
     pub fn empty() -> Self {
-        Self { index: GridIndex::new(vec![]), ids: HashMap::new(), records: HashMap::new() }
+        Self { index: GridIndex::new(vec![]), ids: HashMap::new(), records: HashMap::new(), centres: HashMap::new() }
     }
 
     /// From stored grids; a grid whose stored geometry no longer parses is
@@ -104,6 +106,7 @@ impl GridRouter {
         let mut areas = vec![];
         let mut ids = HashMap::new();
         let mut records = HashMap::new();
+        let mut centres = HashMap::new();
         for g in grids {
             let parsed = serde_json::from_str(&g.geometry)
                 .map_err(|e| e.to_string())
@@ -112,6 +115,9 @@ impl GridRouter {
                 (Ok(code), Ok(area)) => {
                     ids.insert(code.clone(), (g.id, g.station_id));
                     records.insert(g.id, g.clone());
+                    if let Some(p) = area.inner_point().and_then(|p| Wgs84Point::new(p.lat(), p.lon()).ok()) {
+                        centres.insert(g.id, p);
+                    }
                     areas.push((code, area));
                 }
                 (c, a) => {
@@ -119,7 +125,17 @@ impl GridRouter {
                 }
             }
         }
-        Self { index: GridIndex::new(areas), ids, records }
+        Self { index: GridIndex::new(areas), ids, records, centres }
+    }
+
+    /// Every grid routed to.
+    pub fn records(&self) -> impl Iterator<Item = &GridRecord> {
+        self.records.values()
+    }
+
+    /// A point inside the grid (the centre of its box when that is inside).
+    pub fn centre(&self, grid_id: i64) -> Option<Wgs84Point> {
+        self.centres.get(&grid_id).copied()
     }
 
     /// The stored grid a routing answer refers to.

@@ -321,8 +321,80 @@
     form.elements.file.addEventListener("change", function () { commit.disabled = true; out.innerHTML = ""; });
   }
 
+  // ------------------------------------------------------------- location picker (intake)
+  // Click the map, type coordinates, or pick a suggested address (a grid of
+  // the station or an address given before): the fields, the marker and the
+  // "lands in" line follow each other. No geocoder: it works offline.
+  function LocationPicker(form) {
+    var el = form.querySelector("[data-pick-map]");
+    var lat = form.elements.lat, lon = form.elements.lon, addr = form.elements.address;
+    var where = document.getElementById(el.getAttribute("data-where"));
+    var list = document.getElementById(addr.getAttribute("list"));
+    var L10n = function (k) { return el.getAttribute("data-l-" + k) || k; };
+    var map = baseMap(el);
+    var marker = null, found = [], timer = null, asked = 0;
+    getJSON("/api/v1/grids").then(function (fc) {
+      var g = L.geoJSON(fc, { style: { color: "#1f4e8c", weight: 1, fillOpacity: 0.04 },
+        onEachFeature: function (f, layer) { layer.bindTooltip(esc(f.properties.name)); } }).addTo(map);
+      if (g.getLayers().length && !marker) map.fitBounds(g.getBounds(), { padding: [6, 6] });
+    }).catch(function () {});
+
+    function show(la, lo, pan) {
+      if (!marker) {
+        marker = L.circleMarker([la, lo], { radius: 8, color: "#cf1322", weight: 2, fillOpacity: 0.6 }).addTo(map);
+        var e = marker.getElement && marker.getElement();
+        if (e) e.setAttribute("data-testid", "pick-marker");
+      } else {
+        marker.setLatLng([la, lo]);
+      }
+      if (pan) map.setView([la, lo], Math.max(map.getZoom(), 14));
+      var n = ++asked;
+      getJSON("/api/v1/grids/locate?" + qs({ lat: la, lon: lo })).then(function (r) {
+        if (n !== asked || !where) return;
+        if (r.grid) where.textContent = L10n("where") + "：" + r.station.name + " · " + r.grid.name;
+        else if (r.station) where.textContent = L10n("outside") + "：" + r.station.name;
+        else where.textContent = "";
+      }).catch(function () { if (where) where.textContent = ""; });
+    }
+    function typed() {
+      var a = parseFloat(lat.value), b = parseFloat(lon.value);
+      if (isFinite(a) && isFinite(b) && Math.abs(a) <= 90 && Math.abs(b) <= 180) return [a, b];
+      return null;
+    }
+    // the fields changed (typed, or set below): move the marker
+    function follow(pan) { var p = typed(); if (p) show(p[0], p[1], pan); }
+    function set(la, lo, pan) {
+      lat.value = la.toFixed(6);
+      lon.value = lo.toFixed(6);
+      follow(pan);
+      // the near-duplicate check listens for changes on the form
+      lat.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    map.on("click", function (e) { set(e.latlng.lat, e.latlng.lng, false); });
+    [lat, lon].forEach(function (f) { f.addEventListener("input", function () { follow(true); }); });
+    addr.addEventListener("input", function () {
+      var v = addr.value.trim();
+      var hit = found.filter(function (p) { return p.label === v; })[0];
+      if (hit) { set(hit.lat, hit.lon, true); return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (!v) { found = []; list.innerHTML = ""; return; }
+        getJSON(addr.getAttribute("data-places") + "?" + qs({ q: v, limit: 10 })).then(function (res) {
+          found = res;
+          list.innerHTML = res.map(function (p) {
+            var note = p.kind === "grid" ? L10n("grid") : L10n("address") + " ×" + p.uses;
+            return '<option value="' + esc(p.label) + '">' + esc(note) + "</option>";
+          }).join("");
+        }).catch(function () {});
+      }, 150);
+    });
+    follow(true);
+  }
+
   function boot() {
     if (typeof L === "undefined") return;
+    var picker = document.querySelector("form [data-pick-map]");
+    if (picker) LocationPicker(picker.closest("form"));
     var m = document.getElementById("map");
     if (m && m.getAttribute("data-config")) OneMap(m);
     var g = document.getElementById("grid-map");

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/figures", get(incidents::figures))
         .route("/incidents/similar", get(incidents::similar))
+        .route("/incidents/places", get(incidents::places))
         .route("/incidents/export.xlsx", get(incidents::export::export))
         .route("/incidents/import", post(incidents::import).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
         .route("/incidents/{id}", get(incidents::show))

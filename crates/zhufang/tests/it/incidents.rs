@@ -226,7 +226,7 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
     let (_, g) = command.get("/api/v1/incidents/figures?by=grid").await;
     let codes: Vec<&str> = g["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&grid.as_str()) && codes.contains(&""), "{codes:?}");
-    assert_eq!(code(&command.get("/api/v1/incidents/figures?by=month").await.1), "validation_failed");
+    assert_eq!(code(&command.get("/api/v1/incidents/figures?by=quarter").await.1), "validation_failed");
     let page = c.get(app.url("/incidents/figures?by=grid")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("data-testid=\"figures-total\""));
     // the chart's data: one category per group, the shares as percentages
@@ -1168,5 +1168,54 @@ async fn hand_overs_reach_an_https_receiver_signed_by_an_intranet_ca() {
     assert_eq!(got[0].1["node_name"], "交办");
     assert_eq!(app.store.outbox_counts().await.unwrap(), (0, 1));
     server.abort();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn address_suggestions_at_intake_come_from_grids_and_earlier_addresses() {
+    let app = TestApp::spawn().await;
+    let command = app.login("s1.command").await;
+    let (lat, lon, grid) = inside_s1(&command).await;
+    let (_, g) = command.get(&format!("/api/v1/grids?station={S1}")).await;
+    let grid_name = g["features"][0]["properties"]["name"].as_str().unwrap().to_string();
+    for (k, address) in ["滨江路88号", "滨江路88号", "滨江路9号", "文峰路1号"].iter().enumerate() {
+        let body = json!({"channel": "110", "description": format!("第{k}起"), "address": address,
+                          "location": {"lat": lat + k as f64 * 1e-4, "lon": lon}});
+        assert_eq!(command.post("/api/v1/incidents", body).await.0, StatusCode::CREATED);
+    }
+    // an address given twice comes first, at its latest point
+    let (s, v) = command.get("/api/v1/incidents/places?q=滨江路").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let got: Vec<(&str, &str, i64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["label"].as_str().unwrap(), p["kind"].as_str().unwrap(), p["uses"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, [("滨江路88号", "address", 2), ("滨江路9号", "address", 1)], "{v}");
+    assert!((v[0]["lat"].as_f64().unwrap() - (lat + 1e-4)).abs() < 1e-9, "the latest point: {v}");
+    // a grid by its name, at a point inside it (it locates to that grid)
+    let stem: String = grid_name.chars().take(2).collect();
+    let (_, v) = command.get(&format!("/api/v1/incidents/places?q={stem}")).await;
+    let hit = v.as_array().unwrap().iter().find(|p| p["kind"] == "grid").unwrap_or_else(|| panic!("{stem}: {v}"));
+    assert!(hit["label"].as_str().unwrap().starts_with(&grid_name), "{hit}");
+    let at = format!("/api/v1/grids/locate?lat={}&lon={}", hit["lat"], hit["lon"]);
+    assert_eq!(command.get(&at).await.1["grid"]["code"], grid.as_str());
+    // limits, bounds, jurisdiction, roles
+    assert_eq!(command.get("/api/v1/incidents/places?q=滨江路&limit=1").await.1.as_array().unwrap().len(), 1);
+    assert_eq!(command.get("/api/v1/incidents/places?q=").await.1, json!([]));
+    let long = "路".repeat(51);
+    let (s, v) = command.get(&format!("/api/v1/incidents/places?q={long}")).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+    let (s, v) = command.get("/api/v1/incidents/places?q=x&limit=many").await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"), "{v}");
+    let other = app.login("s2.command").await;
+    let (_, v) = other.get("/api/v1/incidents/places?q=滨江路").await;
+    assert!(
+        v.as_array().unwrap().iter().all(|p| p["kind"] != "address"),
+        "another station's addresses stay there: {v}"
+    );
+    let hotline = app.login("p.12345").await;
+    assert_eq!(code(&hotline.get("/api/v1/incidents/places?q=滨江").await.1), "forbidden");
     app.stop().await;
 }

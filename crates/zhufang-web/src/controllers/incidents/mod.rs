@@ -530,6 +530,51 @@ pub(crate) async fn near(
     Ok(incidents::similar_to(state.store.as_ref(), &cu.user, point, &code, at, None).await?)
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct PlacesQuery {
+    /// What has been typed of the address (≤ 50 characters).
+    pub q: Option<String>,
+    /// At most this many (1–50, default 10).
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlaceOut {
+    pub label: String,
+    /// `grid` or `address`.
+    pub kind: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub uses: i64,
+}
+
+/// Address suggestions for intake (地址联想): the grids of the caller's
+/// station whose name or village contains `q` (at a point inside the grid),
+/// then addresses of the past year's incidents that contain it (at their
+/// latest point), most used first. Works offline: no geocoder is called.
+#[utoipa::path(get, path = "/api/v1/incidents/places", params(PlacesQuery), tag = "incidents", responses((status = 200, body = Vec<PlaceOut>), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn places(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<PlacesQuery>,
+) -> ApiResult<Json<Vec<PlaceOut>>> {
+    let found = incidents::places(
+        state.store.as_ref(),
+        &state.router(),
+        &cu.user,
+        q.q.as_deref().unwrap_or_default(),
+        q.limit.unwrap_or(10),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| PlaceOut { label: p.label, kind: p.kind.to_string(), lat: p.lat, lon: p.lon, uses: p.uses })
+            .collect(),
+    ))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct TriageBody {
     pub text: String,
