@@ -183,14 +183,22 @@ test('police: dispatched, attended and closed on site', async () => {
   await waitState(page, 'dispatched');
 
   const officer = await loginAs(browser, server.baseURL, 's1.officer', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  await officer.page.goto(`/incidents/${id}`);
-  await act(officer.page, 'arrive');
-  await waitState(officer.page, 'arrived');
-  await act(officer.page, 'handle', async () => {
-    await officer.page.locator(tid('result-handle')).selectOption('on_site');
-    await officer.page.locator(tid('note-handle')).fill('双方已和解');
-  });
-  await waitState(officer.page, 'handled');
+  // on the phone the call is on top of "my tasks": one tap on arrival, one with the result
+  const phone = officer.page;
+  await phone.goto('/m');
+  const card = phone.locator(`${tid('my-call')}[data-incident-id="${id}"]`);
+  assert.equal(await card.getAttribute('data-state'), 'dispatched');
+  await card.locator(tid('call-arrive')).click();
+  await phone.locator(`${tid('my-call')}[data-incident-id="${id}"][data-state="arrived"]`).waitFor();
+  assert.equal(phone.url().replace(/^https?:\/\/[^/]+/, ''), '/m', 'back on the phone view');
+  // the result is required: refused in place, nothing lost
+  await phone.locator(`${tid('my-call')}[data-incident-id="${id}"] ${tid('call-handle')}`).click();
+  assert.equal(await phone.locator(`${tid('my-call')}[data-incident-id="${id}"]`).getAttribute('data-state'), 'arrived');
+  await phone.locator(`${tid('my-call')}[data-incident-id="${id}"] ${tid('call-result')}`).selectOption('on_site');
+  await phone.locator(`${tid('my-call')}[data-incident-id="${id}"] ${tid('call-handle')}`).click();
+  await phone.locator(`${tid('my-call')}[data-incident-id="${id}"]`).waitFor({ state: 'detached' });
+  await phone.goto(`/incidents/${id}`);
+  await waitState(phone, 'handled');
   const overflow = await officer.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the incident page fits a phone (overflow ${overflow}px)`);
   await officer.context.close();

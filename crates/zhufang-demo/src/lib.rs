@@ -1738,6 +1738,45 @@ fn plan_incidents(
     let places = ["菜市场", "滨江路", "学校", "小区", "汽车站", "广场", "商场", "工业园"];
     let act = |action: &str| IncidentAction { action: action.into(), ..Default::default() };
     let mut plans: Vec<IncidentPlan> = vec![];
+    // on the go right now: a call per station a few minutes old, its officer
+    // on the way (or, at every other station, there already)
+    for (si, st) in stations.iter().enumerate().take(n) {
+        let d = &st.districts[0];
+        let (lat, lon) = jitter(d.centre, 0.4, rng);
+        let (code, text, _, _) = INCIDENT_KINDS[si % 3];
+        let received_at = now - Duration::seconds(rng.gen_range(360..1500));
+        let road = st.roads.first().map_or("人民路", |r| r.as_str());
+        let input = CreateIncident {
+            channel: "110".into(),
+            description: text.replace("{place}", "菜市场"),
+            location: Wgs84Point::new(lat, lon).ok(),
+            address: Some(format!("{road}{}号（{}）", rng.gen_range(1..300), d.village)),
+            caller_name: None,
+            caller_phone: Some(format!("13{:09}", rng.gen_range(0..1_000_000_000u64))),
+            received_at: Some(received_at),
+            type_code: Some(code.into()),
+            severity: Some(2),
+            station: None,
+            external_id: None,
+        };
+        let mut steps = vec![
+            (
+                received_at + Duration::seconds(40),
+                st.command.clone(),
+                IncidentAction { police: Some(true), ..act("triage") },
+            ),
+            (
+                received_at + Duration::seconds(100),
+                st.command.clone(),
+                IncidentAction { assignee: Some(d.officer.clone()), ..act("dispatch") },
+            ),
+        ];
+        if si % 2 == 1 {
+            steps.push((received_at + Duration::seconds(340), d.officer.clone(), act("arrive")));
+        }
+        steps.retain(|s| s.0 < now);
+        plans.push(IncidentPlan { creator: st.command.clone(), input, steps });
+    }
     let mut k = 0;
     while plans.len() < n {
         k += 1;

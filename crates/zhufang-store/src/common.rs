@@ -497,6 +497,17 @@ fn incident_where(f: &IncidentFilter) -> Where {
     if let Some(c) = &f.channel {
         w.push("i.channel = $?", Arg::S(c.clone()));
     }
+    if let Some(a) = f.assignee_id {
+        w.push("i.assignee_id = $?", Arg::I(a));
+    }
+    if !f.states.is_empty() {
+        let mut marks = vec![];
+        for s in &f.states {
+            w.args.push(Arg::S(s.clone()));
+            marks.push(format!("${}", w.args.len()));
+        }
+        w.raw(&format!("i.state IN ({})", marks.join(", ")));
+    }
     if let Some(p) = f.police {
         w.raw(if p { "i.police = TRUE" } else { "i.police = FALSE" });
     }

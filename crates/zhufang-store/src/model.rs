@@ -645,6 +645,10 @@ pub struct IncidentFilter {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Most urgent limit first (the inbox) instead of newest first.
     pub sort_due: bool,
+    /// Only those the officer was sent to.
+    pub assignee_id: Option<i64>,
+    /// Only these states (with `state`, both apply).
+    pub states: Vec<String>,
 }
 
 /// One step in the timeline of an incident, a dispute or a hazard (each

@@ -88,7 +88,29 @@ async fn police_path_repeat_calls_and_the_callers_phone() {
         act(&command, &path, json!({"action": "dispatch", "assignee": "s1.officer"})).await.1["state"],
         "dispatched"
     );
-    assert_eq!(act(&officer, &path, json!({"action": "arrive"})).await.1["state"], "arrived");
+    // the officer's phone view has the call on top, with its one step; nobody else's has it
+    let (oc, ocsrf) = page_session(&app, "s1.officer").await;
+    let card = format!("data-testid=\"my-call\" data-incident-id=\"{id}\" data-state=\"dispatched\"");
+    let phone = oc.get(app.url("/m")).send().await.unwrap().text().await.unwrap();
+    assert!(phone.contains(&card) && phone.contains("data-testid=\"call-arrive\""), "{phone}");
+    let (other, _) = page_session(&app, "s1.aux").await;
+    let theirs = other.get(app.url("/m")).send().await.unwrap().text().await.unwrap();
+    assert!(!theirs.contains("data-testid=\"my-call\""), "{theirs}");
+    // a step from the phone view comes back to it (and nowhere else)
+    let r = oc
+        .post(app.url(&format!("/incidents/{id}/transitions")))
+        .header("x-csrf-token", &ocsrf)
+        .header("hx-request", "true")
+        .form(&[("action", "arrive"), ("back", "/m")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("hx-redirect").and_then(|v| v.to_str().ok()), Some("/m"));
+    let (_, v) = command.get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(v["state"], "arrived");
+    let phone = oc.get(app.url("/m")).send().await.unwrap().text().await.unwrap();
+    assert!(phone.contains("data-state=\"arrived\"") && phone.contains("data-testid=\"call-result\""), "{phone}");
+    assert_eq!(code(&act(&officer, &path, json!({"action": "arrive"})).await.1), "invalid_transition", "once");
     let (s, v) = act(&officer, &path, json!({"action": "handle"})).await;
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("result")));
     let (s, v) = act(&officer, &path, json!({"action": "handle", "result": "nothing"})).await;

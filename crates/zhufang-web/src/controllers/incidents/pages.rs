@@ -202,6 +202,77 @@ struct NewTpl {
 }
 
 /// 一般/紧急/危机 (or Normal/Urgent/Critical) of a severity level.
+/// An incident the officer was sent to, on the phone view.
+pub struct CallCard {
+    pub id: i64,
+    pub number: String,
+    pub state: String,
+    pub state_label: String,
+    pub severity: i64,
+    pub severity_label: String,
+    pub what: String,
+    pub description: String,
+    pub address: String,
+    pub dispatched: String,
+    pub version: i64,
+    /// The one step from here (到场, or 处置完毕 with a result) and its label.
+    pub action: String,
+    pub action_label: String,
+}
+
+/// The incidents the user was sent to and has not finished, most urgent
+/// then oldest first, with the result options for 处置完毕.
+pub(crate) async fn my_calls(
+    state: &AppState,
+    cu: &crate::auth::CurrentUser,
+    tr: Tr,
+) -> Result<(Vec<CallCard>, Vec<Opt>), AppError> {
+    let f = zhufang_store::model::IncidentFilter {
+        assignee_id: Some(cu.user.id),
+        states: vec!["dispatched".into(), "arrived".into()],
+        ..Default::default()
+    };
+    let page = state.store.list_incidents(&f, PageReq::new(Some(1), Some(50))).await?;
+    if page.items.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await?;
+    let mut items = page.items;
+    items.sort_by_key(|i| (-i.severity, i.received_at));
+    let cards = items
+        .into_iter()
+        .map(|i| {
+            let action = if i.state == "dispatched" { "arrive" } else { "handle" };
+            let action_label = wf
+                .rules
+                .iter()
+                .find(|r| r.from == i.state && r.action == action)
+                .map(|r| tr.pick(&r.label_zh, &r.label_en).to_string())
+                .unwrap_or_else(|| action.to_string());
+            CallCard {
+                state_label: state_label(&wf, tr, &i.state),
+                severity_label: severity_label(tr, i.severity),
+                what: i.type_name.clone().unwrap_or_default(),
+                dispatched: fmt_opt(&i.dispatched_at),
+                action: action.into(),
+                action_label,
+                id: i.id,
+                number: i.number,
+                state: i.state,
+                severity: i.severity,
+                description: i.description,
+                address: i.address,
+                version: i.version,
+            }
+        })
+        .collect();
+    let results = HandlingResult::ALL
+        .iter()
+        .map(|r| Opt { value: r.as_str().into(), label: tr.pick(r.label_zh(), r.label_en()).into() })
+        .collect();
+    Ok((cards, results))
+}
+
 fn severity_label(tr: Tr, level: i64) -> String {
     Severity::from_level(level).map(|s| tr.pick(s.label_zh(), s.label_en())).unwrap_or_default().to_string()
 }
@@ -583,7 +654,7 @@ pub async fn transition_form(
     .map_err(|e| err(e.into()))?;
     crate::outbox::kick(&state);
     // only back to a page of ours (no open redirect)
-    if f.back.starts_with("/incidents/inbox") && !f.back.contains("//") {
+    if f.back == "/m" || (f.back.starts_with("/incidents/inbox") && !f.back.contains("//")) {
         return Ok(hx_redirect(&f.back));
     }
     Ok(hx_redirect(&format!("/incidents/{id}")))

@@ -132,9 +132,13 @@ pub async fn list_page(
 struct MineTpl {
     shell: Shell,
     rows: Vec<RowView>,
+    /// Incidents I was sent to and have not finished (出警), first.
+    calls: Vec<crate::controllers::incidents::pages::CallCard>,
+    results: Vec<Opt>,
 }
 
-/// The phone view: my open tasks as cards, most urgent first.
+/// The phone view: the incidents I was sent to (mark arrival and the result
+/// with one tap each), then my open tasks as cards, most urgent first.
 pub async fn mine_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
     let err = |e| PageError::new(&headers, e);
     let shell = Shell::new(&state, &cu, &headers, "mine", "nav.mine").await.map_err(err)?;
@@ -147,5 +151,6 @@ pub async fn mine_page(State(state): State<AppState>, PageUser(cu): PageUser, he
     let wf = state.workflow();
     let mut rows: Vec<_> = p.items.iter().map(|t| (t.deadline_at, RowView::new(t, &wf, shell.tr))).collect();
     rows.sort_by_key(|(d, _)| d.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC));
-    render(MineTpl { rows: rows.into_iter().map(|(_, r)| r).collect(), shell }, &headers)
+    let (calls, results) = crate::controllers::incidents::pages::my_calls(&state, &cu, shell.tr).await.map_err(err)?;
+    render(MineTpl { rows: rows.into_iter().map(|(_, r)| r).collect(), calls, results, shell }, &headers)
 }
