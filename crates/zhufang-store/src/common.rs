@@ -500,6 +500,15 @@ fn incident_where(f: &IncidentFilter) -> Where {
     if let Some(a) = f.assignee_id {
         w.push("i.assignee_id = $?", Arg::I(a));
     }
+    if let Some(t) = &f.type_prefix {
+        w.push("i.type_code LIKE $?", Arg::S(format!("{t}%")));
+    }
+    if let Some(s) = f.severity {
+        w.push("i.severity = $?", Arg::I(s));
+    }
+    if let Some(p) = &f.station_path {
+        w.push("i.org_path LIKE $?", Arg::S(format!("{p}%")));
+    }
     if !f.states.is_empty() {
         let mut marks = vec![];
         for s in &f.states {

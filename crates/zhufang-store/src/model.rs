@@ -649,6 +649,11 @@ pub struct IncidentFilter {
     pub assignee_id: Option<i64>,
     /// Only these states (with `state`, both apply).
     pub states: Vec<String>,
+    /// Only types under this dictionary code (a class takes all its types).
+    pub type_prefix: Option<String>,
+    pub severity: Option<i64>,
+    /// Only this station's subtree (within the visibility above).
+    pub station_path: Option<String>,
 }
 
 /// One step in the timeline of an incident, a dispute or a hazard (each

@@ -492,6 +492,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "可能重复：附近 2 小时内已有同类警情",
         "Possible duplicates: incidents of this type nearby in the last 2 hours",
     ),
+    ("incident.station", "派出所", "Station"),
     ("incident.submit", "登记（Ctrl+Enter）", "Register (Ctrl+Enter)"),
     ("incident.suggestion", "研判建议", "Suggestion"),
     ("incident.triaged_at", "研判时间", "Triaged"),

@@ -1241,3 +1241,61 @@ async fn address_suggestions_at_intake_come_from_grids_and_earlier_addresses() {
     assert_eq!(code(&hotline.get("/api/v1/incidents/places?q=滨江").await.1), "forbidden");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_list_filters_by_type_class_severity_and_station() {
+    const S2: &str = "361202520000";
+    let app = TestApp::spawn().await;
+    let s1 = app.login("s1.command").await;
+    let s2 = app.login("s2.command").await;
+    let analyst = app.login("analyst").await;
+    for (api, station, type_code, severity) in
+        [(&s1, S1, "0201", 1), (&s1, S1, "0207", 2), (&s1, S1, "0801", 2), (&s2, S2, "0201", 3)]
+    {
+        let body = json!({"channel": "110", "description": format!("{type_code} 筛选"), "station": station,
+                          "type_code": type_code, "severity": severity});
+        assert_eq!(api.post("/api/v1/incidents", body).await.0, StatusCode::CREATED);
+    }
+    let total = |v: Value| v["total"].as_i64().unwrap();
+    // a class takes all its types; a type only itself
+    assert_eq!(total(s1.get("/api/v1/incidents?type_code=02").await.1), 2);
+    assert_eq!(total(s1.get("/api/v1/incidents?type_code=0207").await.1), 1);
+    assert_eq!(total(s1.get("/api/v1/incidents?severity=2").await.1), 2);
+    assert_eq!(total(s1.get("/api/v1/incidents?type_code=02&severity=2").await.1), 1);
+    // the city sees both stations, and narrows to one
+    assert_eq!(total(analyst.get("/api/v1/incidents?type_code=0201").await.1), 2);
+    let (_, v) = analyst.get(&format!("/api/v1/incidents?type_code=0201&station={S2}")).await;
+    assert_eq!((v["total"].as_i64(), v["items"][0]["station_code"].as_str()), (Some(1), Some(S2)));
+    // a station outside the caller's jurisdiction, and bad values, are refused by field
+    for (q, field) in [
+        (format!("station={S2}"), "station"),
+        ("station=nope".to_string(), "station"),
+        ("severity=4".to_string(), "severity"),
+        ("type_code=0x".to_string(), "type_code"),
+    ] {
+        let (s, v) = s1.get(&format!("/api/v1/incidents?{q}")).await;
+        assert_eq!(
+            (s, v["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{q}"
+        );
+    }
+    // the page has the same filters, the station one only for who sees several
+    let (c, _) = page_session(&app, "analyst").await;
+    let html =
+        c.get(app.url(&format!("/incidents?type_code=02&station={S1}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"incident-row\"").count(), 2, "{html}");
+    assert!(html.contains("data-testid=\"incident-station-filter\""));
+    let export = html.split("export.xlsx?").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(
+        export.contains("type_code=02") && export.contains(&format!("station={S1}")),
+        "the export keeps the filters: {export}"
+    );
+    let (c, _) = page_session(&app, "s1.command").await;
+    let html = c.get(app.url("/incidents?severity=2")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"incident-row\"").count(), 2);
+    assert!(!html.contains("data-testid=\"incident-station-filter\""), "one station: no station filter");
+    let r = c.get(app.url("/incidents?severity=9")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}

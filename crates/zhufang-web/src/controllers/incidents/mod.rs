@@ -159,6 +159,12 @@ pub struct ListQuery {
     pub overdue: Option<String>,
     /// `due`: nearest open limit first; default newest first.
     pub sort: Option<String>,
+    /// A type dictionary code: that type and everything under it (`02` all 治安类).
+    pub type_code: Option<String>,
+    /// 1 一般, 2 紧急, 3 危机.
+    pub severity: Option<String>,
+    /// A station's org code (within the caller's jurisdiction).
+    pub station: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -205,6 +211,28 @@ impl ListQuery {
             Some("due") => true,
             Some(_) => return Err(AppError::field("sort", "须为 due 或 received")),
         };
+        if let Some(t) = some(&self.type_code) {
+            if t.len() > 8 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AppError::field("type_code", "警情类型编码须为不超过8位的数字"));
+            }
+            f.type_prefix = Some(t);
+        }
+        if let Some(s) = some(&self.severity) {
+            match s.parse::<i64>().ok().filter(|l| zhufang_domain::incident::Severity::from_level(*l).is_some()) {
+                Some(l) => f.severity = Some(l),
+                None => return Err(AppError::field("severity", "警情等级须为1（一般）、2（紧急）或3（危机）")),
+            }
+        }
+        if let Some(code) = some(&self.station) {
+            let unit = state.store.org_unit_by_code(&code).await?.filter(|o| o.kind == "station");
+            // within what the caller sees: their subtree, or (above station level) a station under it
+            match unit
+                .filter(|o| f.scope_path.as_deref().is_some_and(|p| o.path.starts_with(p) || p.starts_with(&o.path)))
+            {
+                Some(o) => f.station_path = Some(o.path),
+                None => return Err(AppError::field("station", "没有该派出所或不在您的管辖范围内")),
+            }
+        }
         Ok(f)
     }
 }

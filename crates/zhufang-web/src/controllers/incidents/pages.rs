@@ -4,7 +4,7 @@
 
 use crate::auth::PageUser;
 use crate::controllers::tasks::list::Opt;
-use crate::controllers::{opt_f64, parse_day_start, parse_location, parse_time};
+use crate::controllers::{opt_f64, parse_location};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::pages::{PageError, PageResult, Shell, fmt_opt, fmt_time, hx_redirect, page_window, render};
@@ -73,6 +73,9 @@ pub struct ListForm {
     pub police: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    pub type_code: Option<String>,
+    pub severity: Option<String>,
+    pub station: Option<String>,
     pub page: Option<i64>,
 }
 
@@ -88,7 +91,30 @@ impl ListForm {
             ("police", &self.police),
             ("from", &self.from),
             ("to", &self.to),
+            ("type_code", &self.type_code),
+            ("severity", &self.severity),
+            ("station", &self.station),
         ])
+    }
+
+    /// The same filters as the API's.
+    fn to_query(&self) -> super::ListQuery {
+        super::ListQuery {
+            state: self.state.clone(),
+            channel: self.channel.clone(),
+            police: self.police.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            q: self.q.clone(),
+            handed_over: None,
+            overdue: None,
+            sort: None,
+            type_code: self.type_code.clone(),
+            severity: self.severity.clone(),
+            station: self.station.clone(),
+            page: self.page,
+            per_page: None,
+        }
     }
 }
 
@@ -100,6 +126,11 @@ struct ListTpl {
     f: ListForm,
     states: Vec<Opt>,
     channels: Vec<Opt>,
+    /// The dictionary's classes and types (two levels).
+    types: Vec<Opt>,
+    severities: Vec<Opt>,
+    /// The stations the user sees, when more than one.
+    stations: Vec<Opt>,
     qs: String,
     total: i64,
     page: i64,
@@ -124,22 +155,30 @@ pub async fn list_page(
     let shell = Shell::new(&state, &cu, &headers, "incidents", "nav.incidents").await.map_err(err)?;
     let tr = shell.tr;
     let wf = state.store.workflow(zhufang_domain::incident::WORKFLOW).await.map_err(|e| err(e.into()))?;
-    let mut filter = incidents::visibility(state.store.as_ref(), &cu.user).await.map_err(|e| err(e.into()))?;
-    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    filter.q = some(&f.q);
-    filter.state = some(&f.state);
-    filter.channel = some(&f.channel);
-    filter.police = match f.police.as_deref() {
-        Some("1") => Some(true),
-        Some("0") => Some(false),
-        _ => None,
+    let filter = f.to_query().to_filter(&state, &cu).await.map_err(err)?;
+    let all_types = state.store.incident_types().await.map_err(|e| err(e.into()))?;
+    let types = all_types
+        .iter()
+        .filter(|t| t.level <= 2)
+        .map(|t| Opt { value: t.code.clone(), label: format!("{}{}", "　".repeat((t.level - 1) as usize), t.name) })
+        .collect();
+    let severities = Severity::ALL
+        .iter()
+        .map(|s| Opt { value: s.level().to_string(), label: tr.pick(s.label_zh(), s.label_en()).into() })
+        .collect();
+    let stations: Vec<Opt> = match &filter.scope_path {
+        Some(scope) => state
+            .store
+            .org_units()
+            .await
+            .map_err(|e| err(e.into()))?
+            .into_iter()
+            .filter(|o| o.kind == "station" && o.path.starts_with(scope.as_str()))
+            .map(|o| Opt { value: o.code, label: o.name })
+            .collect(),
+        None => vec![],
     };
-    if let Some(s) = some(&f.from) {
-        filter.from = Some(parse_day_start("from", &s).map_err(err)?);
-    }
-    if let Some(s) = some(&f.to) {
-        filter.to = Some(parse_time("to", &s).map_err(err)?);
-    }
+    let stations = if stations.len() > 1 { stations } else { vec![] };
     let page = state.store.list_incidents(&filter, PageReq::new(f.page, Some(20))).await.map_err(|e| err(e.into()))?;
     let rows = page
         .items
@@ -181,6 +220,9 @@ pub async fn list_page(
             rows,
             states,
             channels: channel_options(tr),
+            types,
+            severities,
+            stations,
             qs,
             total: page.total,
             page: page.page,
