@@ -157,6 +157,13 @@ test('intake: the place from an earlier address, a grid, or a click on the map',
   await page.locator(tid('incident-address')).fill(await option.jsonValue());
   await page.locator(tid('pick-where')).filter({ hasText: grid }).waitFor();
 
+  // the map is no tab stop (nor its grids): Tab goes from the coordinates to the type
+  await page.locator(`${tid('pick-map')}[data-grids]`).waitFor();
+  assert.ok(Number(await page.locator(tid('pick-map')).getAttribute('data-grids')) > 0, 'the grids are drawn');
+  await page.locator(tid('incident-lon')).focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'incident-type', await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200)));
+
   // a click on the map moves the point
   const before = await page.locator(tid('incident-lat')).inputValue();
   await page.locator(tid('pick-map')).scrollIntoViewIfNeeded();

@@ -21,9 +21,9 @@
     try { return JSON.parse(m ? m.getAttribute("content") : "{}"); } catch (e) { return {}; }
   }
 
-  function baseMap(el) {
+  function baseMap(el, opts) {
     var cfg = baseCfg();
-    var map = L.map(el, { attributionControl: !!(cfg && cfg.tiles), zoomSnap: 0.5 });
+    var map = L.map(el, Object.assign({ attributionControl: !!(cfg && cfg.tiles), zoomSnap: 0.5 }, opts || {}));
     // heat under the points, points under the grid labels and clusters
     map.createPane("zfHeat").style.zIndex = 410;
     map.createPane("zfPoints").style.zIndex = 450;
@@ -331,11 +331,16 @@
     var where = document.getElementById(el.getAttribute("data-where"));
     var list = document.getElementById(addr.getAttribute("list"));
     var L10n = function (k) { return el.getAttribute("data-l-" + k) || k; };
-    var map = baseMap(el);
+    // not a tab stop: Tab goes from the coordinates straight to the type
+    var map = baseMap(el, { keyboard: false });
+    el.querySelectorAll("a").forEach(function (a) { a.setAttribute("tabindex", "-1"); });
     var marker = null, found = [], timer = null, asked = 0;
     getJSON("/api/v1/grids").then(function (fc) {
       var g = L.geoJSON(fc, { style: { color: "#1f4e8c", weight: 1, fillOpacity: 0.04 },
         onEachFeature: function (f, layer) { layer.bindTooltip(esc(f.properties.name)); } }).addTo(map);
+      // the grids' tooltips make them focusable; the form's Tab order skips them
+      g.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.setAttribute("tabindex", "-1"); });
+      el.setAttribute("data-grids", String(g.getLayers().length));
       if (g.getLayers().length && !marker) map.fitBounds(g.getBounds(), { padding: [6, 6] });
     }).catch(function () {});
 
