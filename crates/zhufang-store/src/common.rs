@@ -319,6 +319,18 @@ impl Where {
     fn raw(&mut self, clause: &str) {
         self.parts.push(clause.to_string());
     }
+    /// `column IN (…)` over the given values (nothing when there are none).
+    fn any_of(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let mut marks = vec![];
+        for v in values {
+            self.args.push(Arg::S(v.clone()));
+            marks.push(format!("${}", self.args.len()));
+        }
+        self.raw(&format!("{column} IN ({})", marks.join(", ")));
+    }
     /// Rows in a station subtree (`own` column under `scope`), or handed to a
     /// receiving body (`receiver` column under `receiving`), or either.
     fn scope_or_receiver(&mut self, own: &str, scope: &Option<String>, receiver: &str, receiving: &Option<String>) {
@@ -509,14 +521,7 @@ fn incident_where(f: &IncidentFilter) -> Where {
     if let Some(p) = &f.station_path {
         w.push("i.org_path LIKE $?", Arg::S(format!("{p}%")));
     }
-    if !f.states.is_empty() {
-        let mut marks = vec![];
-        for s in &f.states {
-            w.args.push(Arg::S(s.clone()));
-            marks.push(format!("${}", w.args.len()));
-        }
-        w.raw(&format!("i.state IN ({})", marks.join(", ")));
-    }
+    w.any_of("i.state", &f.states);
     if let Some(p) = f.police {
         w.raw(if p { "i.police = TRUE" } else { "i.police = FALSE" });
     }
@@ -732,12 +737,7 @@ fn map_where(q: &MapQuery) -> Where {
     if q.kinds.is_empty() {
         w.raw("1 = 0");
     } else {
-        let mut ors = vec![];
-        for k in &q.kinds {
-            w.args.push(Arg::S(k.clone()));
-            ors.push(format!("${}", w.args.len()));
-        }
-        w.raw(&format!("m.kind IN ({})", ors.join(", ")));
+        w.any_of("m.kind", &q.kinds);
     }
     if let Some(p) = &q.scope_path {
         w.push("m.org_path LIKE $?", Arg::S(format!("{p}%")));
@@ -778,14 +778,7 @@ fn task_where(f: &TaskFilter) -> Where {
     if let Some(s) = &f.state {
         w.push("t.state = $?", Arg::S(s.clone()));
     }
-    if !f.states.is_empty() {
-        let mut ors = vec![];
-        for s in &f.states {
-            w.args.push(Arg::S(s.clone()));
-            ors.push(format!("t.state = ${}", w.args.len()));
-        }
-        w.raw(&format!("({})", ors.join(" OR ")));
-    }
+    w.any_of("t.state", &f.states);
     if let Some(p) = &f.org_path {
         w.push("t.org_path LIKE $?", Arg::S(format!("{p}%")));
     }

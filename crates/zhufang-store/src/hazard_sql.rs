@@ -106,14 +106,7 @@ fn hazard_where(f: &HazardFilter) -> Where {
     if let Some(t) = &f.type_code {
         w.push("h.type_code = $?", Arg::S(t.clone()));
     }
-    if !f.type_codes.is_empty() {
-        let mut ors = vec![];
-        for t in &f.type_codes {
-            w.args.push(Arg::S(t.clone()));
-            ors.push(format!("${}", w.args.len()));
-        }
-        w.raw(&format!("h.type_code IN ({})", ors.join(", ")));
-    }
+    w.any_of("h.type_code", &f.type_codes);
     if let Some(s) = f.station_id {
         w.push("h.station_id = $?", Arg::I(s));
     }
