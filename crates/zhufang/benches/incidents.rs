@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 use zhufang_store::{ChainStatus, Store};
 
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// Roads of the demo town, for the addresses given (and then suggested at intake).
+const ROADS: [&str; 6] = ["滨江路", "文峰路", "望江路", "新华里街", "人民路", "胜利路"];
 const TYPES: [&str; 8] = ["0201", "0202", "0301", "0304", "0403", "0506", "0801", "010201"];
 const TEXTS: [&str; 8] = [
     "两人在菜市场门口发生争执并有推搡",
@@ -143,9 +145,11 @@ async fn run_in(db: &'static str, concurrency: usize, o: &Opts, cleanup: &mut Op
                 let lat = rng.gen_range(lo[1] - pad..hi[1] + pad);
                 // one caller in ten has called before
                 let phone = if k % 10 == 9 { format!("1380000{:04}", k - 1) } else { format!("1380000{k:04}") };
+                let address = format!("{}{}号", ROADS[k % ROADS.len()], k % 400 + 1);
                 let body = json!({
                     "channel": "110", "description": TEXTS[k % TEXTS.len()], "type_code": TYPES[k % TYPES.len()],
                     "location": {"lat": lat, "lon": lon}, "caller_phone": phone, "severity": 1 + (k % 3) as i64,
+                    "address": address,
                 });
                 let t = Instant::now();
                 let r = client.post(format!("{base}/api/v1/incidents")).bearer_auth(&token).json(&body).send().await?;
@@ -177,10 +181,30 @@ async fn run_in(db: &'static str, concurrency: usize, o: &Opts, cleanup: &mut Op
         ChainStatus::Intact { records } => records,
         ChainStatus::Broken(e) => bail!("audit chain broken: {e}"),
     };
+    // address suggestions at intake over what was just taken in: one at a time, as typed
+    let mut places_us = vec![];
+    for k in 0..200 {
+        let road = ROADS[k % ROADS.len()];
+        let q: String = if k % 2 == 0 { road.chars().take(2).collect() } else { format!("{road}{}", k % 40 + 1) };
+        let t = Instant::now();
+        let r = client
+            .get(format!("{base}/api/v1/incidents/places"))
+            .query(&[("q", q.as_str())])
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        let status = r.status();
+        let found: Value = r.json().await?;
+        places_us.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        if status != StatusCode::OK || found.as_array().is_none_or(|a| a.is_empty()) {
+            bail!("GET /api/v1/incidents/places?q={q} → {status}: {found}");
+        }
+    }
     running.stop().await?;
     let (p50, p95, max) = stats_ms(lat);
+    let (pp50, pp95, _) = stats_ms(places_us);
     Ok(format!(
-        "| {db} | {concurrency} | {} | {:.2} | {:.0} | {p50:.1} | {p95:.1} | {max:.1} | {} |\n  backend: {backend}",
+        "| {db} | {concurrency} | {} | {:.2} | {:.0} | {p50:.1} | {p95:.1} | {max:.1} | {} | {pp50:.1} / {pp95:.1} |\n  backend: {backend}",
         o.incidents,
         wall.as_secs_f64(),
         rate(o.incidents, wall),
@@ -220,8 +244,10 @@ fn main() {
             }
         }
     }
-    println!("\n| DB | concurrency | incidents | seconds | incidents/s | p50 ms | p95 ms | max ms | audit records |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "\n| DB | concurrency | incidents | seconds | incidents/s | p50 ms | p95 ms | max ms | audit records | address suggestions p50 / p95 ms |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!("{}", r.lines().next().unwrap_or_default());
     }
