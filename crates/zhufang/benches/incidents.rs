@@ -145,7 +145,7 @@ async fn run_in(db: &'static str, concurrency: usize, o: &Opts, cleanup: &mut Op
                 let lat = rng.gen_range(lo[1] - pad..hi[1] + pad);
                 // one caller in ten has called before
                 let phone = if k % 10 == 9 { format!("1380000{:04}", k - 1) } else { format!("1380000{k:04}") };
-                let address = format!("{}{}号", ROADS[k % ROADS.len()], k % 400 + 1);
+                let address = format!("{}{}号", ROADS[k % ROADS.len()], (k / ROADS.len()) % 400 + 1);
                 let body = json!({
                     "channel": "110", "description": TEXTS[k % TEXTS.len()], "type_code": TYPES[k % TYPES.len()],
                     "location": {"lat": lat, "lon": lon}, "caller_phone": phone, "severity": 1 + (k % 3) as i64,
@@ -183,9 +183,14 @@ async fn run_in(db: &'static str, concurrency: usize, o: &Opts, cleanup: &mut Op
     };
     // address suggestions at intake over what was just taken in: one at a time, as typed
     let mut places_us = vec![];
+    // as typed: a road's first two characters, then an address it offered, all but its last two characters
+    let mut offered: Vec<String> = vec![];
     for k in 0..200 {
         let road = ROADS[k % ROADS.len()];
-        let q: String = if k % 2 == 0 { road.chars().take(2).collect() } else { format!("{road}{}", k % 40 + 1) };
+        let q: String = match offered.get(k % offered.len().max(1)) {
+            Some(label) if k % 2 == 1 => label.chars().take(label.chars().count().saturating_sub(2).max(2)).collect(),
+            _ => road.chars().take(2).collect(),
+        };
         let t = Instant::now();
         let r = client
             .get(format!("{base}/api/v1/incidents/places"))
@@ -196,9 +201,12 @@ async fn run_in(db: &'static str, concurrency: usize, o: &Opts, cleanup: &mut Op
         let status = r.status();
         let found: Value = r.json().await?;
         places_us.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
-        if status != StatusCode::OK || found.as_array().is_none_or(|a| a.is_empty()) {
+        let labels: Vec<String> =
+            found.as_array().into_iter().flatten().filter_map(|p| p["label"].as_str().map(str::to_string)).collect();
+        if status != StatusCode::OK || labels.is_empty() {
             bail!("GET /api/v1/incidents/places?q={q} → {status}: {found}");
         }
+        offered.extend(labels.into_iter().filter(|l| l.ends_with('号')).take(2));
     }
     running.stop().await?;
     let (p50, p95, max) = stats_ms(lat);

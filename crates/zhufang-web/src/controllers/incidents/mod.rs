@@ -411,33 +411,49 @@ pub async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -
     f.to = Some(to);
     let rows = state.store.incident_timings(&f).await?;
     let total = figures(&rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>());
-    if let (Some(p), Some(starts)) = (period, periods) {
-        // every period of the range, in time order, empty ones too
-        let mut groups: std::collections::BTreeMap<chrono::NaiveDate, Vec<zhufang_domain::incident::Timing>> =
-            starts.into_iter().map(|s| (s, vec![])).collect();
-        for (_, _, t) in rows {
-            let day = chrono::DateTime::from_timestamp_millis(t.received_at).map(local);
-            if let Some(g) = day.and_then(|d| groups.get_mut(&p.start(d))) {
-                g.push(t);
-            }
+    let rows = match (period, periods) {
+        (Some(p), Some(starts)) => by_period(p, starts, rows),
+        _ => by_place(state, &by, rows).await?,
+    };
+    Ok(FiguresOut {
+        from,
+        to,
+        by,
+        total,
+        rows,
+        edges: [SIGN_FOR_EDGES_S.to_vec(), TURN_OUT_EDGES_MIN.to_vec(), FEEDBACK_EDGES_MIN.to_vec()],
+    })
+}
+
+type TimingRow = (i64, Option<i64>, zhufang_domain::incident::Timing);
+
+/// Every period of the range, in time order, empty ones too.
+fn by_period(
+    p: zhufang_domain::period::Period,
+    starts: Vec<chrono::NaiveDate>,
+    rows: Vec<TimingRow>,
+) -> Vec<FiguresRow> {
+    let mut groups: std::collections::BTreeMap<chrono::NaiveDate, Vec<zhufang_domain::incident::Timing>> =
+        starts.into_iter().map(|s| (s, vec![])).collect();
+    for (_, _, t) in rows {
+        let day = chrono::DateTime::from_timestamp_millis(t.received_at).map(zhufang_domain::calendar::local_date);
+        if let Some(g) = day.and_then(|d| groups.get_mut(&p.start(d))) {
+            g.push(t);
         }
-        let rows = groups
-            .into_iter()
-            .map(|(start, items)| FiguresRow {
-                code: start.to_string(),
-                name: p.label(start),
-                figures: figures(&items),
-            })
-            .collect();
-        return Ok(FiguresOut {
-            from,
-            to,
-            by,
-            total,
-            rows,
-            edges: [SIGN_FOR_EDGES_S.to_vec(), TURN_OUT_EDGES_MIN.to_vec(), FEEDBACK_EDGES_MIN.to_vec()],
-        });
     }
+    groups
+        .into_iter()
+        .map(|(start, items)| FiguresRow {
+            code: start.to_string(),
+            name: p.label(start),
+            figures: zhufang_domain::incident::figures(&items),
+        })
+        .collect()
+}
+
+/// By station or grid, the busiest first.
+async fn by_place(state: &AppState, by: &str, rows: Vec<TimingRow>) -> Result<Vec<FiguresRow>, AppError> {
+    use zhufang_domain::incident::figures;
     let mut groups: std::collections::BTreeMap<i64, Vec<zhufang_domain::incident::Timing>> = Default::default();
     for (station, grid, t) in rows {
         let key = if by == "grid" { grid.unwrap_or(0) } else { station };
@@ -459,14 +475,7 @@ pub async fn figures_for(state: &AppState, cu: &CurrentUser, q: &FiguresQuery) -
         })
         .collect();
     out.sort_by(|a, b| b.figures.incidents.cmp(&a.figures.incidents).then(a.code.cmp(&b.code)));
-    Ok(FiguresOut {
-        from,
-        to,
-        by,
-        total,
-        rows: out,
-        edges: [SIGN_FOR_EDGES_S.to_vec(), TURN_OUT_EDGES_MIN.to_vec(), FEEDBACK_EDGES_MIN.to_vec()],
-    })
+    Ok(out)
 }
 
 /// Response figures: sign-for, turn-out and feedback times in the 110 report
@@ -566,41 +575,19 @@ pub struct PlacesQuery {
     pub limit: Option<usize>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PlaceOut {
-    pub label: String,
-    /// `grid` or `address`.
-    pub kind: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub uses: i64,
-}
-
 /// Address suggestions for intake (地址联想): the grids of the caller's
 /// station whose name or village contains `q` (at a point inside the grid),
 /// then addresses of the past year's incidents that contain it (at their
 /// latest point), most used first. Works offline: no geocoder is called.
-#[utoipa::path(get, path = "/api/v1/incidents/places", params(PlacesQuery), tag = "incidents", responses((status = 200, body = Vec<PlaceOut>), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/incidents/places", params(PlacesQuery), tag = "incidents", responses((status = 200, body = Vec<Object>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn places(
     State(state): State<AppState>,
     cu: CurrentUser,
     Query(q): Query<PlacesQuery>,
-) -> ApiResult<Json<Vec<PlaceOut>>> {
-    let found = incidents::places(
-        state.store.as_ref(),
-        &state.router(),
-        &cu.user,
-        q.q.as_deref().unwrap_or_default(),
-        q.limit.unwrap_or(10),
-        Utc::now(),
-    )
-    .await?;
-    Ok(Json(
-        found
-            .into_iter()
-            .map(|p| PlaceOut { label: p.label, kind: p.kind.to_string(), lat: p.lat, lon: p.lon, uses: p.uses })
-            .collect(),
-    ))
+) -> ApiResult<Json<Vec<incidents::Place>>> {
+    let q_text = q.q.as_deref().unwrap_or_default();
+    let limit = q.limit.unwrap_or(10);
+    Ok(Json(incidents::places(state.store.as_ref(), &state.router(), &cu.user, q_text, limit, Utc::now()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
