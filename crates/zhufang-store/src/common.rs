@@ -372,7 +372,7 @@ macro_rules! incident_select {
     () => {
         "SELECT i.id, i.number, i.channel, i.received_at, i.caller_name, i.caller_phone, i.lat, i.lon, i.address, \
          i.grid_id, g.code AS grid_code, g.name AS grid_name, i.station_id, s.code AS station_code, s.name AS station_name, \
-         i.org_path, i.description, i.type_code, ty.name AS type_name, i.severity, i.police, i.state, i.assignee_id, \
+         i.org_path, i.description, i.type_code, ty.name AS type_name, ty.name_en AS type_name_en, i.severity, i.police, i.state, i.assignee_id, \
          u.username AS assignee, u.display_name AS assignee_name, i.agency_id, a.code AS agency_code, a.name AS agency_name, \
          a.path AS agency_path, i.result, i.rating, i.repeat_of, i.triage, i.creator_id, i.triaged_at, i.dispatched_at, \
          i.arrived_at, i.handled_at, i.diverted_at, i.signed_for_at, i.agency_done_at, i.returned_at, i.closed_at, \
@@ -404,6 +404,7 @@ struct IncidentRow {
     description: String,
     type_code: Option<String>,
     type_name: Option<String>,
+    type_name_en: Option<String>,
     severity: i64,
     police: Option<bool>,
     state: String,
@@ -460,6 +461,7 @@ impl From<IncidentRow> for Incident {
             description: r.description,
             type_code: r.type_code,
             type_name: r.type_name,
+            type_name_en: r.type_name_en.filter(|n| !n.is_empty()),
             severity: r.severity,
             police: r.police,
             state: r.state,
@@ -2034,19 +2036,20 @@ impl Store for Backend {
     }
 
     async fn incident_types(&self) -> Result<Vec<IncidentType>> {
-        let rows: Vec<(String, Option<String>, i64, String, bool, bool, bool)> = sqlx::query_as(
+        let rows: Vec<(String, Option<String>, i64, String, String, bool, bool, bool)> = sqlx::query_as(
             // codes are hierarchical (01 < 0101 < 010101 < 0102): their order is the tree's
-            "SELECT code, parent_code, level, name, police, dispute, active FROM incident_types ORDER BY code",
+            "SELECT code, parent_code, level, name, name_en, police, dispute, active FROM incident_types ORDER BY code",
         )
         .fetch_all(self.r())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(code, parent_code, level, name, police, dispute, active)| IncidentType {
+            .map(|(code, parent_code, level, name, name_en, police, dispute, active)| IncidentType {
                 code,
                 parent_code,
                 level,
                 name,
+                name_en,
                 police,
                 dispute,
                 active,
@@ -2358,10 +2361,10 @@ impl Store for Backend {
     async fn upsert_incident_type(&self, t: &IncidentType, now: DateTime<Utc>, audit: &AuditEvent) -> Result<()> {
         let mut tx = self.w().begin().await?;
         sqlx::query(
-            "INSERT INTO incident_types (code, parent_code, level, name, police, dispute, active) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO incident_types (code, parent_code, level, name, police, dispute, active, name_en) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, police = excluded.police, \
-             dispute = excluded.dispute, active = excluded.active",
+             dispute = excluded.dispute, active = excluded.active, name_en = excluded.name_en",
         )
         .bind(&t.code)
         .bind(&t.parent_code)
@@ -2370,6 +2373,7 @@ impl Store for Backend {
         .bind(t.police)
         .bind(t.dispute)
         .bind(t.active)
+        .bind(&t.name_en)
         .execute(&mut *tx)
         .await?;
         append_audit(&mut tx, audit, ms(now)).await?;

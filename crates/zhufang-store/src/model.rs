@@ -483,6 +483,9 @@ pub struct IncidentType {
     pub parent_code: Option<String>,
     pub level: i64,
     pub name: String,
+    /// The English name ("" when none: the Chinese one is shown).
+    #[serde(default)]
+    pub name_en: String,
     /// The usual decision: a police matter or not.
     pub police: bool,
     /// A dispute: repeat calls link over the longer window.
@@ -529,6 +532,8 @@ pub struct Incident {
     pub description: String,
     pub type_code: Option<String>,
     pub type_name: Option<String>,
+    /// The type's English name, when it has one.
+    pub type_name_en: Option<String>,
     pub severity: i64,
     /// None until triaged.
     pub police: Option<bool>,

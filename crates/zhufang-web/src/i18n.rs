@@ -521,6 +521,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "Matched by type code prefix, the longest first; empty is the default. Urgent matters: at most 1 hour to sign for and 1 working day to finish.",
     ),
     ("itype.name", "名称", "Name"),
+    ("itype.name_en", "英文名称", "English name"),
     ("itype.parent", "上级", "Parent"),
     ("itype.police", "通常为警务类（研判时的默认判断）", "Usually a police matter (the default at triage)"),
     ("itype.police_short", "通常判断", "Usual decision"),

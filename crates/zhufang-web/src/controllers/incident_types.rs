@@ -22,6 +22,9 @@ use zhufang_store::service::FieldError;
 #[derive(Deserialize, ToSchema)]
 pub struct TypeBody {
     pub name: String,
+    /// The English name (optional; the Chinese one is shown in English when empty).
+    #[serde(default)]
+    pub name_en: String,
     /// The usual decision for this type: a police matter (default) or not.
     #[serde(default = "yes")]
     pub police: bool,
@@ -58,6 +61,10 @@ fn check_type(types: &[IncidentType], code: &str, b: TypeBody) -> Result<Inciden
     if types.iter().any(|t| t.code != code && t.parent_code.as_deref() == parent && t.name == name) {
         errs.push(FieldError::new("name", "同一上级下已有同名类别"));
     }
+    let name_en = b.name_en.trim();
+    if name_en.chars().count() > 80 {
+        errs.push(FieldError::new("name_en", "英文名称不超过80个字符"));
+    }
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -66,6 +73,7 @@ fn check_type(types: &[IncidentType], code: &str, b: TypeBody) -> Result<Inciden
         parent_code: parent.map(str::to_string),
         level,
         name: name.to_string(),
+        name_en: name_en.to_string(),
         police: b.police,
         dispute: b.dispute,
         active: b.active,
@@ -285,6 +293,8 @@ pub async fn page(State(state): State<AppState>, PageUser(cu): PageUser, headers
 pub struct TypeForm {
     code: String,
     name: String,
+    #[serde(default)]
+    name_en: String,
     police: Option<String>,
     dispute: Option<String>,
     active: Option<String>,
@@ -296,8 +306,13 @@ pub async fn type_form(
     headers: HeaderMap,
     Form(f): Form<TypeForm>,
 ) -> PageResult {
-    let body =
-        TypeBody { name: f.name, police: f.police.is_some(), dispute: f.dispute.is_some(), active: f.active.is_some() };
+    let body = TypeBody {
+        name: f.name,
+        name_en: f.name_en,
+        police: f.police.is_some(),
+        dispute: f.dispute.is_some(),
+        active: f.active.is_some(),
+    };
     save_type(&state, &cu, &f.code, body).await.map_err(|e| PageError::new(&headers, e))?;
     Ok(hx_redirect("/admin/incident-types"))
 }

@@ -847,6 +847,36 @@ async fn the_type_dictionary_and_hand_over_limits_are_edited_by_admins() {
         );
     }
     assert_eq!(code(&command.put("/api/v1/incident-types/080197", json!({"name": "x"})).await.1), "forbidden");
+    let long = "x".repeat(81);
+    let (s, v) = admin.put("/api/v1/incident-types/080199", json!({"name": "其他设施报修", "name_en": long})).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name_en")));
+    // English names: seeded for the dictionary, edited with the Chinese one, shown on English pages
+    let (s, t) = admin
+        .put(
+            "/api/v1/incident-types/080199",
+            json!({"name": "其他设施报修", "name_en": "Other facility repairs", "police": false}),
+        )
+        .await;
+    assert_eq!((s, t["name_en"].as_str()), (StatusCode::OK, Some("Other facility repairs")), "{t}");
+    let (_, types) = command.get("/api/v1/incident-types").await;
+    let en = |c: &str| types.as_array().unwrap().iter().find(|t| t["code"] == c).unwrap()["name_en"].clone();
+    assert_eq!((en("0201"), en("080199")), (json!("Assault"), json!("Other facility repairs")));
+    let unnamed: Vec<&Value> = types.as_array().unwrap().iter().filter(|t| t["name_en"] == "").collect();
+    assert!(unnamed.is_empty(), "every seeded type has an English name: {unnamed:?}");
+    let body = json!({"channel": "110", "description": "路灯报修", "station": S1, "type_code": "080199"});
+    let (_, i) = command.post("/api/v1/incidents", body).await;
+    assert_eq!(
+        (i["type_name"].as_str(), i["type_name_en"].as_str()),
+        (Some("其他设施报修"), Some("Other facility repairs"))
+    );
+    let (c, _) = page_session(&app, "s1.command").await;
+    let zh = c.get(app.url(&format!("/incidents/{}", i["id"]))).send().await.unwrap().text().await.unwrap();
+    assert!(zh.contains("其他设施报修") && !zh.contains("Other facility repairs"));
+    c.get(app.url("/lang/en")).send().await.unwrap();
+    let en_page = c.get(app.url(&format!("/incidents/{}", i["id"]))).send().await.unwrap().text().await.unwrap();
+    assert!(en_page.contains("Other facility repairs"), "the English page names the type in English");
+    let en_list = c.get(app.url("/incidents?type_code=08")).send().await.unwrap().text().await.unwrap();
+    assert!(en_list.contains("Other facility repairs") && en_list.contains("Agency coordination"), "{en_list}");
     let (_, types) = command.get("/api/v1/incident-types").await;
     let pos = |c: &str| types.as_array().unwrap().iter().position(|t| t["code"] == c).unwrap();
     assert!(
@@ -914,7 +944,7 @@ async fn the_type_dictionary_and_hand_over_limits_are_edited_by_admins() {
     let (oc, _) = page_session(&app, "s1.command").await;
     assert_eq!(oc.get(app.url("/admin/incident-types")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     let (_, audit) = admin.get("/api/v1/audit?object_type=incident_type").await;
-    assert_eq!(audit["total"], 3, "{audit}");
+    assert_eq!(audit["total"], 4, "two creations, the English name, the page's edit: {audit}");
     let (_, audit) = admin.get("/api/v1/audit?object_type=incident_limit").await;
     assert_eq!(audit["total"], 1);
     assert!(matches!(app.store.verify_audit().await.unwrap(), zhufang_store::ChainStatus::Intact { .. }));

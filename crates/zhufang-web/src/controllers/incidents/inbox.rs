@@ -171,7 +171,7 @@ pub async fn inbox_page(
                 version: i.version,
                 number: i.number.clone(),
                 received: fmt_time(&i.received_at),
-                kind: i.type_name.clone().unwrap_or_default(),
+                kind: super::pages::type_label(tr, i),
                 description: i.description.chars().take(60).collect(),
                 from: match &i.grid_name {
                     Some(g) => format!("{} · {}", i.station_name, g),

@@ -31,15 +31,20 @@ pub(crate) fn state_label(wf: &Workflow, tr: Tr, s: &str) -> String {
 }
 
 /// The dictionary as select options, indented by level.
-fn type_options(types: &[IncidentType]) -> Vec<Opt> {
+fn type_options(tr: Tr, types: &[IncidentType]) -> Vec<Opt> {
     types
         .iter()
         .filter(|t| t.active)
         .map(|t| Opt {
             value: t.code.clone(),
-            label: format!("{}{} {}", "　".repeat((t.level - 1) as usize), t.code, t.name),
+            label: format!("{}{} {}", "　".repeat((t.level - 1) as usize), t.code, tr.pick(&t.name, &t.name_en)),
         })
         .collect()
+}
+
+/// An incident's type in the page's language (the Chinese name when there is no English one).
+pub(crate) fn type_label(tr: Tr, i: &Incident) -> String {
+    tr.pick(i.type_name.as_deref().unwrap_or_default(), i.type_name_en.as_deref().unwrap_or_default()).to_string()
 }
 
 fn channel_options(tr: Tr) -> Vec<Opt> {
@@ -160,7 +165,10 @@ pub async fn list_page(
     let types = all_types
         .iter()
         .filter(|t| t.level <= 2)
-        .map(|t| Opt { value: t.code.clone(), label: format!("{}{}", "　".repeat((t.level - 1) as usize), t.name) })
+        .map(|t| Opt {
+            value: t.code.clone(),
+            label: format!("{}{}", "　".repeat((t.level - 1) as usize), tr.pick(&t.name, &t.name_en)),
+        })
         .collect();
     let severities = Severity::ALL
         .iter()
@@ -188,7 +196,7 @@ pub async fn list_page(
             number: i.number.clone(),
             received: fmt_time(&i.received_at),
             channel: channel_label(tr, &i.channel),
-            kind: i.type_name.clone().unwrap_or_default(),
+            kind: type_label(tr, i),
             severity: i.severity,
             severity_label: severity_label(tr, i.severity),
             state: i.state.clone(),
@@ -294,7 +302,7 @@ pub(crate) async fn my_calls(
             CallCard {
                 state_label: state_label(&wf, tr, &i.state),
                 severity_label: severity_label(tr, i.severity),
-                what: i.type_name.clone().unwrap_or_default(),
+                what: type_label(tr, &i),
                 dispatched: fmt_opt(&i.dispatched_at),
                 action: action.into(),
                 action_label,
@@ -333,7 +341,10 @@ pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, hea
             label: format!("{} {}", s.level(), severity_label(shell.tr, s.level())),
         })
         .collect();
-    render(NewTpl { channels: channel_options(shell.tr), severities, types: type_options(&types), shell }, &headers)
+    render(
+        NewTpl { channels: channel_options(shell.tr), severities, types: type_options(shell.tr, &types), shell },
+        &headers,
+    )
 }
 
 #[derive(Deserialize)]
@@ -431,6 +442,7 @@ pub struct EventView {
 struct ShowTpl {
     shell: Shell,
     i: Incident,
+    type_label: String,
     state_label: String,
     channel: String,
     severity_label: String,
@@ -533,7 +545,7 @@ pub async fn show_page(
         vec![]
     };
     let types = if needs("police") {
-        type_options(&state.store.incident_types().await.map_err(|e| err(e.into()))?)
+        type_options(tr, &state.store.incident_types().await.map_err(|e| err(e.into()))?)
     } else {
         vec![]
     };
@@ -582,6 +594,7 @@ pub async fn show_page(
         .unwrap_or_default();
     render(
         ShowTpl {
+            type_label: type_label(tr, &i),
             state_label: state_label(&wf, tr, &i.state),
             channel: channel_label(tr, &i.channel),
             severity_label: severity_label(tr, i.severity),
