@@ -208,6 +208,12 @@ test('police: dispatched, attended and closed on site', async () => {
   await waitState(phone, 'handled');
   const overflow = await officer.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the incident page fits a phone (overflow ${overflow}px)`);
+  // the ledger stacks into cards on a phone: every cell under its column's name, nothing off-screen
+  await phone.goto('/incidents');
+  await phone.locator(tid('incident-row')).first().waitFor();
+  const wide = await phone.evaluate(() => document.querySelector('[data-testid="incident-table"]').scrollWidth - window.innerWidth);
+  assert.ok(wide <= 0, `the incident list fits a phone (overflow ${wide}px)`);
+  assert.equal(await phone.locator(`${tid('incident-table')} thead`).isVisible(), false);
   await officer.context.close();
 
   await page.reload();
