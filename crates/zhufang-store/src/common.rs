@@ -855,6 +855,32 @@ struct NewEvent<'a> {
     data: String,
 }
 
+impl<'a> NewEvent<'a> {
+    /// A step on an incident's timeline (no note, no data).
+    fn incident(
+        id: i64,
+        at: i64,
+        actor: (Option<i64>, &'a str),
+        action: &'a str,
+        from: Option<&'a str>,
+        to: &'a str,
+    ) -> Self {
+        NewEvent {
+            table: "incident_events",
+            key: "incident_id",
+            subject_id: id,
+            at,
+            actor_id: actor.0,
+            actor_name: actor.1,
+            action,
+            from_state: from,
+            to_state: to,
+            note: None,
+            data: "{}".to_string(),
+        }
+    }
+}
+
 /// Appends a step to a timeline, in the caller's transaction; returns its id.
 async fn append_event(tx: &mut Transaction<'static, Db>, e: &NewEvent<'_>) -> Result<i64> {
     let sql = format!(
@@ -2068,17 +2094,8 @@ impl Store for Backend {
         append_event(
             &mut tx,
             &NewEvent {
-                table: "incident_events",
-                key: "incident_id",
-                subject_id: id,
-                at: now,
-                actor_id: n.creator_id,
-                actor_name: &n.creator_name,
-                action: "receive",
-                from_state: None,
-                to_state: "received",
-                note: None,
                 data: serde_json::json!({"channel": n.channel, "repeat_of": n.repeat_of}).to_string(),
+                ..NewEvent::incident(id, now, (n.creator_id, &n.creator_name), "receive", None, "received")
             },
         )
         .await?;
@@ -2115,40 +2132,12 @@ impl Store for Backend {
         steps.sort_by_key(|s| s.0);
         let mut from: Option<&str> = None;
         for (at, action, to) in steps {
-            append_event(
-                &mut tx,
-                &NewEvent {
-                    table: "incident_events",
-                    key: "incident_id",
-                    subject_id: id,
-                    at: ms(at),
-                    actor_id: None,
-                    actor_name: "原系统",
-                    action,
-                    from_state: from,
-                    to_state: to,
-                    note: None,
-                    data: "{}".to_string(),
-                },
-            )
-            .await?;
+            append_event(&mut tx, &NewEvent::incident(id, ms(at), (None, "原系统"), action, from, to)).await?;
             from = Some(to);
         }
         append_event(
             &mut tx,
-            &NewEvent {
-                table: "incident_events",
-                key: "incident_id",
-                subject_id: id,
-                at: now,
-                actor_id: n.creator_id,
-                actor_name: &n.creator_name,
-                action: "import",
-                from_state: from,
-                to_state: &imp.state,
-                note: None,
-                data: "{}".to_string(),
-            },
+            &NewEvent::incident(id, now, (n.creator_id, &n.creator_name), "import", from, &imp.state),
         )
         .await?;
         let inc = self.incident_in(&mut tx, id).await?;
@@ -2254,17 +2243,16 @@ impl Store for Backend {
         append_event(
             &mut tx,
             &NewEvent {
-                table: "incident_events",
-                key: "incident_id",
-                subject_id: w.incident_id,
-                at: now,
-                actor_id: w.actor_id.into(),
-                actor_name: &w.actor_name,
-                action: &w.action,
-                from_state: Some(w.from_state.as_str()),
-                to_state: &w.to_state,
                 note: w.note.as_deref(),
                 data: w.data.to_string(),
+                ..NewEvent::incident(
+                    w.incident_id,
+                    now,
+                    (w.actor_id.into(), &w.actor_name),
+                    &w.action,
+                    Some(w.from_state.as_str()),
+                    &w.to_state,
+                )
             },
         )
         .await?;
@@ -2491,17 +2479,8 @@ impl Store for Backend {
         append_event(
             &mut tx,
             &NewEvent {
-                table: "incident_events",
-                key: "incident_id",
-                subject_id: id,
-                at: ms(now),
-                actor_id: None,
-                actor_name: "系统",
-                action: "escalate",
-                from_state: Some(&state),
-                to_state: &state,
                 note: Some(&note),
-                data: "{}".to_string(),
+                ..NewEvent::incident(id, ms(now), (None, "系统"), "escalate", Some(&state), &state)
             },
         )
         .await?;
