@@ -74,6 +74,10 @@ test('non-police: intake, suggestion, divert, the agency signs and reports, call
   const page = command.page;
   assert.equal(await stateOf(page), 'received');
   assert.match(await page.locator(tid('triage-suggestion')).innerText(), /非警务类/);
+  // where it is: a small map with the point over the station's grids
+  await page.locator(`${tid('incident-map')}[data-grids]`).waitFor();
+  assert.ok(Number(await page.locator(tid('incident-map')).getAttribute('data-grids')) > 0, 'the grids are drawn');
+  await page.locator(tid('incident-marker')).waitFor();
   assert.match(await page.locator(tid('caller-phone')).innerText(), /138\*\*\*\*8000/);
   // the full number only on request (the read is audited)
   await page.locator(tid('reveal-caller')).click();

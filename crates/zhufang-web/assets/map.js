@@ -396,8 +396,31 @@
     follow(true);
   }
 
+  // ------------------------------------------------------------- one point (an incident's page)
+  // Where it is: the point over the user's grids, its own grid outlined.
+  function PointMap(el) {
+    var at = [parseFloat(el.getAttribute("data-lat")), parseFloat(el.getAttribute("data-lon"))];
+    var own = el.getAttribute("data-grid");
+    var map = baseMap(el, { keyboard: false });
+    el.querySelectorAll("a").forEach(function (a) { a.setAttribute("tabindex", "-1"); });
+    map.setView(at, 15);
+    getJSON("/api/v1/grids").then(function (fc) {
+      var g = L.geoJSON(fc, { style: function (f) {
+        var mine = f.properties.code === own;
+        return { color: "#1f4e8c", weight: mine ? 2.5 : 1, fillOpacity: mine ? 0.08 : 0.02 };
+      } }).addTo(map);
+      g.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.setAttribute("tabindex", "-1"); });
+      marker.bringToFront();
+      el.setAttribute("data-grids", String(g.getLayers().length));
+    }).catch(function () { el.setAttribute("data-grids", "0"); });
+    var marker = L.circleMarker(at, { radius: 8, color: "#cf1322", weight: 2, fillOpacity: 0.6 }).addTo(map);
+    var m = marker.getElement && marker.getElement();
+    if (m) m.setAttribute("data-testid", "incident-marker");
+  }
+
   function boot() {
     if (typeof L === "undefined") return;
+    document.querySelectorAll("[data-point-map]").forEach(PointMap);
     var picker = document.querySelector("form [data-pick-map]");
     if (picker) LocationPicker(picker.closest("form"));
     var m = document.getElementById("map");
