@@ -182,6 +182,50 @@ test('intake: the place from an earlier address, a grid, or a click on the map',
   await command.context.close();
 });
 
+test('history: an admin imports a CSV in batches, with progress and bad rows by their line in the file', async () => {
+  const admin = await loginAs(browser, server.baseURL, 'admin');
+  const page = admin.page;
+  await page.goto('/incidents');
+  await Promise.all([page.waitForURL('**/incidents/import'), page.locator(tid('incident-import-link')).click()]);
+  // 120 rows; row 10's description spans two lines (quoted), row 77 has a channel that does not exist
+  const tag = unique('IMP');
+  const lines = ['number,channel,received_at,description,station,type_code'];
+  for (let k = 1; k <= 120; k++) {
+    const channel = k === 77 ? 'fax' : '110';
+    const text = k === 10 ? '"两人争执，\n一方报警"' : `历史警情${k}`;
+    lines.push(`${tag}-${k},${channel},2026-10-${String(1 + (k % 28)).padStart(2, '0')} 08:00,${text},361202510000,0201`);
+  }
+  const csv = lines.join('\n') + '\n';
+  // small batches, so the bar moves several times and line numbers cross batches
+  await page.locator(tid('import-form')).evaluate((f) => f.setAttribute('data-batch', '50'));
+  const upload = async () => {
+    await page.locator(tid('import-file')).setInputFiles({ name: 'history.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.locator(tid('import-submit')).click();
+    await page.locator(tid('import-summary')).waitFor();
+  };
+  await upload();
+  const num = async (id) => Number(await page.locator(tid(id)).innerText());
+  assert.deepEqual([await num('import-rows'), await num('import-imported'), await num('import-existing')], [120, 119, 0]);
+  assert.equal(await page.locator(tid('import-progress')).evaluate((p) => p.value), 1);
+  const bad = page.locator(tid('import-error'));
+  assert.equal(await bad.count(), 1);
+  assert.equal(await bad.getAttribute('data-line'), '79', 'row 77 starts on line 79 of the file (row 10 takes two lines)');
+  assert.match(await bad.innerText(), /channel/);
+  // the same file again: nothing new, nothing lost
+  await page.locator(tid('import-summary')).evaluate((e) => e.remove());
+  await upload();
+  assert.deepEqual([await num('import-rows'), await num('import-imported'), await num('import-existing')], [120, 0, 119]);
+  await page.goto(`/incidents?q=${tag}`);
+  assert.equal(await page.locator(tid('incident-total')).innerText(), '119');
+  assert.equal(page.__errors.length, 0, `page errors: ${page.__errors.join('; ')}`);
+  // not for the command room
+  const command = await loginAs(browser, server.baseURL, 's1.command');
+  const r = await command.page.goto('/incidents/import');
+  assert.equal(r.status(), 403);
+  await command.context.close();
+  await admin.context.close();
+});
+
 test('police: dispatched, attended and closed on site', async () => {
   const description = `两人在菜市场门口推搡 ${unique('FIGHT')}`;
   const command = await loginAs(browser, server.baseURL, 's1.command');

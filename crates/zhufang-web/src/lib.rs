@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/m", get(tasks::mine_page))
         .route("/incidents", get(incidents::pages::list_page).post(incidents::pages::create_form))
         .route("/incidents/new", get(incidents::pages::new_page))
+        .route("/incidents/import", get(incidents::pages::import_page))
         .route("/incidents/figures", get(incidents::pages::figures_page))
         .route("/incidents/inbox", get(incidents::inbox::inbox_page))
         .route("/incidents/similar", get(incidents::pages::similar_fragment))

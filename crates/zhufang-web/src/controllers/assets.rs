@@ -10,6 +10,7 @@ static FILES: &[(&str, &str, &[u8])] = &[
     ("swagger-init.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/swagger-init.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/map.js")),
     ("charts.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/charts.js")),
+    ("incident-import.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/incident-import.js")),
     (
         "echarts.min.js",
         "text/javascript; charset=utf-8",

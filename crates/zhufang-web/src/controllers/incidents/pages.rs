@@ -142,6 +142,7 @@ struct ListTpl {
     pages: i64,
     window: Vec<i64>,
     may_receive: bool,
+    may_import: bool,
 }
 
 impl ListTpl {
@@ -224,6 +225,7 @@ pub async fn list_page(
     render(
         ListTpl {
             may_receive: incidents::may_receive(&cu.user.roles),
+            may_import: cu.user.has(Role::Admin),
             shell,
             rows,
             states,
@@ -325,6 +327,26 @@ pub(crate) async fn my_calls(
 
 fn severity_label(tr: Tr, level: i64) -> String {
     Severity::from_level(level).map(|s| tr.pick(s.label_zh(), s.label_en())).unwrap_or_default().to_string()
+}
+
+#[derive(Template)]
+#[template(path = "incidents/import.html")]
+struct ImportTpl {
+    shell: Shell,
+    /// Rows sent per request (the progress bar moves after each).
+    batch: usize,
+}
+
+/// 导入历史警情 (admins): a CSV file sent in batches of rows to
+/// `POST /api/v1/incidents/import`, with a progress bar and every bad row
+/// by its line in the file.
+pub async fn import_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
+    let err = |e: AppError| PageError::new(&headers, e);
+    if !cu.user.has(Role::Admin) {
+        return Err(err(AppError::Forbidden));
+    }
+    let shell = Shell::new(&state, &cu, &headers, "incidents", "incident.import").await.map_err(err)?;
+    render(ImportTpl { shell, batch: 500 }, &headers)
 }
 
 pub async fn new_page(State(state): State<AppState>, PageUser(cu): PageUser, headers: HeaderMap) -> PageResult {
