@@ -196,6 +196,7 @@ test('history: an admin imports a CSV in batches, with progress and bad rows by 
     lines.push(`${tag}-${k},${channel},2026-10-${String(1 + (k % 28)).padStart(2, '0')} 08:00,${text},361202510000,0201`);
   }
   const csv = lines.join('\n') + '\n';
+  assert.equal(await page.locator(tid('import-progress-box')).isVisible(), false, 'no bar before an import');
   // small batches, so the bar moves several times and line numbers cross batches
   await page.locator(tid('import-form')).evaluate((f) => f.setAttribute('data-batch', '50'));
   const upload = async () => {
