@@ -1,4 +1,15 @@
 // zhufang page behaviour (no inline scripts: the CSP forbids them).
+
+// Shared by the page scripts loaded after this one (map.js, incident-import.js):
+// the session's CSRF token, and text made safe for HTML.
+window.zf = {
+  csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrf-token"] || ""; } catch (e) { return ""; }
+  },
+  esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  },
+};
 document.addEventListener("click", (ev) => {
   const t = ev.target.closest("[data-toggle-nav]");
   if (t) document.getElementById("sidebar").classList.toggle("open");

@@ -5,14 +5,7 @@
 // imported are skipped by the server, so a file can be sent again.
 (function () {
   "use strict";
-  function csrf() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrf-token"] || ""; } catch (e) { return ""; }
-  }
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var csrf = window.zf.csrf, esc = window.zf.esc;
 
   // [{text, line}] of whole records: the header first; `line` is where it starts (1-based)
   function records(text) {

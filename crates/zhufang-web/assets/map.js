@@ -5,15 +5,7 @@
 (function () {
   "use strict";
 
-  function csrf() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrf-token"] || ""; } catch (e) { return ""; }
-  }
-
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var csrf = window.zf.csrf, esc = window.zf.esc;
 
   // base layer settings from the page (tile URL template, attribution)
   function baseCfg() {
