@@ -47,6 +47,14 @@ pub(crate) fn type_label(tr: Tr, i: &Incident) -> String {
     tr.pick(i.type_name.as_deref().unwrap_or_default(), i.type_name_en.as_deref().unwrap_or_default()).to_string()
 }
 
+/// The handling results (处置结果) as select options.
+fn result_options(tr: Tr) -> Vec<Opt> {
+    HandlingResult::ALL
+        .iter()
+        .map(|r| Opt { value: r.as_str().into(), label: tr.pick(r.label_zh(), r.label_en()).into() })
+        .collect()
+}
+
 fn channel_options(tr: Tr) -> Vec<Opt> {
     Channel::ALL
         .iter()
@@ -253,7 +261,6 @@ struct NewTpl {
     types: Vec<Opt>,
 }
 
-/// 一般/紧急/危机 (or Normal/Urgent/Critical) of a severity level.
 /// An incident the officer was sent to, on the phone view.
 pub struct CallCard {
     pub id: i64,
@@ -318,13 +325,10 @@ pub(crate) async fn my_calls(
             }
         })
         .collect();
-    let results = HandlingResult::ALL
-        .iter()
-        .map(|r| Opt { value: r.as_str().into(), label: tr.pick(r.label_zh(), r.label_en()).into() })
-        .collect();
-    Ok((cards, results))
+    Ok((cards, result_options(tr)))
 }
 
+/// 一般/紧急/危机 (or Normal/Urgent/Critical) of a severity level.
 fn severity_label(tr: Tr, level: i64) -> String {
     Severity::from_level(level).map(|s| tr.pick(s.label_zh(), s.label_en())).unwrap_or_default().to_string()
 }
@@ -571,10 +575,7 @@ pub async fn show_page(
     } else {
         vec![]
     };
-    let results = HandlingResult::ALL
-        .iter()
-        .map(|r| Opt { value: r.as_str().into(), label: tr.pick(r.label_zh(), r.label_en()).into() })
-        .collect();
+    let results = result_options(tr);
     let ratings = (1..=5)
         .map(|r| Opt {
             value: r.to_string(),
