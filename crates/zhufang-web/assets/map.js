@@ -313,6 +313,34 @@
     form.elements.file.addEventListener("change", function () { commit.disabled = true; out.innerHTML = ""; });
   }
 
+  // ------------------------------------------------------------- small maps (intake, an incident's page)
+  // A map inside a form or a page: neither it nor its zoom buttons are tab stops.
+  function smallMap(el) {
+    var map = baseMap(el, { keyboard: false });
+    el.querySelectorAll("a").forEach(function (a) { a.setAttribute("tabindex", "-1"); });
+    return map;
+  }
+
+  // The user's grids under the point (not tab stops either, though tooltips
+  // make them focusable); `data-grids` on the element says how many once drawn.
+  function drawGrids(map, el, style, tooltips) {
+    return getJSON("/api/v1/grids").then(function (fc) {
+      var g = L.geoJSON(fc, { style: style,
+        onEachFeature: tooltips ? function (f, layer) { layer.bindTooltip(esc(f.properties.name)); } : undefined }).addTo(map);
+      g.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.setAttribute("tabindex", "-1"); });
+      el.setAttribute("data-grids", String(g.getLayers().length));
+      return g;
+    });
+  }
+
+  // The point itself, a red dot with a test id.
+  function pin(map, at, testid) {
+    var m = L.circleMarker(at, { radius: 8, color: "#cf1322", weight: 2, fillOpacity: 0.6 }).addTo(map);
+    var e = m.getElement && m.getElement();
+    if (e) e.setAttribute("data-testid", testid);
+    return m;
+  }
+
   // ------------------------------------------------------------- location picker (intake)
   // Click the map, type coordinates, or pick a suggested address (a grid of
   // the station or an address given before): the fields, the marker and the
@@ -324,26 +352,15 @@
     var list = document.getElementById(addr.getAttribute("list"));
     var L10n = function (k) { return el.getAttribute("data-l-" + k) || k; };
     // not a tab stop: Tab goes from the coordinates straight to the type
-    var map = baseMap(el, { keyboard: false });
-    el.querySelectorAll("a").forEach(function (a) { a.setAttribute("tabindex", "-1"); });
+    var map = smallMap(el);
     var marker = null, found = [], timer = null, asked = 0;
-    getJSON("/api/v1/grids").then(function (fc) {
-      var g = L.geoJSON(fc, { style: { color: "#1f4e8c", weight: 1, fillOpacity: 0.04 },
-        onEachFeature: function (f, layer) { layer.bindTooltip(esc(f.properties.name)); } }).addTo(map);
-      // the grids' tooltips make them focusable; the form's Tab order skips them
-      g.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.setAttribute("tabindex", "-1"); });
-      el.setAttribute("data-grids", String(g.getLayers().length));
+    drawGrids(map, el, { color: "#1f4e8c", weight: 1, fillOpacity: 0.04 }, true).then(function (g) {
       if (g.getLayers().length && !marker) map.fitBounds(g.getBounds(), { padding: [6, 6] });
     }).catch(function () {});
 
     function show(la, lo, pan) {
-      if (!marker) {
-        marker = L.circleMarker([la, lo], { radius: 8, color: "#cf1322", weight: 2, fillOpacity: 0.6 }).addTo(map);
-        var e = marker.getElement && marker.getElement();
-        if (e) e.setAttribute("data-testid", "pick-marker");
-      } else {
-        marker.setLatLng([la, lo]);
-      }
+      if (!marker) marker = pin(map, [la, lo], "pick-marker");
+      else marker.setLatLng([la, lo]);
       if (pan) map.setView([la, lo], Math.max(map.getZoom(), 14));
       var n = ++asked;
       getJSON("/api/v1/grids/locate?" + qs({ lat: la, lon: lo })).then(function (r) {
@@ -393,21 +410,13 @@
   function PointMap(el) {
     var at = [parseFloat(el.getAttribute("data-lat")), parseFloat(el.getAttribute("data-lon"))];
     var own = el.getAttribute("data-grid");
-    var map = baseMap(el, { keyboard: false });
-    el.querySelectorAll("a").forEach(function (a) { a.setAttribute("tabindex", "-1"); });
+    var map = smallMap(el);
     map.setView(at, 15);
-    getJSON("/api/v1/grids").then(function (fc) {
-      var g = L.geoJSON(fc, { style: function (f) {
-        var mine = f.properties.code === own;
-        return { color: "#1f4e8c", weight: mine ? 2.5 : 1, fillOpacity: mine ? 0.08 : 0.02 };
-      } }).addTo(map);
-      g.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.setAttribute("tabindex", "-1"); });
-      marker.bringToFront();
-      el.setAttribute("data-grids", String(g.getLayers().length));
-    }).catch(function () { el.setAttribute("data-grids", "0"); });
-    var marker = L.circleMarker(at, { radius: 8, color: "#cf1322", weight: 2, fillOpacity: 0.6 }).addTo(map);
-    var m = marker.getElement && marker.getElement();
-    if (m) m.setAttribute("data-testid", "incident-marker");
+    var marker = pin(map, at, "incident-marker");
+    drawGrids(map, el, function (f) {
+      var mine = f.properties.code === own;
+      return { color: "#1f4e8c", weight: mine ? 2.5 : 1, fillOpacity: mine ? 0.08 : 0.02 };
+    }, false).then(function () { marker.bringToFront(); }).catch(function () { el.setAttribute("data-grids", "0"); });
   }
 
   function boot() {
